@@ -1,0 +1,49 @@
+// The x86_64 port: what arch/x86/kernel/crash.c does differently from the generic core.
+
+import { injectable } from 'inversify';
+import {
+  type ArchPort,
+  CrashplugError,
+  EM_X86_64,
+  type HotplugSupportQuery,
+  type KernelMap,
+  type SystemDescription,
+} from '../core/index.js';
+import { x86CrashMemory } from './x86-crash-memory.js';
+import { x86ElfcorehdrSegment, x86SysfsElfcorehdrSize } from './x86-sizing.js';
+
+/** KEXEC_UPDATE_ELFCOREHDR (6.6) and KEXEC_CRASH_HOTPLUG_SUPPORT (6.10): x86 accepts both. */
+const X86_HOTPLUG_FLAGS = 0x4 | 0x8;
+
+/** sizeof(note_buf_t) on x86_64: 24 + 8 + sizeof(elf_prstatus) 336. */
+export const X86_64_NOTE_SIZE = 368n;
+
+@injectable()
+export class X86Port implements ArchPort {
+  readonly id = 'x86_64';
+  readonly description = 'x86_64 (arch/x86/kernel/crash.c): low 1 MiB excluded, kernel-text PT_LOAD';
+  readonly machine = EM_X86_64;
+  readonly noteSize = X86_64_NOTE_SIZE;
+  readonly defaults = { pageOffset: 0xffff_8880_0000_0000n, pageSize: 4096 };
+
+  crashMemory = x86CrashMemory;
+  elfcorehdrSegment = x86ElfcorehdrSegment;
+  sysfsElfcorehdrSize = x86SysfsElfcorehdrSize;
+
+  /** need_kernel_map = IS_ENABLED(CONFIG_X86_64): the kernel text is always a PT_LOAD. */
+  kernelMap(system: SystemDescription): KernelMap {
+    const k = system.kernelImage;
+    if (k === undefined) {
+      throw new CrashplugError(
+        'E_BAD_SYSTEM',
+        `${system.origin}: kernelImage is required on x86_64 (the header has a kernel-text PT_LOAD); ` +
+          'give kernelImage.text (_text), kernelImage.textPhys and kernelImage.size (_end − _text)',
+      );
+    }
+    return { vaddr: k.text, paddr: k.textPhys, size: k.size };
+  }
+
+  supportsHotplug(q: HotplugSupportQuery): boolean {
+    return q.fileMode || (q.flags & X86_HOTPLUG_FLAGS) !== 0;
+  }
+}

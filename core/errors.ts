@@ -1,0 +1,50 @@
+// The one error type of crashplug. Every failure a user can cause carries a stable code and a
+// message that says what was wrong, where, and what to do; anything else is an internal fault.
+
+export type ErrorCode =
+  | 'E_BAD_IOMEM'
+  | 'E_BAD_CPULIST'
+  | 'E_BAD_SYSTEM'
+  | 'E_BAD_ELF'
+  | 'E_BAD_FDT'
+  | 'E_BAD_ARGUMENT'
+  | 'E_UNKNOWN_ARCH'
+  | 'E_UNSUPPORTED'
+  | 'E_RANGES_FULL'
+  | 'E_TOO_MANY_PHDRS'
+  | 'E_ELFCOREHDR_TOO_LARGE'
+  | 'E_SEGMENT_NOT_FOUND'
+  | 'E_SEGMENT_PLACEMENT'
+  | 'E_KEXEC_EINVAL'
+  | 'E_IO'
+  | 'E_PLUGIN'
+  | 'E_FADUMP_MAGIC';
+
+const BRAND = Symbol.for('crashplug.CrashplugError');
+
+export class CrashplugError extends Error {
+  readonly [BRAND] = true;
+  override readonly name = 'CrashplugError';
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** True for our errors even when they cross a module-copy boundary (the brand, not instanceof). */
+  static is(value: unknown): value is CrashplugError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
+  /** The one-line form the CLI prints: `E_CODE: message`. */
+  toLine(): string {
+    return `${this.code}: ${this.message}`;
+  }
+}
+
+export function fail(code: ErrorCode, message: string, cause?: unknown): never {
+  throw new CrashplugError(code, message, cause === undefined ? undefined : { cause });
+}

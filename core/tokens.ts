@@ -1,0 +1,8 @@
+// Every service identifier of the container, in one place.
+
+export const TOKENS = {
+  /** An architecture port (`ArchPort`); bound once per port, without constraints. */
+  ArchPort: Symbol.for('crashplug.ArchPort'),
+  /** The `PluginRegistry` that resolves ports into complete plug-ins. */
+  PluginRegistry: Symbol.for('crashplug.PluginRegistry'),
+} as const;
