@@ -1,0 +1,433 @@
+// Reader of the system description (JSON, format 1; DESIGN.md): validates every field, names the
+// JSON path of whatever is wrong, and fills every default, so the rest of crashplug works on a
+// complete SystemDescription and never re-checks its input.
+
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { formatCpulist, parseCpulist } from './cpulist.js';
+import { CrashplugError } from './errors.js';
+import { hex, parseU64, U64_MAX } from './hex.js';
+import { iomemCrashKernel, iomemSystemRam, parseIomem } from './iomem.js';
+import { kernelProfile, NEWEST_KERNEL } from './kernel-profile.js';
+import type { NamedRange, Range } from './range.js';
+import type { PluginRegistry } from './registry.js';
+import {
+  type CpuSets,
+  type CrashNotes,
+  type HeaderBuilder,
+  type KernelConfig,
+  type KernelImage,
+  type MemoryDescription,
+  vmcoreinfoNoteSize,
+  type SystemDescription,
+} from './system.js';
+
+/** What a caller (the CLI's --kernel and --builder) may impose over the file. */
+export interface SystemOverrides {
+  readonly kernel?: string | undefined;
+  readonly builder?: HeaderBuilder | undefined;
+}
+
+export interface ParseSystemOptions {
+  /** Names the description in messages and becomes `SystemDescription.origin`. */
+  readonly origin: string;
+  /** Folder that relative paths inside the description (memory.iomem) resolve against. */
+  readonly baseDir: string;
+  readonly registry: PluginRegistry;
+  readonly overrides?: SystemOverrides | undefined;
+}
+
+/** The Kconfig defaults of an x86_64 distribution kernel without MAXSMP. */
+export const DEFAULT_KERNEL_CONFIG: KernelConfig = {
+  nrCpusDefault: 64,
+  crashMaxMemoryRanges: 8192,
+  memoryHotplug: true,
+  crashHotplug: true,
+};
+
+export const HEADER_BUILDERS: readonly HeaderBuilder[] = ['kernel', 'kexec-tools'];
+
+/** Every top-level key; anything else is almost always a typo of one of these. */
+export const SYSTEM_KEYS = [
+  'arch', 'memory', 'cpus', 'crashNotes', 'vmcoreinfo', 'crashkernel', 'crashkernelLow', 'kernelImage',
+  'pageOffset', 'physOffset', 'pageSize', 'backupStart', 'kernel', 'builder', 'config',
+  // Read by the powerpc port's fadump support; accepted here so that files written for it load.
+  'fadump',
+] as const;
+
+type Json = Record<string, unknown>;
+
+/** Reads one description; every method takes the JSON path of the value it reads. */
+class Reader {
+  constructor(readonly origin: string) {}
+
+  bad(path: string, what: string, todo: string): never {
+    throw new CrashplugError('E_BAD_SYSTEM', `${this.origin}: ${path}: ${what}; ${todo}`);
+  }
+
+  /** A JSON object; with `keys`, any other key is an error (it is usually a typo). */
+  object(value: unknown, path: string, keys?: readonly string[]): Json {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      const shape = keys === undefined ? '{ "key": value, … }' : `{ ${keys.map((k) => `"${k}": …`).join(', ')} }`;
+      this.bad(path, `expected an object, got ${describe(value)}`, `write it as ${shape}`);
+    }
+    const json = value as Json;
+    if (keys === undefined) return json;
+    for (const key of Object.keys(json)) {
+      if (keys.includes(key)) continue;
+      const near = nearest(key, keys);
+      this.bad(
+        at(path, key),
+        `unknown key "${key}"`,
+        `${near === undefined ? '' : `did you mean "${near}"? `}the known keys are ${keys.map((k) => `"${k}"`).join(', ')}`,
+      );
+    }
+    return json;
+  }
+
+  required(json: Json, key: string, path: string, todo: string): unknown {
+    if (json[key] === undefined) this.bad(at(path, key), 'missing', todo);
+    return json[key];
+  }
+
+  string(value: unknown, path: string, todo: string): string {
+    if (typeof value !== 'string') this.bad(path, `expected a string, got ${describe(value)}`, todo);
+    return value;
+  }
+
+  /** A 64-bit value: a "0x…" string (or what parseU64 reads), or a JSON number that is a safe integer. */
+  u64(value: unknown, path: string): bigint {
+    const todo = 'write 64-bit values as "0x…" strings';
+    if (typeof value === 'number') {
+      if (!Number.isSafeInteger(value)) {
+        this.bad(path, `${value} is not a safe integer, so JSON cannot carry it exactly`, todo);
+      }
+      if (value < 0) this.bad(path, `${value} is negative`, 'addresses and sizes are unsigned');
+      return BigInt(value);
+    }
+    if (typeof value !== 'string') this.bad(path, `expected a "0x…" string, got ${describe(value)}`, todo);
+    const v = parseU64(value);
+    if (v === undefined) {
+      const tooBig = /^\s*(0x[0-9a-f]+|\d+[kmgt]?(i?b)?)\s*$/i.test(value);
+      this.bad(path, `${JSON.stringify(value)} ${tooBig ? 'does not fit in 64 bits' : 'is not a hex number'}`, todo);
+    }
+    return v;
+  }
+
+  /** `[start, end]` with an inclusive end, as the kernel's `struct range`. */
+  range(value: unknown, path: string): Range {
+    if (!Array.isArray(value) || value.length !== 2) {
+      const todo = 'write a range as [start, end] with an inclusive end';
+      this.bad(path, `expected a range ["0x…", "0x…"], got ${describe(value)}`, todo);
+    }
+    const start = this.u64(value[0], `${path}[0]`);
+    const end = this.u64(value[1], `${path}[1]`);
+    if (start > end) this.bad(path, `start ${hex(start)} is above end ${hex(end)}`, 'the end is inclusive and at least the start');
+    return { start, end };
+  }
+
+  /** A count or size that fits a JS number: a JSON number, or a string parseU64 reads ("64K"). */
+  count(value: unknown, path: string, min: number): number {
+    const v = typeof value === 'number' && Number.isInteger(value) ? value : Number(this.u64(value, path));
+    if (!Number.isSafeInteger(v) || v < min) {
+      this.bad(path, `${describe(value)} is not an integer ≥ ${min}`, `give a whole number of at least ${min}`);
+    }
+    return v;
+  }
+
+  boolean(value: unknown, path: string): boolean {
+    if (typeof value !== 'boolean') this.bad(path, `expected true or false, got ${describe(value)}`, 'write a JSON boolean');
+    return value;
+  }
+}
+
+function at(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}
+
+/** The known key a typo most likely meant: within edit distance 2, or one it abbreviates. */
+function nearest(key: string, keys: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  const typo = key.toLowerCase();
+  for (const k of keys) {
+    const known = k.toLowerCase();
+    const d = typo.length >= 3 && known.startsWith(typo) ? 1 : editDistance(typo, known);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/** "CPU 2" or "CPUs 4-5", for messages. */
+function cpusNamed(cpus: readonly number[]): string {
+  return `${cpus.length === 1 ? 'CPU' : 'CPUs'} ${formatCpulist(cpus)}`;
+}
+
+function readMemory(r: Reader, value: unknown, baseDir: string): MemoryDescription {
+  const json = r.object(value, '$.memory', ['iomem', 'ranges', 'dtb']);
+  const given = ['iomem', 'ranges', 'dtb'].filter((k) => json[k] !== undefined);
+  const todo = 'give exactly one of memory.iomem (a /proc/iomem file) or memory.ranges (a list of ranges)';
+  if (given.length !== 1) {
+    r.bad('$.memory', given.length === 0 ? 'no memory source' : `has both "${given[0]}" and "${given[1]}"`, todo);
+  }
+  if (json.dtb !== undefined) {
+    throw new CrashplugError(
+      'E_UNSUPPORTED',
+      `${r.origin}: $.memory.dtb: a device-tree memory source is not available yet; use memory.iomem or memory.ranges`,
+    );
+  }
+  if (json.ranges !== undefined) {
+    if (!Array.isArray(json.ranges)) {
+      r.bad('$.memory.ranges', `expected an array of ranges, got ${describe(json.ranges)}`, 'write [["0x…", "0x…"], …]');
+    }
+    const systemRam: NamedRange[] = json.ranges.map((v, i) => ({ name: 'System RAM', ...r.range(v, at('$.memory.ranges', i)) }));
+    return { source: 'ranges', origin: `${r.origin}: $.memory.ranges`, systemRam };
+  }
+  const file = r.string(json.iomem, '$.memory.iomem', 'give the path of a /proc/iomem capture');
+  const path = isAbsolute(file) ? file : join(baseDir, file);
+  const iomem = parseIomem(readText(path, `${r.origin}: $.memory.iomem: cannot read ${path}`), path);
+  return { source: 'iomem', origin: path, systemRam: iomemSystemRam(iomem), iomem };
+}
+
+function readCpus(r: Reader, value: unknown): CpuSets {
+  const json = r.object(value, '$.cpus', ['possible', 'present', 'online']);
+  const list = (key: string): number[] | undefined => {
+    const v = json[key];
+    if (v === undefined) return undefined;
+    const text = r.string(v, `$.cpus.${key}`, 'write CPU sets as cpulist strings such as "0-3"');
+    return parseCpulist(text, `${r.origin}: $.cpus.${key}`);
+  };
+  const possible = list('possible');
+  if (possible === undefined) {
+    r.bad('$.cpus.possible', 'missing', 'give the possible CPUs as a cpulist, e.g. "0-3" (/sys/devices/system/cpu/possible)');
+  }
+  if (possible.length === 0) r.bad('$.cpus.possible', 'is empty', 'a machine has at least one possible CPU');
+  const present = list('present') ?? possible;
+  // Online defaults to present, not possible, so that giving only `present` stays consistent.
+  const online = list('online') ?? present;
+  for (const [sub, sup, what, of] of [
+    [present, possible, 'present', 'possible'],
+    [online, present, 'online', 'present'],
+  ] as const) {
+    const extra = sub.filter((c) => !sup.includes(c));
+    if (extra.length > 0) {
+      const verb = extra.length === 1 ? 'is' : 'are';
+      const why = `${cpusNamed(extra)} ${verb} ${what} but not ${of} (${of}: ${formatCpulist(sup) || 'none'})`;
+      r.bad(`$.cpus.${what}`, why, `every ${what} CPU must also be ${of}`);
+    }
+  }
+  return { possible, present, online };
+}
+
+function readCrashNotes(r: Reader, value: unknown, possible: readonly number[]): CrashNotes {
+  const json = r.object(value, '$.crashNotes', ['base', 'stride', 'addresses']);
+  const todo = 'give either crashNotes.base and crashNotes.stride, or crashNotes.addresses ({"0": "0x…", …})';
+  if (json.addresses !== undefined) {
+    if (json.base !== undefined || json.stride !== undefined) {
+      r.bad('$.crashNotes', 'has both addresses and base/stride', todo);
+    }
+    const table = r.object(json.addresses, '$.crashNotes.addresses');
+    const addresses = new Map<number, bigint>();
+    for (const [key, v] of Object.entries(table)) {
+      const path = at('$.crashNotes.addresses', key);
+      const cpu = /^\d+$/.test(key) ? Number(key) : NaN;
+      if (!possible.includes(cpu)) {
+        const why = Number.isNaN(cpu) ? `"${key}" is not a CPU number` : `CPU ${cpu} is not possible (possible: ${formatCpulist(possible)})`;
+        r.bad(path, why, 'key the table by possible CPU numbers');
+      }
+      if (addresses.has(cpu)) r.bad(path, `CPU ${cpu} is given twice`, 'give each CPU once');
+      addresses.set(cpu, r.u64(v, path));
+    }
+    const missing = possible.filter((c) => !addresses.has(c));
+    if (missing.length > 0) r.bad('$.crashNotes.addresses', `no address for ${cpusNamed(missing)}`, 'give one address per possible CPU');
+    return { kind: 'table', addresses };
+  }
+  const base = r.u64(r.required(json, 'base', '$.crashNotes', todo), '$.crashNotes.base');
+  const stride = r.u64(r.required(json, 'stride', '$.crashNotes', todo), '$.crashNotes.stride');
+  const last = BigInt(possible[possible.length - 1]!);
+  if (base + last * stride > U64_MAX) r.bad('$.crashNotes', `CPU ${last}'s notes would lie past 2^64`, 'check base and stride');
+  return { kind: 'stride', base, stride };
+}
+
+function readKernelImage(r: Reader, value: unknown): KernelImage {
+  const json = r.object(value, '$.kernelImage', ['text', 'textPhys', 'size']);
+  const field = (key: string, what: string): bigint =>
+    r.u64(r.required(json, key, '$.kernelImage', `give ${what}`), `$.kernelImage.${key}`);
+  return {
+    text: field('text', '_text (virtual)'),
+    textPhys: field('textPhys', '__pa_symbol(_text)'),
+    size: field('size', '_end − _text'),
+  };
+}
+
+function readConfig(r: Reader, value: unknown): KernelConfig {
+  if (value === undefined) return DEFAULT_KERNEL_CONFIG;
+  const json = r.object(value, '$.config', Object.keys(DEFAULT_KERNEL_CONFIG));
+  const d = DEFAULT_KERNEL_CONFIG;
+  const num = (key: 'nrCpusDefault' | 'crashMaxMemoryRanges'): number =>
+    json[key] === undefined ? d[key] : r.count(json[key], `$.config.${key}`, 1);
+  const bool = (key: 'memoryHotplug' | 'crashHotplug'): boolean =>
+    json[key] === undefined ? d[key] : r.boolean(json[key], `$.config.${key}`);
+  return {
+    nrCpusDefault: num('nrCpusDefault'),
+    crashMaxMemoryRanges: num('crashMaxMemoryRanges'),
+    memoryHotplug: bool('memoryHotplug'),
+    crashHotplug: bool('crashHotplug'),
+  };
+}
+
+const BUILDER_TODO = `use ${HEADER_BUILDERS.map((b) => `"${b}"`).join(' or ')}`;
+
+function isHeaderBuilder(value: unknown): value is HeaderBuilder {
+  return (HEADER_BUILDERS as readonly unknown[]).includes(value);
+}
+
+function readBuilder(r: Reader, value: unknown): HeaderBuilder {
+  const s = r.string(value, '$.builder', BUILDER_TODO);
+  if (!isHeaderBuilder(s)) r.bad('$.builder', `"${s}" is not a header builder`, BUILDER_TODO);
+  return s;
+}
+
+function builderOverride(value: unknown): HeaderBuilder {
+  // The CLI passes its option through unchecked; a bad one is the caller's argument, not the file's.
+  if (!isHeaderBuilder(value)) {
+    throw new CrashplugError('E_BAD_ARGUMENT', `builder override: ${describe(value)} is not a header builder; ${BUILDER_TODO}`);
+  }
+  return value;
+}
+
+function readKernelVersion(r: Reader, value: unknown): string {
+  // A JSON number would turn "6.10" into 6.1 before we ever saw it.
+  if (typeof value === 'number') {
+    r.bad('$.kernel', `expected a string, got the number ${value}`, 'quote the version ("6.10"): as a JSON number 6.10 reads as 6.1');
+  }
+  return r.string(value, '$.kernel', 'write the kernel version as a string such as "6.1"');
+}
+
+function readVmcoreinfo(r: Reader, value: unknown, pageSize: number): SystemDescription['vmcoreinfo'] {
+  const json = r.object(value, '$.vmcoreinfo', ['address', 'size']);
+  const address = r.required(json, 'address', '$.vmcoreinfo', 'give the first field of /sys/kernel/vmcoreinfo');
+  return {
+    address: r.u64(address, '$.vmcoreinfo.address'),
+    size: json.size === undefined ? vmcoreinfoNoteSize(pageSize) : r.u64(json.size, '$.vmcoreinfo.size'),
+  };
+}
+
+function readPageSize(r: Reader, value: unknown, fallback: number): number {
+  const pageSize = value === undefined ? fallback : r.count(value, '$.pageSize', 1);
+  if (pageSize < 4096 || (pageSize & (pageSize - 1)) !== 0) {
+    r.bad('$.pageSize', `${pageSize} is not a power of two of at least 4096`, "give the kernel's PAGE_SIZE in bytes (4096, 16384 or 65536)");
+  }
+  return pageSize;
+}
+
+/** A parsed JSON value → a complete SystemDescription (every default of DESIGN.md filled). */
+export function parseSystemDescription(json: unknown, opts: ParseSystemOptions): SystemDescription {
+  const r = new Reader(opts.origin);
+  // Unknown keys first: a typo of a required key would otherwise be reported as that key missing.
+  const top = r.object(json, '$', SYSTEM_KEYS);
+  const need = (key: string, todo: string): unknown => r.required(top, key, '$', todo);
+  const optionalU64 = (key: string): bigint | undefined => (top[key] === undefined ? undefined : r.u64(top[key], at('$', key)));
+
+  // fadump belongs to the powerpc port, which reads it itself; here it only has to be an object.
+  if (top.fadump !== undefined) r.object(top.fadump, '$.fadump');
+
+  const ports = opts.registry.ids().map((k) => `"${k}"`).join(', ');
+  const arch = r.string(need('arch', `give the architecture, one of ${ports}`), '$.arch', 'write the arch as a string such as "x86_64"');
+  const plugin = opts.registry.get(arch, `${opts.origin}: $.arch`);
+  const pageSize = readPageSize(r, top.pageSize, plugin.defaults.pageSize);
+  const memory = readMemory(r, need('memory', 'give memory.iomem (a /proc/iomem file) or memory.ranges'), opts.baseDir);
+  const cpus = readCpus(r, need('cpus', 'give cpus.possible as a cpulist such as "0-3"'));
+  const crashNotes = readCrashNotes(r, need('crashNotes', 'give crashNotes.base and .stride, or crashNotes.addresses'), cpus.possible);
+  const vmcoreinfo = readVmcoreinfo(r, need('vmcoreinfo', 'give vmcoreinfo.address (the first field of /sys/kernel/vmcoreinfo)'), pageSize);
+
+  const fromIomem = memory.iomem === undefined ? {} : iomemCrashKernel(memory.iomem, memory.origin);
+  const crashkernel = top.crashkernel === undefined ? fromIomem.crashkernel : r.range(top.crashkernel, '$.crashkernel');
+  const crashkernelLow = top.crashkernelLow === undefined ? fromIomem.crashkernelLow : r.range(top.crashkernelLow, '$.crashkernelLow');
+  let lowestRam: bigint | undefined;
+  for (const m of memory.systemRam) if (lowestRam === undefined || m.start < lowestRam) lowestRam = m.start;
+
+  const o = opts.overrides ?? {};
+  const kernel =
+    o.kernel !== undefined
+      ? kernelProfile(o.kernel, 'kernel override')
+      : kernelProfile(top.kernel === undefined ? NEWEST_KERNEL : readKernelVersion(r, top.kernel), `${opts.origin}: $.kernel`);
+  const builder = o.builder !== undefined ? builderOverride(o.builder) : top.builder === undefined ? 'kernel' : readBuilder(r, top.builder);
+  return {
+    arch,
+    origin: opts.origin,
+    memory,
+    cpus,
+    crashNotes,
+    vmcoreinfo,
+    crashkernel,
+    crashkernelLow,
+    kernelImage: top.kernelImage === undefined ? undefined : readKernelImage(r, top.kernelImage),
+    pageOffset: optionalU64('pageOffset') ?? plugin.defaults.pageOffset,
+    physOffset: optionalU64('physOffset') ?? lowestRam ?? 0n,
+    pageSize,
+    backupStart: optionalU64('backupStart') ?? crashkernel?.start,
+    kernel,
+    builder,
+    config: readConfig(r, top.config),
+  };
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new CrashplugError('E_IO', `${what} (${why}); check the path and its permissions`, { cause: err });
+  }
+}
+
+/** JSON.parse's message with the line and column, where V8 gives a position. */
+function jsonSyntaxError(path: string, text: string, err: unknown): CrashplugError {
+  const msg = err instanceof Error ? err.message : String(err);
+  const lineCol = /\(line (\d+) column (\d+)\)/.exec(msg);
+  const pos = /at position (\d+)/.exec(msg);
+  let where = '';
+  if (lineCol !== null) {
+    where = `:${lineCol[1]}:${lineCol[2]}`;
+  } else if (pos !== null || /end of JSON input/.test(msg)) {
+    const offset = pos === null ? text.length : Number(pos[1]);
+    const before = text.slice(0, offset);
+    const line = before.split('\n').length;
+    where = `:${line}:${offset - before.lastIndexOf('\n')}`;
+  }
+  return new CrashplugError('E_BAD_SYSTEM', `${path}${where}: not valid JSON (${msg}); fix the syntax there`, { cause: err });
+}
+
+/** Read and parse a system description file; relative paths inside it resolve against its folder. */
+export function loadSystemFile(path: string, registry: PluginRegistry, overrides?: SystemOverrides): SystemDescription {
+  const text = readText(path, `${path}: cannot read the system description`).replace(/^\uFEFF/, '');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw jsonSyntaxError(path, text, err);
+  }
+  return parseSystemDescription(json, { origin: path, baseDir: dirname(path), registry, overrides });
+}
