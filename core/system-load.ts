@@ -387,7 +387,8 @@ export function parseSystemDescription(json: unknown, opts: ParseSystemOptions):
     pageOffset: optionalU64('pageOffset') ?? plugin.defaults.pageOffset,
     physOffset: optionalU64('physOffset') ?? lowestRam ?? 0n,
     pageSize,
-    backupStart: optionalU64('backupStart') ?? crashkernel?.start,
+    // No core default: where the backup copy lands depends on who loads it (the port derives it).
+    backupStart: optionalU64('backupStart'),
     kernel,
     builder,
     config: readConfig(r, top.config),
