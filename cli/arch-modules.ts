@@ -1,0 +1,7 @@
+// Every architecture port the crashplug command loads. A new port is one import and one entry
+// here; nothing else in the CLI names an architecture.
+
+import type { ContainerModule } from 'inversify';
+import { x86Module } from '../arch-x86/index.js';
+
+export const ARCH_MODULES: readonly ContainerModule[] = [x86Module];

@@ -1,0 +1,73 @@
+// `crashplug elfcorehdr`: the header the kernel would build for a machine described in a file
+// (--system) or for this one (--host), written to --out and explained line by line.
+
+import { type Command, Option } from 'commander';
+import { CrashplugError, HEADER_BUILDERS, loadSystemFile, type HeaderBuilder } from '../../core/index.js';
+import type { CliContext } from '../context.js';
+import { builtReportJson, builtReportLines } from '../describe.js';
+import { writeFileAtomic } from '../files.js';
+import { readHostSystem, type HostDescription } from '../host.js';
+import { buildHeader, unsupportedBuilder } from './build-header.js';
+
+interface ElfcorehdrOptions {
+  readonly system?: string;
+  readonly host?: boolean;
+  readonly out?: string;
+  readonly json?: boolean;
+  readonly kernel?: string;
+  readonly builder?: HeaderBuilder;
+}
+
+export function registerElfcorehdr(program: Command, ctx: CliContext): void {
+  program
+    .command('elfcorehdr')
+    .description('build the elfcorehdr the kernel would write for a machine, and say what each part of it is')
+    .addOption(new Option('--system <file>', 'the machine, as a system description (JSON, format 1)').conflicts('host'))
+    .addOption(new Option('--host', 'this machine, read from /proc and /sys (assumes what it cannot read, and says so)'))
+    .option('--out <file>', 'write the header (the whole page-aligned buffer) to this file')
+    .option('--json', 'print one JSON object instead of text')
+    .option('--kernel <version>', 'model this kernel release (6.1, 6.6, 6.10, …) instead of the one the description names')
+    .addOption(new Option('--builder <builder>', 'who builds the header').choices(HEADER_BUILDERS))
+    .action((opts: ElfcorehdrOptions) => runElfcorehdr(opts, ctx));
+}
+
+function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
+  if (opts.builder !== undefined && opts.builder !== 'kernel') throw unsupportedBuilder(opts.builder, '--builder');
+  if (opts.system === undefined && opts.host !== true) {
+    throw new CrashplugError('E_BAD_ARGUMENT', 'elfcorehdr: say which machine: --system FILE.json (a system description) or --host (this one)');
+  }
+  const registry = ctx.registry();
+  let host: HostDescription | undefined;
+  let system;
+  if (opts.system !== undefined) {
+    system = loadSystemFile(opts.system, registry, { kernel: opts.kernel, builder: opts.builder });
+  } else {
+    host = readHostSystem(registry, { kernel: opts.kernel });
+    system = host.system;
+  }
+  const built = buildHeader(system, registry);
+
+  // Render before writing: a report that cannot be made must not leave a file behind.
+  let text: string;
+  if (opts.json === true) {
+    const json = {
+      ...(host === undefined ? {} : { assumptions: host.assumptions, read: host.read, systemDescription: host.json }),
+      ...(builtReportJson(built) as object),
+      ...(opts.out === undefined ? {} : { out: { path: opts.out, bytes: built.bytes.length } }),
+    };
+    text = `${JSON.stringify(json, null, 2)}\n`;
+  } else {
+    const lines: string[] = [];
+    if (host !== undefined) {
+      lines.push('Assumed (could not be read on this machine):');
+      lines.push(...(host.assumptions.length === 0 ? ['  nothing'] : host.assumptions.map((a) => `  - ${a}`)));
+      lines.push('Read from this machine:');
+      lines.push(...host.read.map((r) => `  - ${r}`), '');
+    }
+    lines.push(...builtReportLines(built));
+    if (opts.out !== undefined) lines.push(`Wrote ${built.bytes.length} bytes to ${opts.out}`);
+    text = `${lines.join('\n')}\n`;
+  }
+  if (opts.out !== undefined) writeFileAtomic(opts.out, built.bytes);
+  ctx.out(text);
+}

@@ -1,0 +1,102 @@
+// `crashplug inspect`: read any elfcorehdr (a capture from a real machine, or what `elfcorehdr
+// --out` wrote), show it as `elfcorehdr` does, and with --against list every way it differs from
+// the header crashplug builds for that machine. Differences are a result, not an error: exit 0.
+
+import type { Command } from 'commander';
+import { decodeElfCoreHeader, loadSystemFile } from '../../core/index.js';
+import type { CliContext } from '../context.js';
+import { ehdrJson, ehdrLines, phdrJson, phdrTable, trailingBytes } from '../describe.js';
+import { type DiffSide, diffElfcorehdrs, differenceJson, differenceText, diffVerdict, type HeaderDiff } from '../diff.js';
+import { readInputFile } from '../files.js';
+import { guessWhat, type PhdrWhat, whatFromLayout } from '../phdr-roles.js';
+import { buildHeader, type BuiltHeader } from './build-header.js';
+
+interface InspectOptions {
+  readonly json?: boolean;
+  readonly against?: string;
+  readonly kernel?: string;
+}
+
+export function registerInspect(program: Command, ctx: CliContext): void {
+  program
+    .command('inspect')
+    .description('decode an elfcorehdr and say what each program header is; compare it with crashplug\'s with --against')
+    .argument('<file>', 'an elfcorehdr: a capture from a real machine, or what `elfcorehdr --out` wrote')
+    .option('--json', 'print one JSON object instead of text')
+    .option('--against <system>', 'compare, field by field, with the header crashplug builds for this system description')
+    .option('--kernel <version>', 'with --against: model this kernel release instead of the one the description names')
+    .action((file: string, opts: InspectOptions) => runInspect(file, opts, ctx));
+}
+
+interface Comparison {
+  readonly built: BuiltHeader;
+  readonly diff: HeaderDiff;
+  /** The file's phdrs labelled by the crashplug phdr each pairs with. */
+  readonly fileWhat: readonly PhdrWhat[];
+}
+
+function compare(file: DiffSide, against: string, kernel: string | undefined, ctx: CliContext): Comparison {
+  const registry = ctx.registry();
+  const system = loadSystemFile(against, registry, { kernel });
+  const built = buildHeader(system, registry);
+  const ours: DiffSide = {
+    header: built.header,
+    trailing: trailingBytes(built.bytes, built.header),
+    what: whatFromLayout(built.layout, built.header),
+  };
+  const diff = diffElfcorehdrs(file, ours);
+  const fileWhat = file.what.map((w) => ({ ...w, label: `${w.label} (only in the file)` }));
+  for (const pair of diff.pairs) {
+    if (pair.file !== undefined && pair.crashplug !== undefined) fileWhat[pair.file] = ours.what[pair.crashplug]!;
+  }
+  return { built, diff, fileWhat };
+}
+
+function runInspect(path: string, opts: InspectOptions, ctx: CliContext): void {
+  const bytes = readInputFile(path, 'elfcorehdr');
+  const header = decodeElfCoreHeader(bytes, path);
+  const trailing = trailingBytes(bytes, header);
+  const file: DiffSide = { header, trailing, what: guessWhat(header) };
+  const cmp = opts.against === undefined ? undefined : compare(file, opts.against, opts.kernel, ctx);
+  const what = cmp?.fileWhat ?? file.what;
+
+  if (opts.json === true) {
+    const json = {
+      file: path,
+      size: bytes.length,
+      elfHeader: ehdrJson(header),
+      rolesFrom: cmp === undefined ? 'guessed' : 'crashplug',
+      programHeaders: header.phdrs.map((p, i) => phdrJson(p, i, what[i])),
+      trailing: { from: trailing.from, length: trailing.length, nonZero: trailing.nonZero, ...(trailing.firstNonZero === undefined ? {} : { firstNonZero: trailing.firstNonZero }) },
+      warnings: header.warnings,
+      ...(cmp === undefined
+        ? {}
+        : {
+            against: {
+              system: cmp.built.system.origin,
+              arch: cmp.built.system.arch,
+              kernel: cmp.built.system.kernel.version,
+              identical: cmp.diff.differences.length === 0,
+              verdict: diffVerdict(cmp.diff),
+              differences: cmp.diff.differences.map(differenceJson),
+              notes: cmp.diff.notes,
+            },
+          }),
+    };
+    ctx.out(`${JSON.stringify(json, null, 2)}\n`);
+    return;
+  }
+
+  const lines = [...ehdrLines(header, path, trailing)];
+  for (const w of header.warnings) lines.push(`warning: ${w}`);
+  lines.push('', 'Program headers:');
+  lines.push(...phdrTable(header, what, cmp === undefined ? 'What (guessed)' : "What (crashplug's layout)"));
+  if (cmp !== undefined) {
+    const s = cmp.built.system;
+    lines.push('', `Compared with crashplug's header for ${s.origin} (${s.arch}, kernel ${s.kernel.version} profile, ${cmp.built.bytes.length} bytes):`);
+    for (const n of cmp.diff.notes) lines.push(`  note: ${n}`);
+    for (const d of cmp.diff.differences) lines.push(`  ${differenceText(d)}`);
+    lines.push(diffVerdict(cmp.diff));
+  }
+  ctx.out(`${lines.join('\n')}\n`);
+}
