@@ -3,7 +3,7 @@
 
 import { buildElfcorehdr, type BuiltElfcorehdr, type KernelMap } from './elfcorehdr.js';
 import type { ArchPlugin, CrashMemory } from './plugin.js';
-import { crashNotesAddress, type SystemDescription } from './system.js';
+import { type CrashNotes, crashNotesAddress, type SystemDescription } from './system.js';
 
 export interface SystemElfcorehdr extends BuiltElfcorehdr {
   readonly crashMemory: CrashMemory;
@@ -24,7 +24,7 @@ export function buildSystemElfcorehdr(system: SystemDescription, plugin: ArchPlu
       machine: plugin.machine,
       noteCpus: noteCpusOf(system),
       possibleCpuCount: system.cpus.possible.length,
-      crashNotes: (cpu) => crashNotesAddress(notes, cpu),
+      crashNotes: crashNotesOf(notes),
       noteSize: plugin.noteSize,
       vmcoreinfo: system.vmcoreinfo,
       kernelMap,
@@ -36,4 +36,14 @@ export function buildSystemElfcorehdr(system: SystemDescription, plugin: ArchPlu
   );
   plugin.fixupElfcorehdr(built.bytes, built.layout, system);
   return { ...built, crashMemory, kernelMap };
+}
+
+/**
+ * crashNotesAddress as a closure the header writer can inline: for base + n·stride the sum is done in
+ * a machine word (asUintN(64, …), the wrap a u64 field has anyway) rather than as three BigInts per CPU.
+ */
+function crashNotesOf(notes: CrashNotes): (cpu: number) => bigint {
+  if (notes.kind !== 'stride') return (cpu) => crashNotesAddress(notes, cpu);
+  const { base, stride } = notes;
+  return (cpu) => BigInt.asUintN(64, base + BigInt(cpu) * stride);
 }

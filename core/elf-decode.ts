@@ -61,7 +61,10 @@ const sane = (h: ElfHeader): boolean => h.ehsize === EHDR_SIZE && h.phentsize ==
 /** Decode `bytes` (named `source` in errors: a file name, or "buffer"). */
 export function decodeElfCoreHeader(bytes: Uint8Array, source = 'buffer'): DecodedElfCoreHeader {
   if (bytes.length < EHDR_SIZE) {
-    throw bad(source, `truncated: ${bytes.length} bytes, but an ELF64 header alone takes ${EHDR_SIZE}; is this the whole elfcorehdr?`);
+    throw bad(
+      `${source} at byte ${bytes.length}`,
+      `truncated: ${bytes.length} bytes, but an ELF64 header alone takes ${EHDR_SIZE}; is this the whole elfcorehdr?`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, false) !== 0x7f454c46) {

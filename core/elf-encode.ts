@@ -1,5 +1,6 @@
-// Writes an elfcorehdr into one preallocated, zero-filled buffer: a DataView over it and one
-// store per field, no per-field allocation, so that 16 000 program headers cost microseconds.
+// Writes an elfcorehdr into one preallocated, zero-filled buffer: one store per field and no
+// per-field allocation — aligned typed-array stores when the fields are in the host's byte order,
+// a DataView otherwise — so 16 000 program headers take well under a millisecond.
 
 import {
   EHDR_SIZE,
@@ -70,10 +71,35 @@ export function encodeElfCoreHeader(elf: ElfCoreHeader, target?: Uint8Array): Ui
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   const le = elf.byteOrder === 'le';
   writeElfHeader(view, elf.header, elf.byteOrder);
+  const phdrs = elf.phdrs;
+  if (le === HOST_LITTLE_ENDIAN && out.byteOffset % 8 === 0) {
+    // Phdrs start at 64 + 56·i, multiples of 8: aligned typed-array stores, ~8× cheaper than
+    // DataView.setBigUint64 (indexed loop: for…of made V8 deoptimise here on every call).
+    const words = out.byteLength >>> 3;
+    const u64 = new BigUint64Array(out.buffer, out.byteOffset, words);
+    const u32 = new Uint32Array(out.buffer, out.byteOffset, words * 2);
+    let q = EHDR_SIZE >>> 3;
+    for (let i = 0; i < phdrs.length; i++) {
+      const p = phdrs[i]!;
+      u32[q * 2] = p.type;
+      u32[q * 2 + 1] = p.flags;
+      u64[q + 1] = p.offset;
+      u64[q + 2] = p.vaddr;
+      u64[q + 3] = p.paddr;
+      u64[q + 4] = p.filesz;
+      u64[q + 5] = p.memsz;
+      u64[q + 6] = p.align;
+      q += PHDR_SIZE >>> 3;
+    }
+    return out;
+  }
   let at = EHDR_SIZE;
-  for (const p of elf.phdrs) {
-    writeProgramHeader(view, at, p, le);
+  for (let i = 0; i < phdrs.length; i++) {
+    writeProgramHeader(view, at, phdrs[i]!, le);
     at += PHDR_SIZE;
   }
   return out;
 }
+
+/** Typed arrays store in the host's byte order; where that is the header's, they replace DataView. */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

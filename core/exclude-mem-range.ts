@@ -63,20 +63,23 @@ export function excludeMemRangeOld(mem: CrashMem, mstart: bigint, mend: bigint):
   for (; i < out.length; i++) {
     const cur = out[i]!;
     if (mstart > cur.end || mend < cur.start) continue;
-    if (mstart <= cur.start && mend >= cur.end) {
+    // Clamped to the entry (p_start/p_end in the kernel) before deciding between trim and split.
+    const ps = mstart > cur.start ? mstart : cur.start;
+    const pe = mend < cur.end ? mend : cur.end;
+    if (ps === cur.start && pe === cur.end) {
       const wasLast = i === out.length - 1;
       out.splice(i, 1);
       if (wasLast) return { mem: { maxNrRanges: mem.maxNrRanges, ranges: out }, enomem: false, overran: false };
       i--;
       continue;
     }
-    if (mstart > cur.start && mend < cur.end) {
-      out[i] = { start: cur.start, end: mstart - 1n };
-      split = { start: mend + 1n, end: cur.end };
-    } else if (mstart !== cur.start) {
-      out[i] = { start: cur.start, end: mstart - 1n };
+    if (ps > cur.start && pe < cur.end) {
+      out[i] = { start: cur.start, end: ps - 1n };
+      split = { start: pe + 1n, end: cur.end };
+    } else if (ps !== cur.start) {
+      out[i] = { start: cur.start, end: ps - 1n };
     } else {
-      out[i] = { start: mend + 1n, end: cur.end };
+      out[i] = { start: pe + 1n, end: cur.end };
     }
     break; // the old code stops after the first partial overlap
   }
