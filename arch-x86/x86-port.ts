@@ -10,6 +10,8 @@ import {
   type SystemDescription,
 } from '../core/index.js';
 import { x86CrashMemory } from './x86-crash-memory.js';
+import { x86HandleHotplugEvent, x86KexecToolsHotplugFlag } from './x86-hotplug.js';
+import { x86KexecToolsRanges } from './x86-kexec-tools.js';
 import { x86ElfcorehdrSegment, x86SysfsElfcorehdrSize } from './x86-sizing.js';
 
 /** KEXEC_UPDATE_ELFCOREHDR (6.6) and KEXEC_CRASH_HOTPLUG_SUPPORT (6.10): x86 accepts both. */
@@ -27,8 +29,11 @@ export class X86Port implements ArchPort {
   readonly defaults = { pageOffset: 0xffff_8880_0000_0000n, pageSize: 4096 };
 
   crashMemory = x86CrashMemory;
+  kexecToolsRanges = x86KexecToolsRanges;
   elfcorehdrSegment = x86ElfcorehdrSegment;
   sysfsElfcorehdrSize = x86SysfsElfcorehdrSize;
+  handleHotplugEvent = x86HandleHotplugEvent;
+  kexecToolsHotplugFlag = x86KexecToolsHotplugFlag;
 
   /** need_kernel_map = IS_ENABLED(CONFIG_X86_64): the kernel text is always a PT_LOAD. */
   kernelMap(system: SystemDescription): KernelMap {

@@ -8,6 +8,7 @@ import { CrashplugError, type PluginRegistry, registryOf } from '../core/index.j
 import { ARCH_MODULES } from './arch-modules.js';
 import { registerElfcorehdr } from './commands/elfcorehdr.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerSimulate } from './commands/simulate.js';
 import type { CliContext } from './context.js';
 
 export const EXIT_OK = 0;
@@ -47,6 +48,7 @@ function buildProgram(ctx: CliContext, io: CliIo): Command {
     .addHelpText('after', () => `\nArch ports loaded: ${ctx.registry().ids().join(', ')}`);
   registerElfcorehdr(program, ctx);
   registerInspect(program, ctx);
+  registerSimulate(program, ctx);
   return program;
 }
 

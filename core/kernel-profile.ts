@@ -21,8 +21,39 @@ export interface KernelProfile {
   readonly cpuNotes: 'present' | 'possible';
   readonly excludeAlgorithm: ExcludeAlgorithm;
   readonly hotplug: HotplugGeneration;
+  /** How the generic crash hot-plug handler and the kexec loaders behave in this release. */
+  readonly crashHotplug: CrashHotplugBehaviour;
   /** Version comparison for port-local tables (a port keeps its own per-version facts in one place). */
   atLeast(major: number, minor: number): boolean;
+}
+
+/**
+ * Release facts of `crash_handle_hotplug_event` and of kexec segment placement (facts §2.7, §10;
+ * the UNSURE points were settled against the kernel and mailing-list history, see
+ * docs/hotplug.md "Kernel versions").
+ */
+export interface CrashHotplugBehaviour {
+  /**
+   * `__crash_hotplug_lock` serialises the handler and the sysfs check. It came with
+   * "Crash: add lock to serialize crash hotplug handling" (e2a8f20dd8e9), a hotfix merged for
+   * 6.6-rc4, so every release with crash hot-plug has it.
+   */
+  readonly mutex: boolean;
+  /** What the handler prints (prefix "crash hp: ") when `kexec_trylock()` fails and it drops the event. */
+  readonly trylockFailedMessage: string;
+  /**
+   * The message is skipped while a kexec reboot is in progress ("kexec/crash: no crash update when
+   * kexec in progress", queued by akpm after the 6.12 merge window, so 6.13 — UNSURE of the release).
+   */
+  readonly quietWhileKexecInProgress: boolean;
+  /** The arch hook receives the `memory_notify` ("crash: forward memory_notify arg…", 6.10). */
+  readonly hookGetsMemoryNotify: boolean;
+  /**
+   * `locate_mem_hole_top_down` starts at `end − memsz + 1`; before "kexec_file: fix incorrect
+   * temp_start value in locate_mem_hole_top_down()" (6.9) it started one byte lower, which after
+   * aligning down costs a whole alignment step at the top of the reservation.
+   */
+  readonly exactTopDownHole: boolean;
 }
 
 /** The newest behaviour crashplug models; the default profile. */
@@ -47,8 +78,19 @@ export function kernelProfile(version: string, where = 'kernel'): KernelProfile 
     major,
     minor,
     cpuNotes: atLeast(6, 6) ? 'possible' : 'present',
-    excludeAlgorithm: atLeast(6, 8) ? 'current' : 'old',
+    excludeAlgorithm: atLeast(6, 9) ? 'current' : 'old', // Yuntao Wang's rewrite: merged after 6.8-rc1, so 6.9
     hotplug: atLeast(6, 10) ? 'hotplug-support' : atLeast(6, 6) ? 'update-elfcorehdr' : 'none',
+    crashHotplug: {
+      mutex: atLeast(6, 6),
+      // "elfcorehdr" became "kdump image" with Sourabh Jain's crash_hotplug documentation update,
+      // merged for 6.12 (UNSURE of the release; the facts give ~6.12 too).
+      trylockFailedMessage: atLeast(6, 12)
+        ? 'kexec_trylock() failed, kdump image may be inaccurate'
+        : 'kexec_trylock() failed, elfcorehdr may be inaccurate',
+      quietWhileKexecInProgress: atLeast(6, 13),
+      hookGetsMemoryNotify: atLeast(6, 10),
+      exactTopDownHole: atLeast(6, 9),
+    },
     atLeast,
   };
 }

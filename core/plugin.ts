@@ -6,6 +6,9 @@
 import { type ByteOrder, ELF_CORE_HEADER_ALIGN } from './elf.js';
 import type { ElfcorehdrLayout, KernelMap } from './elfcorehdr.js';
 import { excludeWith } from './exclude-mem-range.js';
+import type { HotplugContext } from './hotplug-context.js';
+import { KEXEC_CRASH_HOTPLUG_SUPPORT } from './kexec-image.js';
+import type { KexecToolsRanges } from './kexec-tools-hooks.js';
 import type { CrashMem, NamedRange } from './range.js';
 import type { SystemDescription } from './system.js';
 
@@ -78,8 +81,21 @@ export interface ArchHooks {
   elfcorehdrSegment(system: SystemDescription, layout: ElfcorehdrLayout): ElfcorehdrSegmentSpec;
   /** The value of /sys/kernel/crash_elfcorehdr_size (`arch_crash_get_elfcorehdr_size`). */
   sysfsElfcorehdrSize(system: SystemDescription): number;
-  /** `arch_crash_hotplug_support`: may the kernel update this image in place? */
+  /** kexec-tools' own crash memory list for a kexec_load elfcorehdr; undefined when the port does not model it. */
+  kexecToolsRanges(system: SystemDescription): KexecToolsRanges | undefined;
+  /**
+   * `arch_crash_hotplug_support`: may the kernel update this image in place? Consulted at load
+   * (only for crash loads, only when the kernel has crash hot-plug at all); "no" is the default.
+   */
   supportsHotplug(query: HotplugSupportQuery): boolean;
+  /**
+   * `arch_crash_handle_hotplug_event`: the arch's part of one hot-plug event, called by core with
+   * the lock held, the image checked, the elfcorehdr located and hp_action set. The default does
+   * nothing, like the kernel's stub.
+   */
+  handleHotplugEvent(ctx: HotplugContext): void;
+  /** The kexec_load flag `kexec --hotplug` passes on this arch (kexec-tools' get_hotplug_kexec_flag). */
+  kexecToolsHotplugFlag(system: SystemDescription): number;
 }
 
 export type HookName = keyof ArchHooks;
@@ -108,7 +124,8 @@ export function genericCrashMemory(system: SystemDescription, extraSlots = 2): C
 }
 
 export const coreDefaults: { readonly [K in HookName]: ArchHooks[K] } = {
-  va: (pa, system) => (pa + system.pageOffset) & 0xffff_ffff_ffff_ffffn,
+  // asUintN(64, …): the same wrap-around as a u64 add, and V8 compiles it to a machine add.
+  va: (pa, system) => BigInt.asUintN(64, pa + system.pageOffset),
   kernelMap: () => undefined,
   crashMemory: (system) => genericCrashMemory(system),
   fieldByteOrder: () => 'le',
@@ -121,5 +138,8 @@ export const coreDefaults: { readonly [K in HookName]: ArchHooks[K] } = {
     presetIndex: false,
   }),
   sysfsElfcorehdrSize: () => 0,
+  kexecToolsRanges: () => undefined,
   supportsHotplug: () => false,
+  handleHotplugEvent: () => {},
+  kexecToolsHotplugFlag: () => KEXEC_CRASH_HOTPLUG_SUPPORT,
 };

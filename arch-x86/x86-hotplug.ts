@@ -1,0 +1,27 @@
+// x86's part of a crash hot-plug event (arch/x86/kernel/crash.c, facts §4.4): the header already
+// lists every possible CPU, so CPU events change nothing — except on a kexec_load image the kernel
+// has not rewritten yet, whose kexec-tools header lists only the present CPUs (W7). Anything else
+// rebuilds the header from the machine as it is now and installs it over the old one.
+
+import {
+  type HotplugContext,
+  KEXEC_CRASH_HP_ADD_CPU,
+  KEXEC_CRASH_HP_REMOVE_CPU,
+  KEXEC_UPDATE_ELFCOREHDR,
+} from '../core/index.js';
+
+export function x86HandleHotplugEvent(ctx: HotplugContext): void {
+  const cpuEvent = ctx.action === KEXEC_CRASH_HP_ADD_CPU || ctx.action === KEXEC_CRASH_HP_REMOVE_CPU;
+  if (cpuEvent && (ctx.image.fileMode || ctx.image.elfcorehdrUpdated)) return;
+  // Core's failure messages are x86's own ("unable to create new elfcorehdr",
+  // "update elfcorehdr elfsz %lu > memsz %lu"); the header is left alone on either.
+  ctx.updateElfcorehdr();
+}
+
+/**
+ * kexec-tools passes KEXEC_UPDATE_ELFCOREHDR on x86: 6.6–6.9 reject the newer 0x8 with -EINVAL,
+ * and x86 accepts 0x4 on every release since.
+ */
+export function x86KexecToolsHotplugFlag(): number {
+  return KEXEC_UPDATE_ELFCOREHDR;
+}

@@ -1,0 +1,43 @@
+// The kernel log of a simulation: what the handler and the arch hooks print, with the kernel's
+// prefixes. Bounded, because a resize prints per event; every message is also counted, so a
+// report can say "printed 3 times" without keeping all of them.
+
+export type LogLevel = 'err' | 'warn' | 'info' | 'debug';
+
+export interface LogLine {
+  readonly level: LogLevel;
+  readonly text: string;
+}
+
+export class KernelLog {
+  readonly #lines: LogLine[] = [];
+  readonly #counts = new Map<string, number>();
+
+  constructor(
+    /** Lines kept; older ones are dropped first. */
+    readonly limit = 1000,
+    /** pr_debug is compiled out unless dynamic debug is on. */
+    readonly debug = false,
+  ) {}
+
+  printk(level: LogLevel, text: string): void {
+    if (level === 'debug' && !this.debug) return;
+    this.#counts.set(text, (this.#counts.get(text) ?? 0) + 1);
+    this.#lines.push({ level, text });
+    if (this.#lines.length > this.limit) this.#lines.splice(0, this.#lines.length - this.limit);
+  }
+
+  get lines(): readonly LogLine[] {
+    return this.#lines;
+  }
+
+  /** How often `text` was printed over the whole run. */
+  count(text: string): number {
+    return this.#counts.get(text) ?? 0;
+  }
+
+  /** Every distinct message with its count, most frequent first. */
+  summary(): { text: string; count: number }[] {
+    return [...this.#counts].map(([text, count]) => ({ text, count })).sort((a, b) => b.count - a.count);
+  }
+}
