@@ -15,10 +15,23 @@ import {
   type SystemDescription,
 } from '../core/index.js';
 // Not yet re-exported by core/index.ts; becomes '../core/index.js' once it is.
-import type { KexecToolsBackup, KexecToolsRange, KexecToolsRanges, KexecToolsRangeType } from '../core/index.js';
+import type {
+  KexecToolsBackup,
+  KexecToolsRange,
+  KexecToolsRanges,
+  KexecToolsRangeType,
+  KexecToolsSegmentRule,
+} from '../core/index.js';
 
 /** kexec-tools' CRASH_MAX_MEMORY_RANGES on x86: it stops reading /proc/iomem there and refuses a split past it. */
 export const KEXEC_TOOLS_X86_MAX_RANGES = 32768;
+
+/** x86 load_crashdump_segments: at least 16 KiB; with --hotplug always the kernel's advertised size. */
+export const KEXEC_TOOLS_X86_SEGMENT: KexecToolsSegmentRule = {
+  source: 'kexec/arch/i386/crashdump-x86.c',
+  minMemsz: 16 * 1024,
+  hotplug: 'always',
+};
 
 /** When no RAM entry lies in the first 640 KiB, kexec-tools backs up [0, 640 KiB) anyway. */
 export const KEXEC_TOOLS_X86_DEFAULT_BACKUP: Range = { start: 0n, end: 0x9_ffffn };
@@ -206,6 +219,7 @@ export function x86KexecToolsRanges(system: SystemDescription): KexecToolsRanges
     backup,
     kernelMap: kernelMapOf(system),
     linearMap: { pageOffset: pageOffsetOf(system), physOffset: 0n },
+    segment: KEXEC_TOOLS_X86_SEGMENT,
     byteOrder: 'le',
   };
 }

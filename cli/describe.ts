@@ -1,33 +1,29 @@
 // Renders an elfcorehdr for people and for scripts: a `readelf -lW`-style table with a column
-// saying what each program header is for, the memory accounting behind the PT_LOADs, and the
-// sizes the kernel reserves. Pure functions from built or decoded headers to lines or JSON.
+// saying what each program header is for, then the builder's own account — the kernel's memory
+// walk and reservation, or kexec-tools' list and segment. Pure functions from built or decoded
+// headers to lines or JSON.
 
 import {
-  alignUp,
-  type CrashMemory,
   type ElfCoreHeader,
-  type ElfcorehdrLayout,
-  type ElfcorehdrSegmentSpec,
   EHDR_SIZE,
   hex,
   hex16,
   machineName,
-  mergeRanges,
-  type NamedRange,
   PF_R,
   PF_W,
   PF_X,
   PHDR_SIZE,
   phdrTypeName,
   type ProgramHeader,
-  type Range,
-  type SystemDescription,
-  totalSize,
 } from '../core/index.js';
-import { type MemoryAccount, memoryAccount } from './memory-account.js';
-import { type PhdrWhat, rangeText, whatFromLayout } from './phdr-roles.js';
+import { kernelMemoryLines, kernelReserveLines, kernelSectionsJson } from './describe-kernel.js';
+import { kexecToolsMemoryLines, kexecToolsReserveLines, kexecToolsSectionsJson, kexecToolsSizeLine } from './describe-kexec-tools.js';
+import { type PhdrWhat, whatFromRoles } from './phdr-roles.js';
+import type { BuiltReportInput } from './report-input.js';
+import { formatColumns, type Json } from './report-text.js';
 
-export type Json = string | number | boolean | null | readonly Json[] | { readonly [key: string]: Json };
+export { bytesText, formatColumns, type Json } from './report-text.js';
+export type { BuiltReportInput } from './report-input.js';
 
 function flagLetters(flags: number): string {
   return `${flags & PF_R ? 'R' : ' '}${flags & PF_W ? 'W' : ' '}${flags & PF_X ? 'E' : ' '}`;
@@ -36,13 +32,6 @@ function flagLetters(flags: number): string {
 /** readelf -lW prints sizes with at least six digits. */
 function sizeHex(v: bigint): string {
   return `0x${v.toString(16).padStart(6, '0')}`;
-}
-
-/** Columns padded to their widest cell, one space apart, trailing blanks dropped. */
-export function formatColumns(rows: readonly (readonly string[])[], indent = '  '): string[] {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => (indent + row.map((cell, i) => cell.padEnd(widths[i]!)).join(' ')).trimEnd());
 }
 
 /**
@@ -161,148 +150,53 @@ export function ehdrLines(header: ElfCoreHeader, source: string, trailing: Trail
   ];
 }
 
-/** 1.7 GiB, 636 KiB, 368 bytes. */
-export function bytesText(n: bigint): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = Number(n);
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  if (u === 0) return `${n} bytes`;
-  return Number.isInteger(v) ? `${v} ${units[u]}` : `≈${v.toFixed(1)} ${units[u]}`;
-}
-
-function rangesText(ranges: readonly Range[]): string {
-  return ranges.length === 0 ? 'nothing' : ranges.map(rangeText).join(', ');
-}
-
-function rangesJson(ranges: readonly Range[]): Json {
-  return ranges.map((r) => ({ start: hex(r.start), end: hex(r.end) }));
-}
-
-function namedJson(r: NamedRange): Json {
-  return { name: r.name, start: hex(r.start), end: hex(r.end) };
-}
-
-/** Everything the `elfcorehdr` command reports about one built header. */
-export interface BuiltReportInput {
-  readonly system: SystemDescription;
-  readonly header: ElfCoreHeader;
-  readonly layout: ElfcorehdrLayout;
-  readonly crashMemory: CrashMemory;
-  readonly segment: ElfcorehdrSegmentSpec;
-  readonly sysfsSize: number;
-}
-
-function memoryLines(account: MemoryAccount, cm: CrashMemory, origin: string): string[] {
-  const lines = [`System RAM found by the walk (${account.systemRam.length} ranges, from ${origin}):`];
-  lines.push(...formatColumns(account.systemRam.map((r) => [rangeText(r), bytesText(r.end - r.start + 1n)])));
-  if (account.exclusions.length === 0) {
-    lines.push('Exclusions: none');
-  } else {
-    lines.push('Exclusions, in the order the kernel applies them:');
-    lines.push(
-      ...formatColumns(
-        account.exclusions.map((e) => [
-          e.name,
-          rangeText(e),
-          `removed ${rangesText(e.removed)}`,
-          e.leftIn.length === 0 ? '' : `(left in: ${rangesText(e.leftIn)})`,
-        ]),
-      ),
-    );
-  }
-  for (const a of account.added) lines.push(`  added: ${a.name} ${rangeText(a)}`);
-  if (account.unexplained.length > 0) lines.push(`  also dropped, by no listed exclusion: ${rangesText(account.unexplained)}`);
-  if (account.beyondRam.length > 0) lines.push(`  in the header but not System RAM: ${rangesText(account.beyondRam)}`);
-  const ranges = cm.mem.ranges;
-  lines.push(
-    `Crash memory: ${ranges.length} ranges, ${bytesText(totalSize(mergeRanges(ranges)))} ` +
-      `(the crash_mem array holds up to ${cm.mem.maxNrRanges})`,
-  );
-  return lines;
-}
-
-function reserveLines(input: BuiltReportInput): string[] {
-  const { segment, system, sysfsSize } = input;
-  const rounded = alignUp(BigInt(segment.memsz), BigInt(system.pageSize));
-  const lines = [
-    'The kernel would reserve (kexec_file_load elfcorehdr segment):',
-    `  memsz ${hex(segment.memsz)} (${segment.memsz} bytes), page-rounded ${hex(rounded)} (${rounded} bytes), ` +
-      `elf_headers_sz ${segment.elfHeadersSize}, align ${hex(segment.align)}`,
-    `  /sys/kernel/crash_elfcorehdr_size: ${sysfsSize}`,
-  ];
-  if (segment.warning !== undefined) lines.push(`  kernel message while sizing: "${segment.warning}"`);
-  return lines;
-}
-
-export function headerSummary(header: ElfCoreHeader, layout: ElfcorehdrLayout): string {
+export function headerSummary(header: ElfCoreHeader, size: number, sizedPhnum: number): string {
   const used = usedBytes(header);
   return (
-    `Header: ${used} bytes (${EHDR_SIZE}-byte Ehdr + ${header.header.phnum} × ${PHDR_SIZE}) in a ${layout.size}-byte buffer; ` +
-    `e_phnum ${header.header.phnum}, buffer sized for ${layout.sizedPhnum} program headers`
+    `Header: ${used} bytes (${EHDR_SIZE}-byte Ehdr + ${header.header.phnum} × ${PHDR_SIZE}) in a ${size}-byte buffer; ` +
+    `e_phnum ${header.header.phnum}, buffer sized for ${sizedPhnum} program headers`
   );
 }
 
 export function builtReportLines(input: BuiltReportInput): string[] {
-  const { system, header, layout, crashMemory } = input;
-  const account = memoryAccount(crashMemory);
-  return [
-    `elfcorehdr of ${system.origin}: ${system.arch}, kernel ${system.kernel.version} profile, ${system.builder} builder`,
+  const { system, header } = input;
+  const lines = [
+    `elfcorehdr of ${system.origin}: ${system.arch}, kernel ${system.kernel.version} profile, ${input.builder} builder`,
     '',
     'Program headers:',
-    ...phdrTable(header, whatFromLayout(layout, header)),
+    ...phdrTable(header, whatFromRoles(input.roles, header)),
     '',
-    ...memoryLines(account, crashMemory, system.memory.origin),
-    '',
-    headerSummary(header, layout),
-    ...reserveLines(input),
   ];
+  switch (input.builder) {
+    case 'kernel':
+      return [...lines, ...kernelMemoryLines(input), '', headerSummary(header, input.size, input.sizedPhnum), ...kernelReserveLines(input)];
+    case 'kexec-tools':
+      return [...lines, ...kexecToolsMemoryLines(input), '', kexecToolsSizeLine(input, usedBytes(header)), ...kexecToolsReserveLines(input)];
+    default: {
+      const never: never = input;
+      throw new Error(`unknown builder ${String(never)}`);
+    }
+  }
 }
 
 export function builtReportJson(input: BuiltReportInput): Json {
-  const { system, header, layout, crashMemory, segment, sysfsSize } = input;
-  const account = memoryAccount(crashMemory);
-  const what = whatFromLayout(layout, header);
+  const { system, header } = input;
+  const what = whatFromRoles(input.roles, header);
+  const sections = input.builder === 'kernel' ? kernelSectionsJson(input) : kexecToolsSectionsJson(input);
   return {
     system: system.origin,
     arch: system.arch,
     kernel: system.kernel.version,
-    builder: system.builder,
+    builder: input.builder,
     elfHeader: ehdrJson(header),
     programHeaders: header.phdrs.map((p, i) => phdrJson(p, i, what[i])),
-    memory: {
-      source: system.memory.source,
-      origin: system.memory.origin,
-      systemRam: account.systemRam.map(namedJson),
-      exclusions: account.exclusions.map((e) => ({
-        name: e.name,
-        start: hex(e.start),
-        end: hex(e.end),
-        removed: rangesJson(e.removed),
-        leftIn: rangesJson(e.leftIn),
-      })),
-      added: account.added.map(namedJson),
-      unexplained: rangesJson(account.unexplained),
-      beyondRam: rangesJson(account.beyondRam),
-      crashMemory: rangesJson(crashMemory.mem.ranges),
-      maxNrRanges: crashMemory.mem.maxNrRanges,
-    },
+    memory: sections.memory,
     header: {
       usedBytes: usedBytes(header),
-      size: layout.size,
+      size: input.size,
       phnum: header.header.phnum,
-      sizedPhnum: layout.sizedPhnum,
+      sizedPhnum: input.sizedPhnum,
     },
-    reserve: {
-      memsz: segment.memsz,
-      memszPageRounded: Number(alignUp(BigInt(segment.memsz), BigInt(system.pageSize))),
-      elfHeadersSize: segment.elfHeadersSize,
-      align: segment.align,
-      sysfsCrashElfcorehdrSize: sysfsSize,
-      ...(segment.warning === undefined ? {} : { warning: segment.warning }),
-    },
+    reserve: sections.reserve,
   };
 }

@@ -1,10 +1,12 @@
-// What each program header of an elfcorehdr is for: exact when crashplug built the header (its
-// layout says), guessed from the contents when it did not (a capture from a real machine).
+// What each program header of an elfcorehdr is for: exact when crashplug built the header (the
+// builder's list of roles says), guessed from the contents when it did not (a capture from a real
+// machine).
 
 import {
   type ElfCoreHeader,
   type ElfcorehdrLayout,
   hex,
+  type KexecToolsPhdrRole,
   type PhdrRole,
   type ProgramHeader,
   PT_LOAD,
@@ -30,7 +32,14 @@ function loadRange(p: ProgramHeader): Range | undefined {
   return p.memsz === 0n ? undefined : { start: p.paddr, end: p.paddr + p.memsz - 1n };
 }
 
-export function whatOfRole(role: PhdrRole, phdr: ProgramHeader | undefined): PhdrWhat {
+/**
+ * A role from either builder. kexec-tools' RAM roles also say whether p_offset is the backup copy
+ * rather than the range itself, which the label must say: a reader would otherwise take that
+ * PT_LOAD's p_offset for a defect.
+ */
+export type ReportRole = PhdrRole | KexecToolsPhdrRole;
+
+export function whatOfRole(role: ReportRole, phdr: ProgramHeader | undefined): PhdrWhat {
   switch (role.kind) {
     case 'cpu-note':
       return { kind: role.kind, label: `cpu ${role.cpu} notes`, cpu: role.cpu };
@@ -40,7 +49,9 @@ export function whatOfRole(role: PhdrRole, phdr: ProgramHeader | undefined): Phd
       return { kind: role.kind, label: 'kernel text' };
     case 'ram': {
       const r = phdr === undefined ? undefined : loadRange(phdr);
-      return { kind: role.kind, label: r === undefined ? 'RAM' : `RAM ${rangeText(r)}` };
+      const label = r === undefined ? 'RAM' : `RAM ${rangeText(r)}`;
+      const backup = 'backup' in role && role.backup && phdr !== undefined;
+      return { kind: role.kind, label: backup ? `${label} (p_offset = backup copy at ${hex(phdr.offset)})` : label };
     }
     default: {
       const never: never = role;
@@ -49,9 +60,21 @@ export function whatOfRole(role: PhdrRole, phdr: ProgramHeader | undefined): Phd
   }
 }
 
-/** Roles from the layout crashplug built the header with: exact, not guessed. */
+/** Roles as the builder listed them, one per program header it wrote: exact, not guessed. */
+export function whatFromRoles(roles: readonly ReportRole[], header: ElfCoreHeader): PhdrWhat[] {
+  return header.phdrs.map((p, i) => {
+    const role = roles[i];
+    return role === undefined ? { kind: 'other', label: '' } : whatOfRole(role, p);
+  });
+}
+
+/** The kernel builder's roles, which its layout implies rather than lists. */
+export function rolesOfLayout(layout: ElfcorehdrLayout): PhdrRole[] {
+  return Array.from({ length: layout.phnum }, (_, i) => roleOf(layout, i));
+}
+
 export function whatFromLayout(layout: ElfcorehdrLayout, header: ElfCoreHeader): PhdrWhat[] {
-  return header.phdrs.map((p, i) => (i < layout.phnum ? whatOfRole(roleOf(layout, i), p) : { kind: 'other', label: '' }));
+  return whatFromRoles(rolesOfLayout(layout), header);
 }
 
 /** VMCOREINFO_NOTE_SIZE for 4, 16 and 64 KiB pages: no CPU note is that large. */

@@ -56,6 +56,12 @@ export interface CrashHotplugBehaviour {
   readonly exactTopDownHole: boolean;
 }
 
+/**
+ * Every release at which some KernelProfile field changes, oldest first. Add a release here with
+ * its behaviour; test/kernel-profiles.test.ts checks the list against kernelProfile().
+ */
+export const KERNEL_BREAKPOINTS: readonly string[] = ['5.4', '6.6', '6.9', '6.10', '6.12', '6.13'];
+
 /** The newest behaviour crashplug models; the default profile. */
 export const NEWEST_KERNEL = '6.18';
 

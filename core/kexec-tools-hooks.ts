@@ -2,6 +2,7 @@
 // the backup region, the kernel-text PT_LOAD and the linear map it assumes. Every arch of
 // kexec-tools reads these differently (kexec/arch/*/crashdump-*.c); the header itself is generic.
 
+import type { KexecToolsSegmentRule } from './kexec-tools-segment.js';
 import type { ByteOrder } from './elf.js';
 import type { KernelMap } from './elfcorehdr.js';
 import type { NamedRange, Range } from './range.js';
@@ -46,6 +47,8 @@ export interface KexecToolsRanges {
    * for sysconf(_SC_NPROCESSORS_CONF). Core takes the present CPUs when a port leaves it out.
    */
   readonly cpuDevices?: readonly number[] | undefined;
+  /** How kexec-tools sizes the elfcorehdr segment on this arch (load_crashdump_segments). */
+  readonly segment?: KexecToolsSegmentRule | undefined;
   /** Field order of the header kexec-tools writes (native, and EI_DATA says so). Default 'le'. */
   readonly byteOrder?: ByteOrder | undefined;
 }

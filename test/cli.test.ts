@@ -282,8 +282,9 @@ describe('bad input', () => {
     { name: 'a system file that does not exist', code: 'E_IO', args: (out) => ['elfcorehdr', '--system', join(work, 'missing.json'), '--out', out] },
     { name: 'a system file that is not JSON', code: 'E_BAD_SYSTEM', args: (out) => ['elfcorehdr', '--system', join(work, 'bad.json'), '--out', out] },
     { name: 'an arch without a port', code: 'E_UNKNOWN_ARCH', args: (out) => ['elfcorehdr', '--system', join(work, 'sparc.json'), '--out', out] },
-    { name: '--builder kexec-tools', code: 'E_UNSUPPORTED', args: (out) => ['elfcorehdr', '--system', SYSTEM, '--builder', 'kexec-tools', '--out', out] },
-    { name: 'a system file asking for the kexec-tools builder', code: 'E_UNSUPPORTED', args: (out) => ['elfcorehdr', '--system', join(work, 'kexec-tools.json'), '--out', out] },
+    // kexec -p refuses a machine without a crash kernel reservation, and so does the kexec-tools builder.
+    { name: '--builder kexec-tools for a machine with no crash kernel reservation', code: 'E_BAD_SYSTEM', args: (out) => ['elfcorehdr', '--system', join(work, 'no-crashkernel.json'), '--builder', 'kexec-tools', '--out', out] },
+    { name: 'a system file asking for the kexec-tools builder, with no crash kernel reservation', code: 'E_BAD_SYSTEM', args: (out) => ['elfcorehdr', '--system', join(work, 'kexec-tools.json'), '--out', out] },
     { name: 'an unknown option (a usage error)', code: 'E_BAD_ARGUMENT', args: (out) => ['elfcorehdr', '--system', SYSTEM, '--frobnicate', '--out', out] },
     { name: 'neither --system nor --host', code: 'E_BAD_ARGUMENT', args: (out) => ['elfcorehdr', '--out', out] },
     { name: 'an --out folder that does not exist', code: 'E_IO', args: () => ['elfcorehdr', '--system', SYSTEM, '--out', join(work, 'no-such-dir', 'x.bin')] },
@@ -293,7 +294,9 @@ describe('bad input', () => {
     writeFileSync(join(work, 'bad.json'), '{ "arch": "x86_64",\n  "memory": }\n');
     writeFileSync(join(work, 'sparc.json'), JSON.stringify({ arch: 'sparc64', memory: { ranges: [['0x0', '0xfff']] }, cpus: { possible: '0' } }));
     const real = JSON.parse(readFileSync(SYSTEM, 'utf8')) as Record<string, unknown>;
-    writeFileSync(join(work, 'kexec-tools.json'), JSON.stringify({ ...real, memory: { iomem: join(FIXTURE, 'proc-iomem.txt') }, builder: 'kexec-tools' }));
+    const ramOnly = { ranges: [['0x1000', '0x9fbff'], ['0x100000', '0x7ffdefff'], ['0x100000000', '0x17fffffff']] };
+    writeFileSync(join(work, 'no-crashkernel.json'), JSON.stringify({ ...real, memory: ramOnly }));
+    writeFileSync(join(work, 'kexec-tools.json'), JSON.stringify({ ...real, memory: ramOnly, builder: 'kexec-tools' }));
   });
 
   function expectOneErrorLine(r: Run, code: string): void {

@@ -123,11 +123,12 @@ describe('kexec_load with kexec-tools (load mode)', () => {
     expect(l.image.hotplugSupport).toBe(true);
   });
 
-  it('without --hotplug: no flag, a header-sized segment, no hot-plug support', () => {
+  it('without --hotplug: no flag, x86 kexec-tools\' 16 KiB minimum segment, no hot-plug support', () => {
     const plain = load(x86System(), { mode: 'load', hotplug: false });
     const h = plain.image.segments[headerIndex(plain.image)]!;
     expect(plain.image.flags & (KEXEC_UPDATE_ELFCOREHDR | KEXEC_CRASH_HOTPLUG_SUPPORT)).toBe(0);
-    expect(h.memsz).toBe(Math.ceil(h.bufsz / 4096) * 4096);
+    // max(bufsz, 16 KiB), as the real kexec -d log of the 6.1 guest shows (segment[4].memsz = 0x4000).
+    expect(h.memsz).toBe(Math.max(Math.ceil(h.bufsz / 4096) * 4096, 16384));
     expect(plain.image.hotplugSupport).toBe(false);
   });
 

@@ -17,8 +17,8 @@ import {
   parseIomem,
   type SystemDescription,
 } from '../core/index.js';
-import { buildKexecToolsElfcorehdr, KEXEC_TOOLS_ELF_CORE_HEADER_ALIGN } from '../core/kexec-tools-builder.js';
-import type { KexecToolsRangeType } from '../core/kexec-tools-hooks.js';
+import { buildKexecToolsElfcorehdr, KEXEC_TOOLS_ELF_CORE_HEADER_ALIGN } from '../core/index.js';
+import type { KexecToolsRangeType } from '../core/index.js';
 import { x86KexecToolsRanges } from '../arch-x86/x86-kexec-tools.js';
 import { cpuIds, systemRam, x86Plugin, x86System } from './support/systems.js';
 

@@ -1,37 +1,67 @@
-// The steps `elfcorehdr` and `inspect --against` share: refuse a builder this version lacks, build
-// the header for a system, and gather everything the report says about it.
+// The steps `elfcorehdr` and `inspect --against` share: build the header for a system with the
+// builder it names — the kernel's (kexec_file_load) or kexec-tools' (kexec_load) — and gather
+// everything the report says about it.
 
 import {
+  type ArchPlugin,
+  buildKexecToolsElfcorehdr,
   buildSystemElfcorehdr,
-  CrashplugError,
   decodeElfCoreHeader,
   type PluginRegistry,
   type SystemDescription,
 } from '../../core/index.js';
-import type { BuiltReportInput } from '../describe.js';
+import { kexecToolsSegmentRuleOf, kexecToolsSegmentSize } from '../../core/index.js';
+import { rolesOfLayout } from '../phdr-roles.js';
+import type { BuiltReportInput } from '../report-input.js';
 
-export interface BuiltHeader extends BuiltReportInput {
-  readonly bytes: Uint8Array;
-}
+export type BuiltHeader = BuiltReportInput & { readonly bytes: Uint8Array };
 
-export function unsupportedBuilder(builder: string, where: string): CrashplugError {
-  return new CrashplugError(
-    'E_UNSUPPORTED',
-    `${where}: builder "${builder}": only the kernel builder (kexec_file_load's crash_prepare_elf64_headers) exists in this version of crashplug; use --builder kernel`,
-  );
-}
-
-export function buildHeader(system: SystemDescription, registry: PluginRegistry): BuiltHeader {
-  if (system.builder !== 'kernel') throw unsupportedBuilder(system.builder, `${system.origin}: $.builder`);
-  const plugin = registry.get(system.arch, `${system.origin}: $.arch`);
+function kernelBuilt(system: SystemDescription, plugin: ArchPlugin): BuiltHeader {
   const built = buildSystemElfcorehdr(system, plugin);
   return {
+    builder: 'kernel',
     system,
     bytes: built.bytes,
     header: decodeElfCoreHeader(built.bytes, "crashplug's header"),
+    roles: rolesOfLayout(built.layout),
+    size: built.layout.size,
+    sizedPhnum: built.layout.sizedPhnum,
     layout: built.layout,
     crashMemory: built.crashMemory,
     segment: plugin.elfcorehdrSegment(system, built.layout),
     sysfsSize: plugin.sysfsElfcorehdrSize(system),
   };
+}
+
+function kexecToolsBuilt(system: SystemDescription, plugin: ArchPlugin): BuiltHeader {
+  // A port without the hook is refused here with E_UNSUPPORTED naming the port.
+  const built = buildKexecToolsElfcorehdr(system, plugin);
+  const rule = kexecToolsSegmentRuleOf(built.ranges);
+  return {
+    builder: 'kexec-tools',
+    system,
+    bytes: built.bytes,
+    header: built.header,
+    roles: built.layout.roles,
+    size: built.size,
+    sizedPhnum: built.layout.sizedPhnum,
+    layout: built.layout,
+    ranges: built.ranges,
+    // --hotplug reads the kernel's /sys/kernel/crash_elfcorehdr_size, so the kernel profile matters here.
+    segment: rule === undefined ? undefined : kexecToolsSegmentSize(rule, built.size, plugin.sysfsElfcorehdrSize(system), system.pageSize),
+  };
+}
+
+export function buildHeader(system: SystemDescription, registry: PluginRegistry): BuiltHeader {
+  const plugin = registry.get(system.arch, `${system.origin}: $.arch`);
+  switch (system.builder) {
+    case 'kernel':
+      return kernelBuilt(system, plugin);
+    case 'kexec-tools':
+      return kexecToolsBuilt(system, plugin);
+    default: {
+      const never: never = system.builder;
+      throw new Error(`unknown builder ${String(never)}`);
+    }
+  }
 }

@@ -1,5 +1,6 @@
-// `crashplug elfcorehdr`: the header the kernel would build for a machine described in a file
-// (--system) or for this one (--host), written to --out and explained line by line.
+// `crashplug elfcorehdr`: the header the kernel (kexec_file_load) or kexec-tools (kexec_load,
+// --builder kexec-tools) would build for a machine described in a file (--system) or for this one
+// (--host), written to --out and explained line by line.
 
 import { type Command, Option } from 'commander';
 import { CrashplugError, HEADER_BUILDERS, loadSystemFile, type HeaderBuilder } from '../../core/index.js';
@@ -7,7 +8,7 @@ import type { CliContext } from '../context.js';
 import { builtReportJson, builtReportLines } from '../describe.js';
 import { writeFileAtomic } from '../files.js';
 import { readHostSystem, type HostDescription } from '../host.js';
-import { buildHeader, unsupportedBuilder } from './build-header.js';
+import { buildHeader } from './build-header.js';
 
 interface ElfcorehdrOptions {
   readonly system?: string;
@@ -21,18 +22,21 @@ interface ElfcorehdrOptions {
 export function registerElfcorehdr(program: Command, ctx: CliContext): void {
   program
     .command('elfcorehdr')
-    .description('build the elfcorehdr the kernel would write for a machine, and say what each part of it is')
+    .description('build the elfcorehdr the kernel (or kexec-tools) would write for a machine, and say what each part of it is')
     .addOption(new Option('--system <file>', 'the machine, as a system description (JSON, format 1)').conflicts('host'))
     .addOption(new Option('--host', 'this machine, read from /proc and /sys (assumes what it cannot read, and says so)'))
-    .option('--out <file>', 'write the header (the whole page-aligned buffer) to this file')
+    .option('--out <file>', 'write the header (the whole buffer: page-aligned from the kernel, 1 KiB-aligned from kexec-tools) to this file')
     .option('--json', 'print one JSON object instead of text')
     .option('--kernel <version>', 'model this kernel release (6.1, 6.6, 6.10, …) instead of the one the description names')
-    .addOption(new Option('--builder <builder>', 'who builds the header').choices(HEADER_BUILDERS))
+    .addOption(
+      new Option('--builder <builder>', 'who builds the header: the kernel (kexec -s -p) or kexec-tools (kexec -p); default: the description\'s "builder", else kernel').choices(
+        HEADER_BUILDERS,
+      ),
+    )
     .action((opts: ElfcorehdrOptions) => runElfcorehdr(opts, ctx));
 }
 
 function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
-  if (opts.builder !== undefined && opts.builder !== 'kernel') throw unsupportedBuilder(opts.builder, '--builder');
   if (opts.system === undefined && opts.host !== true) {
     throw new CrashplugError('E_BAD_ARGUMENT', 'elfcorehdr: say which machine: --system FILE.json (a system description) or --host (this one)');
   }
@@ -43,7 +47,7 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
     system = loadSystemFile(opts.system, registry, { kernel: opts.kernel, builder: opts.builder });
   } else {
     host = readHostSystem(registry, { kernel: opts.kernel });
-    system = host.system;
+    system = opts.builder === undefined ? host.system : { ...host.system, builder: opts.builder };
   }
   const built = buildHeader(system, registry);
 
@@ -51,7 +55,7 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
   let text: string;
   if (opts.json === true) {
     const json = {
-      ...(host === undefined ? {} : { assumptions: host.assumptions, read: host.read, systemDescription: host.json }),
+      ...(host === undefined ? {} : { assumptions: hostAssumptions(host, system.builder), read: host.read, systemDescription: host.json }),
       ...(builtReportJson(built) as object),
       ...(opts.out === undefined ? {} : { out: { path: opts.out, bytes: built.bytes.length } }),
     };
@@ -59,8 +63,9 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
   } else {
     const lines: string[] = [];
     if (host !== undefined) {
+      const assumptions = hostAssumptions(host, system.builder);
       lines.push('Assumed (could not be read on this machine):');
-      lines.push(...(host.assumptions.length === 0 ? ['  nothing'] : host.assumptions.map((a) => `  - ${a}`)));
+      lines.push(...(assumptions.length === 0 ? ['  nothing'] : assumptions.map((a) => `  - ${a}`)));
       lines.push('Read from this machine:');
       lines.push(...host.read.map((r) => `  - ${r}`), '');
     }
@@ -70,4 +75,14 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
   }
   if (opts.out !== undefined) writeFileAtomic(opts.out, built.bytes);
   ctx.out(text);
+}
+
+/** The host reader assumes the kernel's builder; with kexec-tools' that line would mislead. */
+function hostAssumptions(host: HostDescription, builder: HeaderBuilder): readonly string[] {
+  if (builder === 'kernel') return host.assumptions;
+  return host.assumptions.map((a) =>
+    /^header built as kexec_file_load/.test(a)
+      ? 'header built as kexec-tools (kexec -p, kexec_load) builds it, its backup copy placed where kexec-tools would place it'
+      : a,
+  );
 }

@@ -1,14 +1,17 @@
 // `crashplug inspect`: read any elfcorehdr (a capture from a real machine, or what `elfcorehdr
-// --out` wrote), show it as `elfcorehdr` does, and with --against list every way it differs from
-// the header crashplug builds for that machine. Differences are a result, not an error: exit 0.
+// --out` wrote), show it as `elfcorehdr` does, and with --against say which kernel releases and
+// which builder reproduce it byte for byte, then list every way it differs from the header
+// crashplug builds for the description's own profile. Differences are a result, not an error: exit 0.
 
 import type { Command } from 'commander';
 import { decodeElfCoreHeader, loadSystemFile } from '../../core/index.js';
+import { type Explanation, explainHeader } from '../../core/index.js';
 import type { CliContext } from '../context.js';
 import { ehdrJson, ehdrLines, phdrJson, phdrTable, trailingBytes } from '../describe.js';
 import { type DiffSide, diffElfcorehdrs, differenceJson, differenceText, diffVerdict, type HeaderDiff } from '../diff.js';
+import { explanationJson, explanationLines } from '../explain.js';
 import { readInputFile } from '../files.js';
-import { guessWhat, type PhdrWhat, whatFromLayout } from '../phdr-roles.js';
+import { guessWhat, type PhdrWhat, whatFromRoles } from '../phdr-roles.js';
 import { buildHeader, type BuiltHeader } from './build-header.js';
 
 interface InspectOptions {
@@ -23,8 +26,11 @@ export function registerInspect(program: Command, ctx: CliContext): void {
     .description('decode an elfcorehdr and say what each program header is; compare it with crashplug\'s with --against')
     .argument('<file>', 'an elfcorehdr: a capture from a real machine, or what `elfcorehdr --out` wrote')
     .option('--json', 'print one JSON object instead of text')
-    .option('--against <system>', 'compare, field by field, with the header crashplug builds for this system description')
-    .option('--kernel <version>', 'with --against: model this kernel release instead of the one the description names')
+    .option(
+      '--against <system>',
+      'say which kernel releases and builder reproduce the file for this system description, and compare it field by field with the header of the description\'s own profile',
+    )
+    .option('--kernel <version>', 'with --against: the own profile is this kernel release instead of the one the description names')
     .action((file: string, opts: InspectOptions) => runInspect(file, opts, ctx));
 }
 
@@ -33,23 +39,25 @@ interface Comparison {
   readonly diff: HeaderDiff;
   /** The file's phdrs labelled by the crashplug phdr each pairs with. */
   readonly fileWhat: readonly PhdrWhat[];
+  readonly explanation: Explanation;
 }
 
-function compare(file: DiffSide, against: string, kernel: string | undefined, ctx: CliContext): Comparison {
+function compare(file: DiffSide, bytes: Uint8Array, against: string, kernel: string | undefined, ctx: CliContext): Comparison {
   const registry = ctx.registry();
   const system = loadSystemFile(against, registry, { kernel });
   const built = buildHeader(system, registry);
+  const explanation = explainHeader({ bytes, header: file.header }, system, registry.get(system.arch));
   const ours: DiffSide = {
     header: built.header,
     trailing: trailingBytes(built.bytes, built.header),
-    what: whatFromLayout(built.layout, built.header),
+    what: whatFromRoles(built.roles, built.header),
   };
   const diff = diffElfcorehdrs(file, ours);
   const fileWhat = file.what.map((w) => ({ ...w, label: `${w.label} (only in the file)` }));
   for (const pair of diff.pairs) {
     if (pair.file !== undefined && pair.crashplug !== undefined) fileWhat[pair.file] = ours.what[pair.crashplug]!;
   }
-  return { built, diff, fileWhat };
+  return { built, diff, fileWhat, explanation };
 }
 
 function runInspect(path: string, opts: InspectOptions, ctx: CliContext): void {
@@ -57,7 +65,7 @@ function runInspect(path: string, opts: InspectOptions, ctx: CliContext): void {
   const header = decodeElfCoreHeader(bytes, path);
   const trailing = trailingBytes(bytes, header);
   const file: DiffSide = { header, trailing, what: guessWhat(header) };
-  const cmp = opts.against === undefined ? undefined : compare(file, opts.against, opts.kernel, ctx);
+  const cmp = opts.against === undefined ? undefined : compare(file, bytes, opts.against, opts.kernel, ctx);
   const what = cmp?.fileWhat ?? file.what;
 
   if (opts.json === true) {
@@ -76,11 +84,13 @@ function runInspect(path: string, opts: InspectOptions, ctx: CliContext): void {
               system: cmp.built.system.origin,
               arch: cmp.built.system.arch,
               kernel: cmp.built.system.kernel.version,
+              builder: cmp.built.builder,
               identical: cmp.diff.differences.length === 0,
               verdict: diffVerdict(cmp.diff),
               differences: cmp.diff.differences.map(differenceJson),
               notes: cmp.diff.notes,
             },
+            explain: explanationJson(cmp.explanation),
           }),
     };
     ctx.out(`${JSON.stringify(json, null, 2)}\n`);
@@ -93,7 +103,12 @@ function runInspect(path: string, opts: InspectOptions, ctx: CliContext): void {
   lines.push(...phdrTable(header, what, cmp === undefined ? 'What (guessed)' : "What (crashplug's layout)"));
   if (cmp !== undefined) {
     const s = cmp.built.system;
-    lines.push('', `Compared with crashplug's header for ${s.origin} (${s.arch}, kernel ${s.kernel.version} profile, ${cmp.built.bytes.length} bytes):`);
+    // The explanation goes first: the comparison below, ending in its verdict, closes the report.
+    lines.push('', ...explanationLines(cmp.explanation));
+    lines.push(
+      '',
+      `Compared with crashplug's header for ${s.origin} (${s.arch}, kernel ${s.kernel.version} profile, ${cmp.built.builder} builder, ${cmp.built.bytes.length} bytes):`,
+    );
     for (const n of cmp.diff.notes) lines.push(`  note: ${n}`);
     for (const d of cmp.diff.differences) lines.push(`  ${differenceText(d)}`);
     lines.push(diffVerdict(cmp.diff));

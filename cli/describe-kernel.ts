@@ -1,0 +1,107 @@
+// The kernel builder's part of the `elfcorehdr` report: the System RAM the arch's walk found, what
+// each exclusion took out, and the elfcorehdr segment kexec_file_load would reserve.
+
+import {
+  alignUp,
+  type CrashMemory,
+  type ElfcorehdrLayout,
+  type ElfcorehdrSegmentSpec,
+  hex,
+  mergeRanges,
+  totalSize,
+} from '../core/index.js';
+import { type MemoryAccount, memoryAccount } from './memory-account.js';
+import { rangeText } from './phdr-roles.js';
+import { bytesText, formatColumns, type Json, namedJson, rangesJson, rangesText } from './report-text.js';
+import type { ReportCommon } from './report-input.js';
+
+export interface KernelReportInput extends ReportCommon {
+  readonly builder: 'kernel';
+  readonly layout: ElfcorehdrLayout;
+  readonly crashMemory: CrashMemory;
+  readonly segment: ElfcorehdrSegmentSpec;
+  readonly sysfsSize: number;
+}
+
+function memoryLines(account: MemoryAccount, cm: CrashMemory, origin: string): string[] {
+  const lines = [`System RAM found by the walk (${account.systemRam.length} ranges, from ${origin}):`];
+  lines.push(...formatColumns(account.systemRam.map((r) => [rangeText(r), bytesText(r.end - r.start + 1n)])));
+  if (account.exclusions.length === 0) {
+    lines.push('Exclusions: none');
+  } else {
+    lines.push('Exclusions, in the order the kernel applies them:');
+    lines.push(
+      ...formatColumns(
+        account.exclusions.map((e) => [
+          e.name,
+          rangeText(e),
+          `removed ${rangesText(e.removed)}`,
+          e.leftIn.length === 0 ? '' : `(left in: ${rangesText(e.leftIn)})`,
+        ]),
+      ),
+    );
+  }
+  for (const a of account.added) lines.push(`  added: ${a.name} ${rangeText(a)}`);
+  if (account.unexplained.length > 0) lines.push(`  also dropped, by no listed exclusion: ${rangesText(account.unexplained)}`);
+  if (account.beyondRam.length > 0) lines.push(`  in the header but not System RAM: ${rangesText(account.beyondRam)}`);
+  const ranges = cm.mem.ranges;
+  lines.push(
+    `Crash memory: ${ranges.length} ranges, ${bytesText(totalSize(mergeRanges(ranges)))} ` +
+      `(the crash_mem array holds up to ${cm.mem.maxNrRanges})`,
+  );
+  return lines;
+}
+
+function reserveLines(input: KernelReportInput): string[] {
+  const { segment, system, sysfsSize } = input;
+  const rounded = alignUp(BigInt(segment.memsz), BigInt(system.pageSize));
+  const lines = [
+    'The kernel would reserve (kexec_file_load elfcorehdr segment):',
+    `  memsz ${hex(segment.memsz)} (${segment.memsz} bytes), page-rounded ${hex(rounded)} (${rounded} bytes), ` +
+      `elf_headers_sz ${segment.elfHeadersSize}, align ${hex(segment.align)}`,
+    `  /sys/kernel/crash_elfcorehdr_size: ${sysfsSize}`,
+  ];
+  if (segment.warning !== undefined) lines.push(`  kernel message while sizing: "${segment.warning}"`);
+  return lines;
+}
+
+/** The memory account, printed between the program headers and the header summary. */
+export function kernelMemoryLines(input: KernelReportInput): string[] {
+  return memoryLines(memoryAccount(input.crashMemory), input.crashMemory, input.system.memory.origin);
+}
+
+export function kernelReserveLines(input: KernelReportInput): string[] {
+  return reserveLines(input);
+}
+
+export function kernelSectionsJson(input: KernelReportInput): { memory: Json; reserve: Json } {
+  const { system, crashMemory, segment, sysfsSize } = input;
+  const account = memoryAccount(crashMemory);
+  return {
+    memory: {
+      source: system.memory.source,
+      origin: system.memory.origin,
+      systemRam: account.systemRam.map(namedJson),
+      exclusions: account.exclusions.map((e) => ({
+        name: e.name,
+        start: hex(e.start),
+        end: hex(e.end),
+        removed: rangesJson(e.removed),
+        leftIn: rangesJson(e.leftIn),
+      })),
+      added: account.added.map(namedJson),
+      unexplained: rangesJson(account.unexplained),
+      beyondRam: rangesJson(account.beyondRam),
+      crashMemory: rangesJson(crashMemory.mem.ranges),
+      maxNrRanges: crashMemory.mem.maxNrRanges,
+    },
+    reserve: {
+      memsz: segment.memsz,
+      memszPageRounded: Number(alignUp(BigInt(segment.memsz), BigInt(system.pageSize))),
+      elfHeadersSize: segment.elfHeadersSize,
+      align: segment.align,
+      sysfsCrashElfcorehdrSize: sysfsSize,
+      ...(segment.warning === undefined ? {} : { warning: segment.warning }),
+    },
+  };
+}

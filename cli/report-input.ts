@@ -1,0 +1,20 @@
+// What the `elfcorehdr` report is made from: a built header, the role of each of its program
+// headers, and the builder's own account of memory and sizing — the kernel's or kexec-tools'.
+
+import type { ElfCoreHeader, SystemDescription } from '../core/index.js';
+import type { KernelReportInput } from './describe-kernel.js';
+import type { KexecToolsReportInput } from './describe-kexec-tools.js';
+import type { ReportRole } from './phdr-roles.js';
+
+export interface ReportCommon {
+  readonly system: SystemDescription;
+  readonly header: ElfCoreHeader;
+  /** One role per program header the builder wrote, in header order. */
+  readonly roles: readonly ReportRole[];
+  /** Bytes of the buffer the builder returns (4 KiB-aligned for the kernel, 1 KiB for kexec-tools). */
+  readonly size: number;
+  /** The program-header count that buffer was sized for. */
+  readonly sizedPhnum: number;
+}
+
+export type BuiltReportInput = KernelReportInput | KexecToolsReportInput;

@@ -1,0 +1,45 @@
+// Small formatting pieces every report shares: aligned columns, human sizes, ranges as text and
+// as JSON. Kept apart so that each builder's section of the report can use them without importing
+// the report that assembles the sections.
+
+import { hex, type NamedRange, type Range } from '../core/index.js';
+import { rangeText } from './phdr-roles.js';
+
+export type Json = string | number | boolean | null | readonly Json[] | { readonly [key: string]: Json };
+
+/** Columns padded to their widest cell, one space apart, trailing blanks dropped. */
+export function formatColumns(rows: readonly (readonly string[])[], indent = '  '): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => (indent + row.map((cell, i) => cell.padEnd(widths[i]!)).join(' ')).trimEnd());
+}
+
+/** 1.7 GiB, 636 KiB, 368 bytes. */
+export function bytesText(n: bigint): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = Number(n);
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  if (u === 0) return `${n} bytes`;
+  return Number.isInteger(v) ? `${v} ${units[u]}` : `≈${v.toFixed(1)} ${units[u]}`;
+}
+
+/** "0x4000 (16384 bytes)": sizes the kernel and kexec-tools print in hex, readable in decimal. */
+export function sizeText(n: number | bigint): string {
+  return `${hex(n)} (${n} bytes)`;
+}
+
+export function rangesText(ranges: readonly Range[]): string {
+  return ranges.length === 0 ? 'nothing' : ranges.map(rangeText).join(', ');
+}
+
+export function rangesJson(ranges: readonly Range[]): Json {
+  return ranges.map((r) => ({ start: hex(r.start), end: hex(r.end) }));
+}
+
+export function namedJson(r: NamedRange): Json {
+  return { name: r.name, start: hex(r.start), end: hex(r.end) };
+}
