@@ -1,0 +1,87 @@
+// The arm64 port: what arch/arm64/kernel/machine_kexec_file.c does differently from the generic
+// core (facts §5): memblock ranges with room for two splits, crashkernel then crashkernel-low cut
+// out (no low-1 MiB hole), a kernel-image PT_LOAD, the linear-map __va, a 64 KiB-aligned header
+// placed top-down. Mainline has no crash hot-plug; a subclass models the proposed series.
+
+import { injectable } from 'inversify';
+import {
+  type ArchPort,
+  type CrashMemory,
+  EM_AARCH64,
+  type ElfcorehdrLayout,
+  type ElfcorehdrSegmentSpec,
+  genericCrashMemory,
+  type HotplugContext,
+  type HotplugSupportQuery,
+  KEXEC_CRASH_HOTPLUG_SUPPORT,
+  type KernelMap,
+  type SystemDescription,
+} from '../core/index.js';
+import { ARM64_PAGE_OFFSET_48, arm64KernelMap, arm64Va } from './arm64-address.js';
+import { arm64HandleHotplugEvent } from './arm64-hotplug.js';
+import { ARM64_CRASH_HOTPLUG_SERIES, ARM64_MAINLINE, type Arm64Options, arm64OptionsOf } from './arm64-options.js';
+import { arm64ElfcorehdrSegment, arm64HotplugBuilt, arm64SysfsElfcorehdrSize } from './arm64-sizing.js';
+
+/** sizeof(note_buf_t) on arm64: 24 + 8 + sizeof(elf_prstatus) 392 (facts §1.4). */
+export const ARM64_NOTE_SIZE = 424n;
+
+/** prepare_elf_headers: nr_ranges = 2 + the memblock regions ("for exclusion of crashkernel region"). */
+export const ARM64_EXTRA_SLOTS = 2;
+
+@injectable()
+export class Arm64Port implements ArchPort {
+  readonly id = 'arm64';
+  readonly description = 'arm64 (arch/arm64/kernel/machine_kexec_file.c): memblock ranges, kernel-image PT_LOAD, 64 KiB-aligned header';
+  readonly machine = EM_AARCH64;
+  readonly noteSize = ARM64_NOTE_SIZE;
+  readonly defaults = { pageOffset: ARM64_PAGE_OFFSET_48, pageSize: 4096 };
+  /** The kernel this port models unless a system description says otherwise. */
+  readonly options: Arm64Options = ARM64_MAINLINE;
+
+  /** The options in force for one machine. */
+  optionsFor(system: SystemDescription): Arm64Options {
+    return arm64OptionsOf(system, this.options);
+  }
+
+  va(pa: bigint, system: SystemDescription): bigint {
+    return arm64Va(pa, system);
+  }
+
+  kernelMap(system: SystemDescription): KernelMap {
+    return arm64KernelMap(system);
+  }
+
+  /** No low-1 MiB exclusion on arm64: only crashk_res, then crashk_low_res when its end is not 0. */
+  crashMemory(system: SystemDescription): CrashMemory {
+    return genericCrashMemory(system, ARM64_EXTRA_SLOTS);
+  }
+
+  elfcorehdrSegment(system: SystemDescription, layout: ElfcorehdrLayout): ElfcorehdrSegmentSpec {
+    return arm64ElfcorehdrSegment(system, layout, this.optionsFor(system).crashHotplug);
+  }
+
+  sysfsElfcorehdrSize(system: SystemDescription): number {
+    return arm64SysfsElfcorehdrSize(system, this.optionsFor(system).crashHotplug);
+  }
+
+  /**
+   * Mainline: no (the generic stub), so a loaded image is never updated in place and udev's
+   * unload-and-reload is what keeps it right. The series: file mode, or kexec_load with
+   * KEXEC_CRASH_HOTPLUG_SUPPORT — it does not take x86's older 0x4.
+   */
+  supportsHotplug(q: HotplugSupportQuery): boolean {
+    if (!arm64HotplugBuilt(q.system, this.optionsFor(q.system).crashHotplug)) return false;
+    return q.fileMode || (q.flags & KEXEC_CRASH_HOTPLUG_SUPPORT) !== 0;
+  }
+
+  handleHotplugEvent(ctx: HotplugContext): void {
+    // Core only calls this for an image supportsHotplug accepted, so mainline never gets here.
+    arm64HandleHotplugEvent(ctx, (c) => this.crashMemory(c.system));
+  }
+}
+
+/** The port for a kernel carrying the proposed arm64 crash hot-plug series. */
+@injectable()
+export class Arm64CrashHotplugPort extends Arm64Port {
+  override readonly options: Arm64Options = ARM64_CRASH_HOTPLUG_SERIES;
+}
