@@ -1,0 +1,117 @@
+// The ppc64 (big-endian) and ppc64le ports: what arch/powerpc/kexec does differently from the
+// generic core. One code path for both; they differ only in the byte order of the header's fields
+// (the kernel fills C structs natively, under the LSB tag it always writes; facts §13.4).
+
+import { decorate, injectable } from 'inversify';
+import {
+  type ArchPort,
+  type ByteOrder,
+  type CrashMemory,
+  CrashplugError,
+  type ElfcorehdrLayout,
+  EM_PPC64,
+  type HotplugContext,
+  type HotplugSupportQuery,
+  type SystemDescription,
+} from '../core/index.js';
+import { ppcCrashMemory } from './ppc-crash-memory.js';
+import { ppcHandleHotplugEvent } from './ppc-hotplug.js';
+import { type PowerpcOptions, powerpcOptionsOf } from './ppc-options.js';
+import { powerpcProfile } from './ppc-profile.js';
+import { ppcElfcorehdrSegment, ppcSysfsElfcorehdrSize, syncBackupRegionPhdr } from './ppc-sizing.js';
+
+/** sizeof(note_buf_t) on ppc64: 24 + 8 + sizeof(elf_prstatus) 504 (ELF_NGREG 48; README "Verified"). */
+export const PPC64_NOTE_SIZE = 536n;
+
+/** KEXEC_CRASH_HOTPLUG_SUPPORT: the only kexec_load flag powerpc honours (not 0x4, unlike x86). */
+export const PPC_HOTPLUG_FLAG = 0x8;
+
+/** PAGE_OFFSET of the ppc64 linear map (book3s64, hash and radix alike). */
+export const PPC64_PAGE_OFFSET = 0xc000_0000_0000_0000n;
+/** CONFIG_PPC_64K_PAGES: what distribution kernels build; Debian 13's ppc64el uses 4 KiB (facts §13.7). */
+export const PPC64_PAGE_SIZE = 65536;
+
+/** Where the first 64 KiB was copied: the description's backupStart, else the crash reservation's start. */
+export function backupStartOf(system: SystemDescription): bigint {
+  const start = system.backupStart ?? system.crashkernel?.start;
+  if (start === undefined) {
+    throw new CrashplugError(
+      'E_BAD_SYSTEM',
+      `${system.origin}: neither backupStart nor crashkernel is given, so the backup region's p_offset is unknown; ` +
+        'give crashkernel (the crash reservation) or backupStart (where the first 64 KiB was copied)',
+    );
+  }
+  return start;
+}
+
+export abstract class PowerpcPort implements ArchPort {
+  abstract readonly id: string;
+  abstract readonly description: string;
+  /** Field order of the kexec_file header this kernel writes. */
+  abstract readonly byteOrder: ByteOrder;
+  readonly machine = EM_PPC64;
+  readonly noteSize = PPC64_NOTE_SIZE;
+  readonly defaults = { pageOffset: PPC64_PAGE_OFFSET, pageSize: PPC64_PAGE_SIZE };
+
+  private portOptions: PowerpcOptions = {};
+
+  /** Options a caller sets on the port itself; a description's `powerpc` object wins over them. */
+  withOptions(options: PowerpcOptions): this {
+    this.portOptions = options;
+    return this;
+  }
+
+  options(system: SystemDescription): PowerpcOptions {
+    return powerpcOptionsOf(system, this.portOptions);
+  }
+
+  crashMemory(system: SystemDescription): CrashMemory {
+    if (!powerpcProfile(system.kernel).kexecFileCrash) {
+      throw new CrashplugError(
+        'E_UNSUPPORTED',
+        `${system.origin}: kernel ${system.kernel.version} cannot load a crash kernel with kexec_file_load on powerpc (that came with 5.9); ` +
+          'use kernel "5.9" or newer, or the kexec-tools builder',
+      );
+    }
+    return ppcCrashMemory(system, this.options(system));
+  }
+
+  fieldByteOrder(): ByteOrder {
+    return this.byteOrder;
+  }
+
+  fixupElfcorehdr(bytes: Uint8Array, layout: ElfcorehdrLayout, system: SystemDescription): void {
+    const behaviour = this.options(system).backupPhdr ?? powerpcProfile(system.kernel).backupPhdr;
+    if (behaviour === 'stays-zero') return;
+    syncBackupRegionPhdr(bytes, layout.phnum, this.byteOrder === 'le', backupStartOf(system));
+  }
+
+  elfcorehdrSegment = ppcElfcorehdrSegment;
+  sysfsElfcorehdrSize = ppcSysfsElfcorehdrSize;
+
+  supportsHotplug(q: HotplugSupportQuery): boolean {
+    if (!powerpcProfile(q.system.kernel).crashHotplug || !q.system.config.crashHotplug) return false;
+    return q.fileMode || (q.flags & PPC_HOTPLUG_FLAG) !== 0;
+  }
+
+  handleHotplugEvent(ctx: HotplugContext): void {
+    ppcHandleHotplugEvent(ctx, this.options(ctx.system));
+  }
+}
+
+export class Ppc64Port extends PowerpcPort {
+  readonly id = 'ppc64';
+  readonly description = 'ppc64 big-endian (arch/powerpc/kexec): memory from the device tree, backup region, no kernel PT_LOAD, fadump';
+  readonly byteOrder: ByteOrder = 'be';
+}
+
+export class Ppc64lePort extends PowerpcPort {
+  readonly id = 'ppc64le';
+  readonly description = 'ppc64le (arch/powerpc/kexec): memory from the device tree, backup region, no kernel PT_LOAD, fadump';
+  readonly byteOrder: ByteOrder = 'le';
+}
+
+// decorate() rather than @injectable(): the same metadata, without decorator syntax, which the
+// test runner only compiles for folders tsconfig.json lists (README "What core should add").
+decorate(injectable(), Ppc64Port);
+decorate(injectable(), Ppc64lePort);
