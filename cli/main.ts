@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { CrashplugError, type PluginRegistry, registryOf } from '../core/index.js';
 import { ARCH_MODULES } from './arch-modules.js';
 import { registerElfcorehdr } from './commands/elfcorehdr.js';
+import { registerFadump } from './commands/fadump.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerSimulate } from './commands/simulate.js';
 import type { CliContext } from './context.js';
@@ -49,6 +50,7 @@ function buildProgram(ctx: CliContext, io: CliIo): Command {
   registerElfcorehdr(program, ctx);
   registerInspect(program, ctx);
   registerSimulate(program, ctx);
+  registerFadump(program, ctx);
   return program;
 }
 
