@@ -2,6 +2,9 @@
 // here; nothing else in the CLI names an architecture.
 
 import type { ContainerModule } from 'inversify';
+import { arm64Module } from '../arch-arm64/index.js';
+import { powerpcModule } from '../arch-powerpc/index.js';
+import { riscvModule } from '../arch-riscv/index.js';
 import { x86Module } from '../arch-x86/index.js';
 
-export const ARCH_MODULES: readonly ContainerModule[] = [x86Module];
+export const ARCH_MODULES: readonly ContainerModule[] = [x86Module, arm64Module, powerpcModule, riscvModule];

@@ -8,6 +8,8 @@ import type { CliContext } from '../context.js';
 import { builtReportJson, builtReportLines } from '../describe.js';
 import { writeFileAtomic } from '../files.js';
 import { readHostSystem, type HostDescription } from '../host.js';
+import { memoryMapOf } from '../memory-map-rows.js';
+import { memoryMapSvg } from '../svg-memory-map.js';
 import { buildHeader } from './build-header.js';
 
 interface ElfcorehdrOptions {
@@ -17,6 +19,7 @@ interface ElfcorehdrOptions {
   readonly json?: boolean;
   readonly kernel?: string;
   readonly builder?: HeaderBuilder;
+  readonly svg?: string;
 }
 
 export function registerElfcorehdr(program: Command, ctx: CliContext): void {
@@ -27,6 +30,7 @@ export function registerElfcorehdr(program: Command, ctx: CliContext): void {
     .addOption(new Option('--host', 'this machine, read from /proc and /sys (assumes what it cannot read, and says so)'))
     .option('--out <file>', 'write the header (the whole buffer: page-aligned from the kernel, 1 KiB-aligned from kexec-tools) to this file')
     .option('--json', 'print one JSON object instead of text')
+    .option('--svg <file>', 'draw the memory map (RAM, crash reservations, exclusions, PT_LOADs) as an SVG picture')
     .option('--kernel <version>', 'model this kernel release (6.1, 6.6, 6.10, …) instead of the one the description names')
     .addOption(
       new Option('--builder <builder>', 'who builds the header: the kernel (kexec -s -p) or kexec-tools (kexec -p); default: the description\'s "builder", else kernel').choices(
@@ -73,7 +77,9 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
     if (opts.out !== undefined) lines.push(`Wrote ${built.bytes.length} bytes to ${opts.out}`);
     text = `${lines.join('\n')}\n`;
   }
+  const svg = opts.svg === undefined ? undefined : memoryMapSvg(memoryMapOf(built));
   if (opts.out !== undefined) writeFileAtomic(opts.out, built.bytes);
+  if (opts.svg !== undefined && svg !== undefined) writeFileAtomic(opts.svg, new TextEncoder().encode(svg));
   ctx.out(text);
 }
 

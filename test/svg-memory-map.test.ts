@@ -1,0 +1,82 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { memoryMapSvg } from '../cli/svg-memory-map.js';
+
+const SYSTEM = 'test/fixtures/real-x86_64-6.1/system.json';
+
+/** x of each <rect> that stands for a bar (they carry a <title>), in document order. */
+function bars(svg: string): { x: number; width: number; title: string }[] {
+  return [...svg.matchAll(/<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"[^>]*><title>([^<]*)<\/title>/g)].map((m) => ({
+    x: Number(m[1]),
+    width: Number(m[2]),
+    title: m[3]!,
+  }));
+}
+
+describe('memoryMapSvg', () => {
+  describe('when ranges span a few KiB to TiB with holes between them', () => {
+    const svg = memoryMapSvg({
+      title: 't <&>',
+      subtitle: 's',
+      rows: [
+        {
+          label: 'RAM',
+          bars: [
+            { start: 0x1000n, end: 0x9fbffn, kind: 'ram', label: 'low' },
+            { start: 0x100000n, end: 0xbfffffffn, kind: 'ram', label: 'mid' },
+            { start: 0x100_0000_0000n, end: 0x1ff_ffff_ffffn, kind: 'ram', label: 'high' },
+          ],
+        },
+        { label: 'wrapped', bars: [{ start: 0x5000_0000n, end: (1n << 64n) - 1n, kind: 'load', label: 'inverted range, size wrapped' }] },
+      ],
+    });
+    const b = bars(svg);
+
+    it('draws one rectangle per bar, left to right in address order', () => {
+      expect(b.map((r) => r.title.split(' ')[0])).toEqual(['low', 'mid', 'high', 'inverted']);
+      expect(b[0]!.x).toBeLessThan(b[1]!.x);
+      expect(b[1]!.x + b[1]!.width).toBeLessThanOrEqual(b[2]!.x + 0.01);
+    });
+
+    it('keeps a 635 KiB range visible next to a 1 TiB one (the axis is logarithmic per interval)', () => {
+      expect(b[0]!.width).toBeGreaterThan(20);
+    });
+
+    it('escapes text, and a range running to the top of the address space ends at the right edge', () => {
+      expect(svg).toContain('t &lt;&amp;&gt;');
+      expect(b[3]!.x + b[3]!.width).toBeCloseTo(170 + 1000, 0);
+    });
+  });
+});
+
+describe('crashplug elfcorehdr --svg', () => {
+  const work = mkdtempSync(join(tmpdir(), 'crashplug-svg-'));
+
+  it('draws RAM, the crash reservation, the exclusions and the PT_LOADs of the real 6.1 guest', () => {
+    const file = join(work, 'map.svg');
+    execFileSync(process.execPath, ['bin/crashplug.js', 'elfcorehdr', '--system', SYSTEM, '--svg', file]);
+    const titles = bars(readFileSync(file, 'utf8')).map((r) => r.title);
+    expect(titles).toEqual([
+      'System RAM [0x1000-0x9fbff]',
+      'System RAM [0x100000-0x7ffdefff]',
+      'System RAM [0x100000000-0x17fffffff]',
+      'crashkernel [0x6f000000-0x7effffff]',
+      'low 1M [0x0-0xfffff]',
+      'crashkernel [0x6f000000-0x7effffff]',
+      'phdr 4: PT_LOAD [0x100000-0x6effffff]',
+      'phdr 5: PT_LOAD [0x7f000000-0x7ffdefff]',
+      'phdr 6: PT_LOAD [0x100000000-0x17fffffff]',
+      'phdr 3: kernel text [0x12e200000-0x13162ffff]', // textPhys + size − 1
+    ]);
+  });
+
+  it('writes no picture when the input is bad', () => {
+    const file = join(work, 'bad.svg');
+    const r = spawnSync(process.execPath, ['bin/crashplug.js', 'elfcorehdr', '--system', join(work, 'missing.json'), '--svg', file]);
+    expect(r.status).toBe(2);
+    expect(existsSync(file)).toBe(false);
+  });
+});
