@@ -80,3 +80,18 @@ describe('crashplug elfcorehdr --svg', () => {
     expect(existsSync(file)).toBe(false);
   });
 });
+
+describe('crashplug simulate --svg', () => {
+  const work = mkdtempSync(join(tmpdir(), 'crashplug-svg-sim-'));
+
+  it('draws one bar per update, as many as the run reports regenerations', () => {
+    const file = join(work, 'unarmed.svg');
+    const out = execFileSync(process.execPath, [
+      'bin/crashplug.js', 'simulate', '--system', 'test/fixtures/hotplug/system.json', '--resize', '32G:34G', '--json', '--svg', file,
+    ]);
+    const summary = JSON.parse(out.toString()) as { regenerations: number };
+    const updates = [...readFileSync(file, 'utf8').matchAll(/<title>update \d+: /g)];
+    expect(summary.regenerations).toBe(16); // 2 GiB of 128 MiB blocks, one regeneration each
+    expect(updates).toHaveLength(16);
+  });
+});

@@ -20,6 +20,7 @@ import {
 } from '../../core/index.js';
 import type { CliContext } from '../context.js';
 import { writeFileAtomic } from '../files.js';
+import { nsText, unarmedSvg } from '../svg-unarmed.js';
 
 interface SimulateOptions {
   readonly system: string;
@@ -30,6 +31,7 @@ interface SimulateOptions {
   readonly mode: LoadMode;
   readonly json?: boolean;
   readonly outHeader?: string;
+  readonly svg?: string;
   readonly contention: string;
   readonly seed: string;
   readonly kernel?: string;
@@ -82,6 +84,7 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .addOption(new Option('--mode <mode>', 'file: kexec_file_load; load: kexec_load with kexec-tools').choices(MODES).default('file'))
     .option('--json', 'print one JSON object instead of text')
     .option('--out-header <file>', 'write the elfcorehdr installed at the end to this file')
+    .option('--svg <file>', 'draw how long kdump was unarmed at each update, as an SVG picture')
     .option('--contention <fraction>', 'share of kexec-lock tries that find a concurrent load holding it', '0')
     .option('--seed <n>', 'seed of the contention draw', '1')
     .option('--kernel <version>', 'model this kernel release instead of the one the description names')
@@ -181,5 +184,15 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
     text = textReport(s, head, opts.outHeader, header?.length ?? 0);
   }
   if (opts.outHeader !== undefined) writeFileAtomic(opts.outHeader, header!);
+  if (opts.svg !== undefined) {
+    const picture = unarmedSvg({
+      title: `kdump unarmed per update: ${opts.strategy} strategy, ${system.arch}, kernel ${system.kernel.version}`,
+      subtitle:
+        `${sizeText(from)} → ${sizeText(to)}: ${s.events} events, ${s.regenerations} regenerations, ${s.dropped} dropped; ` +
+        `kdump unarmed ${nsText(s.unarmedNs.total)} in total, longest ${nsText(s.unarmedNs.max)}`,
+      updates: result.metrics.updates,
+    });
+    writeFileAtomic(opts.svg, new TextEncoder().encode(picture));
+  }
   ctx.out(text);
 }
