@@ -1,0 +1,50 @@
+// The riscv64 port: what arch/riscv/kernel/machine_kexec_file.c does differently from the generic
+// core (README): System RAM resources with room for one split, only crashkernel cut out, a
+// kernel-image PT_LOAD, the linear-map __va, a page-aligned header placed top-down. riscv has no
+// ARCH_SUPPORTS_CRASH_HOTPLUG, so core's "no" stands: udev's unload-and-reload keeps the image right.
+
+import { injectable } from 'inversify';
+import {
+  type ArchPort,
+  type CrashMemory,
+  EM_RISCV,
+  type ElfcorehdrLayout,
+  type ElfcorehdrSegmentSpec,
+  type KernelMap,
+  type SystemDescription,
+} from '../core/index.js';
+import { RISCV_PAGE_OFFSET_SV39, riscvKernelMap, riscvVa } from './riscv-address.js';
+import { riscvCrashMemory } from './riscv-crash-memory.js';
+import { riscvElfcorehdrSegment } from './riscv-sizing.js';
+
+/**
+ * sizeof(note_buf_t) on riscv64: 24 + 8 + sizeof(struct elf_prstatus) 376 — the 112-byte common
+ * part, elf_gregset_t (struct user_regs_struct, 32 × 8 = 256) and pr_fpvalid, padded to 8.
+ */
+export const RISCV64_NOTE_SIZE = 408n;
+
+@injectable()
+export class Riscv64Port implements ArchPort {
+  readonly id = 'riscv64';
+  readonly description = 'riscv64 (arch/riscv/kernel/machine_kexec_file.c): System RAM walk, crashkernel excluded, kernel-image PT_LOAD';
+  readonly machine = EM_RISCV;
+  readonly noteSize = RISCV64_NOTE_SIZE;
+  /** Sv39: what shipping riscv64 hardware implements; QEMU's virt machine boots Sv57 (give pageOffset). */
+  readonly defaults = { pageOffset: RISCV_PAGE_OFFSET_SV39, pageSize: 4096 };
+
+  va(pa: bigint, system: SystemDescription): bigint {
+    return riscvVa(pa, system);
+  }
+
+  kernelMap(system: SystemDescription): KernelMap {
+    return riscvKernelMap(system);
+  }
+
+  crashMemory(system: SystemDescription): CrashMemory {
+    return riscvCrashMemory(system);
+  }
+
+  elfcorehdrSegment(system: SystemDescription, layout: ElfcorehdrLayout): ElfcorehdrSegmentSpec {
+    return riscvElfcorehdrSegment(system, layout);
+  }
+}

@@ -1,0 +1,29 @@
+// The kit as vitest cases: one `it` per invariant, failing with every violation of it (invariant,
+// machine, detail). The port is checked once, on the first case, and the report shared; an
+// invariant no machine could exercise (hot-plug on an arch without it) is skipped, not passed.
+
+import type { ContainerModule } from 'inversify';
+import { describe, it } from 'vitest';
+import { runConformance } from './run.js';
+import { type ConformanceReport, type ConformanceSpec, INVARIANT_TEXT, INVARIANTS } from './spec.js';
+
+export interface DescribeOptions {
+  /** Per case; the first one runs the whole kit (default 300 s). */
+  readonly timeout?: number;
+}
+
+export function describeConformance(name: string, module: ContainerModule, spec: ConformanceSpec, options: DescribeOptions = {}): void {
+  const timeout = options.timeout ?? 300_000;
+  describe(name, () => {
+    let report: ConformanceReport | undefined;
+    const get = (): ConformanceReport => (report ??= runConformance(module, spec));
+    for (const invariant of INVARIANTS) {
+      it(`${invariant}: ${INVARIANT_TEXT[invariant].says}`, (ctx) => {
+        const r = get();
+        const found = r.violations.filter((v) => v.invariant === invariant);
+        if (found.length > 0) throw new Error(`${found.length} violation(s) of ${invariant}:\n${found.map((v) => `  ${v.message}`).join('\n')}`);
+        if (!r.checked.includes(invariant)) ctx.skip(`no machine of the ${spec.arch} spec exercises ${invariant}`);
+      }, timeout);
+    }
+  });
+}
