@@ -17,15 +17,12 @@ export const ARM64_CRASH_HOTPLUG_SERIES: Arm64Options = { crashHotplug: true };
 
 const KEYS: readonly (keyof Arm64Options)[] = ['crashHotplug'];
 
-/**
- * A description as core will carry port-specific JSON: the raw objects of top-level keys core does
- * not read, by key (the powerpc port reads `powerpc` and `fadump` the same way).
- */
-export type Arm64System = SystemDescription & { readonly extensions?: Readonly<Record<string, unknown>> | undefined };
+/** The top-level section of a system description the arm64 port reads (`ArchIdentity.extensionKeys`). */
+export const ARM64_SECTION = 'arm64';
 
 /** The options for one machine: the port's defaults, overridden by the description's `arm64` object. */
 export function arm64OptionsOf(system: SystemDescription, defaults: Arm64Options): Arm64Options {
-  const section = (system as Arm64System).extensions?.arm64;
+  const section = system.extensions?.[ARM64_SECTION];
   if (section === undefined) return defaults;
   const where = `${system.origin}: $.arm64`;
   if (typeof section !== 'object' || section === null || Array.isArray(section)) {

@@ -19,7 +19,7 @@ import {
 } from '../core/index.js';
 import { ARM64_PAGE_OFFSET_48, arm64KernelMap, arm64Va } from './arm64-address.js';
 import { arm64HandleHotplugEvent } from './arm64-hotplug.js';
-import { ARM64_CRASH_HOTPLUG_SERIES, ARM64_MAINLINE, type Arm64Options, arm64OptionsOf } from './arm64-options.js';
+import { ARM64_CRASH_HOTPLUG_SERIES, ARM64_MAINLINE, ARM64_SECTION, type Arm64Options, arm64OptionsOf } from './arm64-options.js';
 import { arm64ElfcorehdrSegment, arm64HotplugBuilt, arm64SysfsElfcorehdrSize } from './arm64-sizing.js';
 
 /** sizeof(note_buf_t) on arm64: 24 + 8 + sizeof(elf_prstatus) 392 (facts §1.4). */
@@ -35,6 +35,10 @@ export class Arm64Port implements ArchPort {
   readonly machine = EM_AARCH64;
   readonly noteSize = ARM64_NOTE_SIZE;
   readonly defaults = { pageOffset: ARM64_PAGE_OFFSET_48, pageSize: 4096 };
+  /** A description may choose the kernel per machine with an `arm64` object (README "Loading it"). */
+  readonly extensionKeys = [ARM64_SECTION];
+  /** for_each_mem_range: memblock regions, so a hot-added DIMM merges with a same-node neighbour (facts §13.3). */
+  readonly ramWalk = 'memblock' as const;
   /** The kernel this port models unless a system description says otherwise. */
   readonly options: Arm64Options = ARM64_MAINLINE;
 

@@ -3,7 +3,7 @@
 export { arm64CrashHotplugModule, arm64Module } from './arm64-module.js';
 export { ARM64_EXTRA_SLOTS, ARM64_NOTE_SIZE, Arm64CrashHotplugPort, Arm64Port } from './arm64-port.js';
 export { ARM64_KIMAGE_VADDR_48, ARM64_PAGE_OFFSET_48, arm64KernelMap, arm64PageOffset, arm64Va } from './arm64-address.js';
-export { ARM64_CRASH_HOTPLUG_SERIES, ARM64_MAINLINE, type Arm64Options, arm64OptionsOf, type Arm64System } from './arm64-options.js';
+export { ARM64_CRASH_HOTPLUG_SERIES, ARM64_MAINLINE, ARM64_SECTION, type Arm64Options, arm64OptionsOf } from './arm64-options.js';
 export {
   ARM64_ELFCOREHDR_ALIGN,
   arm64ElfcorehdrSegment,

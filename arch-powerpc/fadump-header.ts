@@ -2,7 +2,7 @@
 // firmware, in its native byte order, and the checks the second kernel makes before it trusts it —
 // each refusal carrying the kernel's own message. The version field is written but never checked.
 
-import { CrashplugError, type ByteOrder, hex, type SystemDescription } from '../core/index.js';
+import { CrashplugError, type ByteOrder, type ErrorCode, hex, type SystemDescription } from '../core/index.js';
 import { type FadumpConfig, FADUMP_CPU_UNKNOWN } from './fadump-config.js';
 
 /** "FADMPSIG" read big-end-first into a u64. */
@@ -96,11 +96,22 @@ export function buildFadumpHeader(system: SystemDescription, config: FadumpConfi
 /** Why the second kernel refuses a header. */
 export type FadumpRefusal = 'empty' | 'truncated' | 'old-magic' | 'endianness' | 'corrupted' | 'size-mismatch';
 
+/** The error code of each refusal: a wrong magic is E_FADUMP_MAGIC, any other refusal E_FADUMP_HEADER. */
+export const FADUMP_REFUSAL_CODES = {
+  'old-magic': 'E_FADUMP_MAGIC',
+  endianness: 'E_FADUMP_MAGIC',
+  corrupted: 'E_FADUMP_MAGIC',
+  empty: 'E_FADUMP_HEADER',
+  truncated: 'E_FADUMP_HEADER',
+  'size-mismatch': 'E_FADUMP_HEADER',
+} as const satisfies Record<FadumpRefusal, ErrorCode>;
+
 export type FadumpCheck =
   | { readonly ok: true; readonly fields: FadumpHeaderFields }
   | {
       readonly ok: false;
       readonly reason: FadumpRefusal;
+      readonly code: (typeof FADUMP_REFUSAL_CODES)[FadumpRefusal];
       /** What the kernel prints (pr_err with the "fadump: " prefix), or ours where it has no message. */
       readonly message: string;
       /** Every refusal ends in fadump_invalidate_release_mem(): no /proc/vmcore. */
@@ -108,7 +119,7 @@ export type FadumpCheck =
     };
 
 function refuse(reason: FadumpRefusal, message: string): FadumpCheck {
-  return { ok: false, reason, message: `fadump: ${message}`, invalidated: true };
+  return { ok: false, reason, code: FADUMP_REFUSAL_CODES[reason], message: `fadump: ${message}`, invalidated: true };
 }
 
 function readMask(view: DataView, at: number, size: number, le: boolean): number[] {

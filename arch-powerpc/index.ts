@@ -8,7 +8,9 @@ export { BACKUP_REGION, BACKUP_SRC_END, BACKUP_SRC_SIZE, BACKUP_SRC_START, ppcCr
 export { ppcElfcorehdrSegment, ppcExtraElfcorehdrSize, ppcSysfsElfcorehdrSize, syncBackupRegionPhdr } from './ppc-sizing.js';
 export * from './ppc-usable-memory.js';
 export * from './ppc-cpus-node.js';
-export { memoryAfterEvent, PPC_UPDATE_MESSAGES, ppcHandleHotplugEvent, removeMemRangeVariant, type SegmentRewriter } from './ppc-hotplug.js';
+export { memoryAfterEvent, PPC_UPDATE_MESSAGES, ppcHandleHotplugEvent, removeMemRangeVariant } from './ppc-hotplug.js';
+export * from './ppc-live-tree.js';
+export * from './ppc-kdump-fdt.js';
 export * from './fadump-config.js';
 export * from './fadump-header.js';
 export * from './fadump-elfcorehdr.js';

@@ -17,7 +17,8 @@ import {
 } from '../core/index.js';
 import { rewriteCrashFdt } from './ppc-cpus-node.js';
 import { frozen, removeMemRange, working } from './ppc-mem-ranges.js';
-import { deviceTreeOf, type PowerpcOptions } from './ppc-options.js';
+import { liveDeviceTree } from './ppc-live-tree.js';
+import type { PowerpcOptions } from './ppc-options.js';
 import type { RemoveMemRangeVariant } from './ppc-profile.js';
 
 /** The kernel's wording for a failed update, which replaces core's (x86's). */
@@ -43,26 +44,17 @@ export function memoryAfterEvent(memory: CrashMemory, removed: MemoryNotify | un
 }
 
 /**
- * A core service the FDT update needs and the hot-plug context does not offer yet: copy a located
- * segment's bytes out, let the arch edit them, and write them back with the crash image invalid
- * only during the copy (README "What core should add").
+ * `update_crash_fdt`: find the FDT segment (the first one starting with the FDT magic) and have core
+ * rewrite it with /cpus rebuilt from the live tree; core unsets the crash image only for the copy.
+ * A rebuild that does not fit the room reserved at load is refused, and the segment stays as it was.
  */
-export interface SegmentRewriter {
-  rewriteSegment?(index: number, edit: (bytes: Uint8Array) => Uint8Array | undefined): boolean;
-}
-
-function updateCrashFdt(ctx: HotplugContext, live: Fdt | undefined): void {
+function updateCrashFdt(ctx: HotplugContext, live: Fdt): void {
   const index = ctx.locateSegment(fdtMagicLocator);
   if (index < 0) {
     ctx.log('err', 'Unable to locate FDT segment.');
     return;
   }
-  const rewrite = (ctx as HotplugContext & SegmentRewriter).rewriteSegment;
-  if (live === undefined || rewrite === undefined) {
-    ctx.log('err', `Failed to update crash FDT (${live === undefined ? 'no live device tree in the system description' : 'core cannot rewrite segments yet'})`);
-    return;
-  }
-  rewrite.call(ctx, index, (bytes) => {
+  ctx.rewriteSegment(index, (bytes) => {
     const result = rewriteCrashFdt(bytes, live);
     if (result.ok) return result.blob;
     ctx.log('err', result.message);
@@ -75,7 +67,7 @@ export function ppcHandleHotplugEvent(ctx: HotplugContext, options: PowerpcOptio
     case KEXEC_CRASH_HP_REMOVE_CPU:
       return;
     case KEXEC_CRASH_HP_ADD_CPU:
-      updateCrashFdt(ctx, deviceTreeOf(ctx.system, options));
+      updateCrashFdt(ctx, liveDeviceTree(ctx.system, options));
       return;
     case KEXEC_CRASH_HP_ADD_MEMORY:
     case KEXEC_CRASH_HP_REMOVE_MEMORY: {

@@ -1,7 +1,7 @@
 // What the powerpc port reads beyond core's SystemDescription: the `powerpc` object of a system
 // description (the remove_mem_range variant to reproduce, RTAS/OPAL ranges, the backup p_offset
 // behaviour), the device tree the memory came from, and options a caller gives the port itself.
-// Core does not carry these yet; they are read from `system.extensions` and `system.memory.fdt`.
+// Core carries the port's sections raw in `system.extensions` and a `memory.dtb` tree in `system.memory.fdt`.
 
 import { CrashplugError, type Fdt, hex, parseU64, type Range, type SystemDescription } from '../core/index.js';
 import {
@@ -10,6 +10,10 @@ import {
   REMOVE_MEM_RANGE_VARIANTS,
   type RemoveMemRangeVariant,
 } from './ppc-profile.js';
+
+/** The top-level sections of a system description the powerpc ports read (`ArchIdentity.extensionKeys`). */
+export const POWERPC_SECTION = 'powerpc';
+export const FADUMP_SECTION = 'fadump';
 
 /** The `powerpc` object of a system description, read. */
 export interface PowerpcOptions {
@@ -21,21 +25,14 @@ export interface PowerpcOptions {
   readonly rtas?: Range | null | undefined;
   /** OPAL as `opal-base-address` and `opal-runtime-size` describe it, inclusive; `null`: none. */
   readonly opal?: Range | null | undefined;
-  /** The live device tree, when the caller has it as a model (tests, the CLI's host reader). */
+  /**
+   * The live device tree, for a caller that has it as a model but not as the description's
+   * `memory.dtb` (port options only: JSON cannot carry one); `memory.dtb`'s tree wins.
+   */
   readonly fdt?: Fdt | undefined;
 }
 
 export const POWERPC_KEYS = ['removeMemRange', 'backupPhdr', 'rtas', 'opal'] as const;
-
-/**
- * What core should carry for ports: the raw JSON of top-level keys it does not read (`powerpc`,
- * `fadump`), and the parsed tree of a `memory.dtb` source. Both are optional, so a
- * SystemDescription without them is still a valid input.
- */
-export type PowerpcSystem = SystemDescription & {
-  readonly extensions?: Readonly<Record<string, unknown>> | undefined;
-  readonly memory: SystemDescription['memory'] & { readonly fdt?: Fdt | undefined };
-};
 
 function bad(where: string, what: string, todo: string): never {
   throw new CrashplugError('E_BAD_SYSTEM', `${where}: ${what}; ${todo}`);
@@ -83,7 +80,7 @@ export function parsePowerpcOptions(value: unknown, where = '$.powerpc'): Powerp
   if (typeof value !== 'object' || value === null || Array.isArray(value)) bad(where, `expected an object, got ${describe(value)}`, 'write { "removeMemRange": "…" }');
   const json = value as Record<string, unknown>;
   for (const key of Object.keys(json)) {
-    if (!(POWERPC_KEYS as readonly string[]).includes(key) && key !== 'fdt') {
+    if (!(POWERPC_KEYS as readonly string[]).includes(key)) {
       bad(`${where}.${key}`, `unknown key "${key}"`, `the known keys are ${POWERPC_KEYS.map((k) => `"${k}"`).join(', ')}`);
     }
   }
@@ -92,30 +89,28 @@ export function parsePowerpcOptions(value: unknown, where = '$.powerpc'): Powerp
     backupPhdr: json.backupPhdr === undefined ? undefined : oneOf(json.backupPhdr, BACKUP_PHDR_BEHAVIOURS, `${where}.backupPhdr`),
     rtas: json.rtas === undefined ? undefined : rangeOrNull(json.rtas, `${where}.rtas`),
     opal: json.opal === undefined ? undefined : rangeOrNull(json.opal, `${where}.opal`),
-    fdt: json.fdt as Fdt | undefined,
   };
 }
 
 /** The options in force: the description's `powerpc` object over the port's own. */
 export function powerpcOptionsOf(system: SystemDescription, portOptions: PowerpcOptions = {}): PowerpcOptions {
-  const ext = (system as PowerpcSystem).extensions?.powerpc;
-  const fromSystem = parsePowerpcOptions(ext, `${system.origin}: $.powerpc`);
+  const fromSystem = parsePowerpcOptions(system.extensions?.[POWERPC_SECTION], `${system.origin}: $.powerpc`);
   const pick = <K extends keyof PowerpcOptions>(k: K): PowerpcOptions[K] => (fromSystem[k] !== undefined ? fromSystem[k] : portOptions[k]);
   return {
     removeMemRange: pick('removeMemRange'),
     backupPhdr: pick('backupPhdr'),
     rtas: pick('rtas'),
     opal: pick('opal'),
-    fdt: pick('fdt'),
+    fdt: portOptions.fdt,
   };
 }
 
 /** The device tree behind the description: the one core parsed for `memory.dtb`, else the options'. */
 export function deviceTreeOf(system: SystemDescription, options: PowerpcOptions): Fdt | undefined {
-  return (system as PowerpcSystem).memory.fdt ?? options.fdt;
+  return system.memory.fdt ?? options.fdt;
 }
 
-/** The raw `fadump` object of the description, if core carried it. */
+/** The raw `fadump` object of the description, if it has one. */
 export function fadumpExtensionOf(system: SystemDescription): unknown {
-  return (system as PowerpcSystem).extensions?.fadump;
+  return system.extensions?.[FADUMP_SECTION];
 }

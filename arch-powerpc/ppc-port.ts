@@ -5,6 +5,7 @@
 import { decorate, injectable } from 'inversify';
 import {
   type ArchPort,
+  type ArchSegment,
   type ByteOrder,
   type CrashMemory,
   CrashplugError,
@@ -16,7 +17,8 @@ import {
 } from '../core/index.js';
 import { ppcCrashMemory } from './ppc-crash-memory.js';
 import { ppcHandleHotplugEvent } from './ppc-hotplug.js';
-import { type PowerpcOptions, powerpcOptionsOf } from './ppc-options.js';
+import { kdumpFdtSegment } from './ppc-kdump-fdt.js';
+import { FADUMP_SECTION, POWERPC_SECTION, type PowerpcOptions, powerpcOptionsOf } from './ppc-options.js';
 import { powerpcProfile } from './ppc-profile.js';
 import { ppcElfcorehdrSegment, ppcSysfsElfcorehdrSize, syncBackupRegionPhdr } from './ppc-sizing.js';
 
@@ -52,6 +54,10 @@ export abstract class PowerpcPort implements ArchPort {
   readonly machine = EM_PPC64;
   readonly noteSize = PPC64_NOTE_SIZE;
   readonly defaults = { pageOffset: PPC64_PAGE_OFFSET, pageSize: PPC64_PAGE_SIZE };
+  /** The description's `powerpc` object (ppc-options.ts) and `fadump` object (fadump-config.ts). */
+  readonly extensionKeys = [POWERPC_SECTION, FADUMP_SECTION];
+  /** get_crash_memory_ranges walks memblock: a hot-added DIMM merges with a same-node neighbour (facts §13.7). */
+  readonly ramWalk = 'memblock' as const;
 
   private portOptions: PowerpcOptions = {};
 
@@ -88,6 +94,11 @@ export abstract class PowerpcPort implements ArchPort {
 
   elfcorehdrSegment = ppcElfcorehdrSegment;
   sysfsElfcorehdrSize = ppcSysfsElfcorehdrSize;
+
+  /** The kdump kernel's device tree, which ADD_CPU later finds by its magic and rewrites. */
+  kexecFileSegments(system: SystemDescription): readonly ArchSegment[] {
+    return [kdumpFdtSegment(system, this.options(system))];
+  }
 
   supportsHotplug(q: HotplugSupportQuery): boolean {
     if (!powerpcProfile(q.system.kernel).crashHotplug || !q.system.config.crashHotplug) return false;

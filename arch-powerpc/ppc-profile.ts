@@ -39,15 +39,6 @@ export interface PowerpcProfile {
   readonly fadumpSecondKernelHeader: boolean;
 }
 
-/**
- * The stable sublevel when the caller knows it ("6.12.107"). Core's profile keeps only
- * major.minor today; a profile that carries `sublevel` is used as is.
- */
-function sublevelOf(kernel: KernelProfile): number | undefined {
-  const s = (kernel as KernelProfile & { readonly sublevel?: unknown }).sublevel;
-  return typeof s === 'number' && Number.isInteger(s) && s >= 0 ? s : undefined;
-}
-
 /** 6.12.107 is the first 6.12.y where both fixes were seen on a real machine (facts §13.1, §13.2). */
 const STABLE_6_12_WITH_FIXES = 107;
 
@@ -56,7 +47,8 @@ function inSeries(kernel: KernelProfile, major: number, minor: number): boolean 
 }
 
 export function powerpcProfile(kernel: KernelProfile): PowerpcProfile {
-  const sub = sublevelOf(kernel);
+  // A profile without a sublevel ("6.12") is the series as released, before either backport.
+  const sub = kernel.sublevel;
   const fixedStable = inSeries(kernel, 6, 12) && sub !== undefined && sub >= STABLE_6_12_WITH_FIXES;
   const crashHotplug = kernel.atLeast(6, 10);
   // 7afe2383eff0 entered mainline for 6.19 and was backported to 6.18.y and 6.12.y.

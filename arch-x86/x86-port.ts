@@ -27,6 +27,8 @@ export class X86Port implements ArchPort {
   readonly machine = EM_X86_64;
   readonly noteSize = X86_64_NOTE_SIZE;
   readonly defaults = { pageOffset: 0xffff_8880_0000_0000n, pageSize: 4096 };
+  /** walk_system_ram_res: every System RAM resource one range, a hot-added DIMM its own (facts §13.7). */
+  readonly ramWalk = 'iomem' as const;
 
   crashMemory = x86CrashMemory;
   kexecToolsRanges = x86KexecToolsRanges;

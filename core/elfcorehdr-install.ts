@@ -1,7 +1,7 @@
 // Rebuilding the elfcorehdr of a loaded image and writing it over the old one, as the kernel's
 // hot-plug path does: the new header is built in a scratch buffer allocated once per image; if
-// it does not fit the segment it is refused and the old header stays byte for byte; otherwise
-// kexec_crash_image is NULL exactly while the bytes are copied, and that window is timed.
+// it does not fit the segment it is refused and the old header stays byte for byte; otherwise it
+// is copied in by segment-install.ts, kexec_crash_image NULL exactly while the bytes are copied.
 
 import { buildSystemElfcorehdr } from './build.js';
 import { CrashplugError } from './errors.js';
@@ -9,6 +9,7 @@ import type { ElfcorehdrUpdate, ElfcorehdrUpdateMessages, ElfcorehdrUpdateOption
 import type { KexecImage } from './kexec-image.js';
 import type { KexecState } from './kexec-state.js';
 import type { ArchPlugin } from './plugin.js';
+import { installSegmentBytes } from './segment-install.js';
 import type { SystemDescription } from './system.js';
 
 /** x86's wording (arch/x86/kernel/crash.c), which ports may replace with their own. */
@@ -87,15 +88,6 @@ export class ElfcorehdrInstaller {
 
   /** The copy: the crash image pointer is NULL for exactly this long. */
   copy(bytes: Uint8Array, elfsz: number): bigint {
-    const seg = this.image.segments[this.index]!;
-    const kexec = this.kexec;
-    const src = bytes.subarray(0, elfsz);
-    const previous = kexec.crashImage;
-    kexec.crashImage = null;
-    const t0 = process.hrtime.bigint();
-    kexec.memory.write(seg.mem, src);
-    const t1 = process.hrtime.bigint();
-    kexec.crashImage = previous;
-    return t1 - t0;
+    return installSegmentBytes(this.kexec, this.image.segments[this.index]!, bytes.subarray(0, elfsz));
   }
 }

@@ -18,7 +18,10 @@ export type ErrorCode =
   | 'E_KEXEC_EINVAL'
   | 'E_IO'
   | 'E_PLUGIN'
-  | 'E_FADUMP_MAGIC';
+  /** The fadump crash-info header's magic is old, byte-swapped or not fadump's. */
+  | 'E_FADUMP_MAGIC'
+  /** A fadump crash-info header with the right magic that the second kernel still refuses: empty, truncated, sizes that do not match. */
+  | 'E_FADUMP_HEADER';
 
 const BRAND = Symbol.for('crashplug.CrashplugError');
 

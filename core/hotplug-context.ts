@@ -1,13 +1,14 @@
 // What the generic handler hands an arch's `handleHotplugEvent` (the kernel's
 // arch_crash_handle_hotplug_event): the image's hot-plug state, the action with its CPU or
 // memory_notify, the machine as it is at notifier time, and the core services an arch needs to
-// act — rebuilding and installing the elfcorehdr, finding a segment, printing. Locking, guards,
-// locating the header, hp_action bookkeeping, the size check, the unarmed window and the metrics
-// all stay in core.
+// act — rebuilding and installing the elfcorehdr, finding and rewriting another segment, printing.
+// Locking, guards, locating the header, hp_action bookkeeping, the size checks, the unarmed window
+// and the metrics all stay in core.
 
 import type { HpAction, KexecSegment } from './kexec-image.js';
 import type { LogLevel } from './kernel-log.js';
 import type { CrashMemory } from './plugin.js';
+import type { SegmentEdit, SegmentRewrite } from './segment-install.js';
 import type { SegmentLocator } from './segment-locator.js';
 import type { SystemDescription } from './system.js';
 
@@ -69,6 +70,13 @@ export interface HotplugContext {
   updateElfcorehdr(options?: ElfcorehdrUpdateOptions): ElfcorehdrUpdate;
   /** Find another segment (powerpc's FDT) the way `locator` does; −1 when absent. */
   locateSegment(locator: SegmentLocator): number;
+  /**
+   * Give `edit` a copy of segment `index` and install what it returns over the segment, with the
+   * crash image unset only during the copy, the size checked against the segment and the update
+   * counted in the metrics — the elfcorehdr install's rules, for a segment the arch owns
+   * (powerpc's `update_crash_fdt`). `edit` returns undefined to leave the segment as it was.
+   */
+  rewriteSegment(index: number, edit: SegmentEdit): SegmentRewrite;
   /** printk with the handler's "crash hp: " prefix. */
   log(level: LogLevel, text: string): void;
 }

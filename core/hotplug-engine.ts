@@ -7,7 +7,7 @@
 import { ElfcorehdrInstaller, type InstallFaults } from './elfcorehdr-install.js';
 import type { ElfcorehdrUpdateOptions, HotplugContext, MemoryNotify } from './hotplug-context.js';
 import type { NotifierEvent } from './hotplug-events.js';
-import { HotplugMetrics } from './hotplug-metrics.js';
+import { HotplugMetrics, type UpdateRecord } from './hotplug-metrics.js';
 import {
   type HpAction,
   hpActionName,
@@ -21,6 +21,7 @@ import {
 } from './kexec-image.js';
 import type { KexecState } from './kexec-state.js';
 import type { ArchPlugin } from './plugin.js';
+import { rewriteSegment } from './segment-install.js';
 import { elfcorehdrLocator, type SegmentLocator } from './segment-locator.js';
 import type { SystemDescription } from './system.js';
 
@@ -148,6 +149,11 @@ export class HotplugEngine {
     const faults = this.options.faults;
     const metrics = this.metrics;
     const installer = this.#installerFor(image, index);
+    const record = (r: Pick<UpdateRecord, 'outcome'> & Partial<Pick<UpdateRecord, 'bytes' | 'unarmedNs' | 'segment'>>): void => {
+      const { outcome, bytes = 0, unarmedNs = 0n, segment } = r;
+      metrics.record({ seq, action: hpActionName(call.action), folded: call.folded, outcome, bytes, unarmedNs, ...(segment === undefined ? {} : { segment }) });
+      if (outcome === 'installed') this.options.afterInstall?.(seq);
+    };
     return {
       image,
       action: call.action,
@@ -160,18 +166,18 @@ export class HotplugEngine {
         metrics.regenerations++;
         const injected: InstallFaults = { buildThrows: faults?.buildThrows?.(seq), memszLimit: faults?.memszLimit?.(seq) };
         const result = installer.update(system, options, injected);
-        metrics.record({
-          seq,
-          action: hpActionName(call.action),
-          folded: call.folded,
-          outcome: result.ok ? 'installed' : result.reason,
-          bytes: result.ok ? result.elfsz : 0,
-          unarmedNs: result.ok ? result.unarmedNs : 0n,
-        });
-        if (result.ok) this.options.afterInstall?.(seq);
+        record(result.ok ? { outcome: 'installed', bytes: result.elfsz, unarmedNs: result.unarmedNs } : { outcome: result.reason });
         return result;
       },
       locateSegment: (locator) => locator.locate(image, kexec.memory),
+      rewriteSegment: (target, edit) => {
+        const result = rewriteSegment(kexec, image, target, edit);
+        const segment = image.segments[target]?.kind ?? 'other';
+        if (result.ok) record({ outcome: 'installed', bytes: result.bytes, unarmedNs: result.unarmedNs, segment });
+        // A segment that does not exist was never touched: nothing to count.
+        else if (result.reason !== 'not-found') record({ outcome: result.reason === 'declined' ? 'build-failed' : 'too-large', segment });
+        return result;
+      },
       log: (level, text) => kexec.log.printk(level, `crash hp: ${text}`),
     };
   }

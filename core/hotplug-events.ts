@@ -1,11 +1,14 @@
 // Hot-plug events and the machine they change. A CPU goes online or offline within the possible
-// set; a memory block (128 MiB by default) goes online or offline; a DIMM arrives as one new
-// `System RAM` resource whose blocks then come online one by one — one notifier call per block,
-// as Linux does. Only CPU and memory-block events reach the crash notifier; a DIMM's arrival
-// changes /proc/iomem without one.
+// set; a memory block (128 MiB by default) goes online or offline; a DIMM arrives as new System RAM
+// whose blocks then come online one by one — one notifier call per block, as Linux does — and
+// leaves again once they are all offline. Only CPU and memory-block events reach the crash
+// notifier; a DIMM's arrival or removal changes System RAM without one. How it changes it is the
+// arch's RamWalk (ram-walk.ts): a resource of its own, or merged into memblock's region.
 
 import { CrashplugError } from './errors.js';
 import { alignUp, hex } from './hex.js';
+import type { RamWalk } from './plugin.js';
+import { addDimmRam, removeDimmRam } from './ram-walk.js';
 import type { IomemResource, SystemDescription } from './system.js';
 
 /** memory_block_size_bytes() of an x86_64 machine under 64 GiB, and most VMs. */
@@ -28,10 +31,19 @@ export interface DimmAddEvent {
   readonly kind: 'dimm-add';
   readonly start: bigint;
   readonly size: bigint;
+  /** Its NUMA node (node 0, QEMU's default for a pc-dimm, when not given); memblock merges only within a node. */
+  readonly nid?: number | undefined;
+}
+
+/** A DIMM leaving, after all its blocks went offline (remove_memory refuses online memory). */
+export interface DimmRemoveEvent {
+  readonly kind: 'dimm-remove';
+  readonly start: bigint;
+  readonly size: bigint;
 }
 
 export type NotifierEvent = CpuEvent | MemoryEvent;
-export type MachineEvent = NotifierEvent | DimmAddEvent;
+export type MachineEvent = NotifierEvent | DimmAddEvent | DimmRemoveEvent;
 
 /** An event on the timeline: when it happens, and which burst of the producer it belongs to. */
 export interface TimedEvent {
@@ -43,7 +55,7 @@ export interface TimedEvent {
 }
 
 export function isNotifierEvent(e: MachineEvent): e is NotifierEvent {
-  return e.kind !== 'dimm-add';
+  return e.kind === 'cpu' || e.kind === 'memory';
 }
 
 function bad(message: string): CrashplugError {
@@ -55,20 +67,25 @@ function insertSorted(list: readonly number[], n: number): number[] {
 }
 
 /**
- * The machine between events: its description and which memory blocks are offline. Offline blocks
- * are the few (a DIMM's, until they come online), so each event copies a handful of entries.
+ * The machine between events: its description, which memory blocks are offline, and how the arch
+ * walks its RAM. Offline blocks are the few (a DIMM's, until they come online), so each event
+ * copies a handful of entries.
  */
 export class MachineState {
   private constructor(
     readonly system: SystemDescription,
     readonly blockSize: bigint,
     readonly offlineBlocks: ReadonlySet<bigint>,
+    readonly ramWalk: RamWalk,
   ) {}
 
-  /** At boot every block that holds System RAM is online. */
-  static boot(system: SystemDescription, blockSize = DEFAULT_BLOCK_SIZE): MachineState {
+  /**
+   * At boot every block that holds System RAM is online. `ramWalk` is the port's (`plugin.ramWalk`);
+   * the iomem walk by default, which only matters once DIMMs come or go.
+   */
+  static boot(system: SystemDescription, blockSize = DEFAULT_BLOCK_SIZE, ramWalk: RamWalk = 'iomem'): MachineState {
     if (blockSize <= 0n || (blockSize & (blockSize - 1n)) !== 0n) throw bad(`memory block size ${hex(blockSize)} is not a power of two`);
-    return new MachineState(system, blockSize, new Set());
+    return new MachineState(system, blockSize, new Set(), ramWalk);
   }
 
   isOnline(blockStart: bigint): boolean {
@@ -89,6 +106,8 @@ export class MachineState {
         return this.#memory(event);
       case 'dimm-add':
         return this.#dimm(event);
+      case 'dimm-remove':
+        return this.#dimmRemove(event);
       default: {
         const never: never = event;
         throw new Error(`unknown event ${JSON.stringify(never)}`);
@@ -136,7 +155,7 @@ export class MachineState {
       }
     }
     // The System RAM resource stays while its blocks go on- and offline; only their state changes.
-    return new MachineState(this.system, this.blockSize, next);
+    return new MachineState(this.system, this.blockSize, next, this.ramWalk);
   }
 
   #dimm(e: DimmAddEvent): MachineState {
@@ -145,22 +164,35 @@ export class MachineState {
     const mem = this.system.memory;
     const clash = mem.systemRam.find((r) => r.start <= end && e.start <= r.end);
     if (clash !== undefined) throw bad(`DIMM [${hex(e.start)}, ${hex(end)}] overlaps System RAM [${hex(clash.start)}, ${hex(clash.end)}]`);
-    const added = { name: 'System RAM', start: e.start, end };
-    const systemRam = [...mem.systemRam, added].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-    // A hot-added DIMM is one top-level resource of its own: the kernel's walk never merges it with its neighbour.
+    const added = { name: 'System RAM', start: e.start, end, ...(e.nid === undefined ? {} : { nid: e.nid }) };
+    const systemRam = addDimmRam(mem.systemRam, added, this.ramWalk);
+    // /proc/iomem shows a hot-added DIMM as a top-level resource of its own, whatever memblock makes of it.
     const iomem =
       mem.iomem === undefined
         ? undefined
-        : [...mem.iomem, { ...added, line: 0, children: [] } satisfies IomemResource].sort((a, b) =>
+        : [...mem.iomem, { name: added.name, start: e.start, end, line: 0, children: [] } satisfies IomemResource].sort((a, b) =>
             a.start < b.start ? -1 : a.start > b.start ? 1 : 0,
           );
     const offline = new Set(this.offlineBlocks);
     for (let b = e.start / this.blockSize; b <= end / this.blockSize; b++) offline.add(b);
-    return new MachineState({ ...this.system, memory: { ...mem, systemRam, iomem } }, this.blockSize, offline);
+    return new MachineState({ ...this.system, memory: { ...mem, systemRam, iomem } }, this.blockSize, offline, this.ramWalk);
+  }
+
+  #dimmRemove(e: DimmRemoveEvent): MachineState {
+    const blocks = this.#blocks(e.start, e.size, 'DIMM');
+    const end = e.start + e.size - 1n;
+    const online = blocks.find((b) => !this.offlineBlocks.has(b));
+    if (online !== undefined) throw bad(`DIMM [${hex(e.start)}, ${hex(end)}] still has the block at ${hex(online * this.blockSize)} online; offline every block first, as remove_memory requires`);
+    const mem = this.system.memory;
+    const systemRam = removeDimmRam(mem.systemRam, { start: e.start, end }, this.ramWalk);
+    const iomem = mem.iomem?.filter((r) => !(r.start === e.start && r.end === end));
+    const offline = new Set(this.offlineBlocks);
+    for (const b of blocks) offline.delete(b);
+    return new MachineState({ ...this.system, memory: { ...mem, systemRam, iomem } }, this.blockSize, offline, this.ramWalk);
   }
 
   #withSystem(system: SystemDescription): MachineState {
-    return new MachineState(system, this.blockSize, this.offlineBlocks);
+    return new MachineState(system, this.blockSize, this.offlineBlocks, this.ramWalk);
   }
 }
 

@@ -1,6 +1,8 @@
 // What a hot-plug run did, for reports and benchmarks: events in and what became of them, headers
 // rebuilt and installed, bytes copied into the reservation, and how long kdump was unarmed.
 
+import type { SegmentKind } from './kexec-image.js';
+
 export type UpdateOutcome = 'installed' | 'build-failed' | 'too-large' | 'reloaded' | 'reload-failed';
 
 /** One attempt to change the loaded image: an in-place header update or a whole reload. */
@@ -16,6 +18,8 @@ export interface UpdateRecord {
   readonly bytes: number;
   /** How long kexec_crash_image was NULL for it. */
   readonly unarmedNs: bigint;
+  /** The segment an arch rewrote when it was not the elfcorehdr (powerpc's FDT); absent for headers and reloads. */
+  readonly segment?: SegmentKind | undefined;
 }
 
 export interface MetricsSummary {

@@ -62,8 +62,8 @@ export interface SimulationResult {
 }
 
 /** Notifier events that reach the udev rule, with the machine state each arrived on. */
-function udevArrivals(system: SystemDescription, blockSize: bigint, events: readonly TimedEvent[]): number[] {
-  let m = MachineState.boot(system, blockSize);
+function udevArrivals(system: SystemDescription, plugin: ArchPlugin, blockSize: bigint, events: readonly TimedEvent[]): number[] {
+  let m = MachineState.boot(system, blockSize, plugin.ramWalk);
   const out: number[] = [];
   for (const e of events) {
     if (isNotifierEvent(e.event) && udevRuleMatches(e.event, m)) out.push(e.atMs);
@@ -100,7 +100,7 @@ export function simulateHotplug(
     } : undefined,
   });
   const timing = { ...DEFAULT_UDEV_TIMING, ...options.udev };
-  const schedule = options.strategy === 'reload' ? udevReloadSchedule(udevArrivals(system, blockSize, events), timing) : undefined;
+  const schedule = options.strategy === 'reload' ? udevReloadSchedule(udevArrivals(system, plugin, blockSize, events), timing) : undefined;
   const strategy: HotplugStrategy =
     schedule !== undefined
       ? new ReloadStrategy({ kexec, plugin, metrics: engine.metrics, load, schedule })
@@ -108,7 +108,7 @@ export function simulateHotplug(
         ? new CoalesceStrategy(engine)
         : new KernelStrategy(engine);
 
-  let machine = MachineState.boot(system, blockSize);
+  let machine = MachineState.boot(system, blockSize, plugin.ramWalk);
   const t0 = performance.now();
   let batch: number | undefined;
   const every = Math.max(1, Math.floor(events.length / 100));
@@ -134,7 +134,7 @@ export function simulateHotplug(
   if (seg !== undefined) {
     if (seg.memsz >= fresh.length) installed = kexec.memory.view(seg.mem, fresh.length).slice();
     // A reload replaces the image, so only in-place strategies can have written past the load.
-    const last = options.strategy === 'reload' ? undefined : engine.metrics.updates.findLast((u) => u.outcome === 'installed');
+    const last = options.strategy === 'reload' ? undefined : engine.metrics.updates.findLast((u) => u.outcome === 'installed' && u.segment === undefined);
     installedHeader = kexec.memory.view(seg.mem, last?.bytes ?? seg.bufsz).slice();
   }
   const matches = installed !== undefined && Buffer.from(installed).equals(Buffer.from(fresh));

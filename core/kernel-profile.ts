@@ -13,10 +13,16 @@ export type HotplugGeneration =
   | 'hotplug-support';
 
 export interface KernelProfile {
-  /** As given: "6.1", "6.10", … */
+  /** Normalised from what was given: "6.1", "6.10", or with a stable sublevel "6.12.107". */
   readonly version: string;
   readonly major: number;
   readonly minor: number;
+  /**
+   * The stable sublevel when the version names one ("6.12.107" → 107); undefined otherwise, which
+   * means "the series as released" (x.y.0). Core's behaviour never depends on it: it is for ports
+   * whose fixes reached a stable series part-way (powerpc's 6.12.y rules).
+   */
+  readonly sublevel?: number | undefined;
   /** Which CPUs get a PT_NOTE: present (≤6.5) or possible (6.6+). */
   readonly cpuNotes: 'present' | 'possible';
   readonly excludeAlgorithm: ExcludeAlgorithm;
@@ -66,12 +72,13 @@ export const KERNEL_BREAKPOINTS: readonly string[] = ['5.4', '6.6', '6.9', '6.10
 export const NEWEST_KERNEL = '6.18';
 
 export function kernelProfile(version: string, where = 'kernel'): KernelProfile {
-  const m = /^(\d+)\.(\d+)(?:\.\d+)?$/.exec(version.trim());
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(version.trim());
   if (!m) {
-    throw new CrashplugError('E_BAD_SYSTEM', `${where}: "${version}" is not a kernel version; write it as "6.1" or "6.10"`);
+    throw new CrashplugError('E_BAD_SYSTEM', `${where}: "${version}" is not a kernel version; write it as "6.1", "6.10" or "6.12.107"`);
   }
   const major = Number(m[1]);
   const minor = Number(m[2]);
+  const sublevel = m[3] === undefined ? undefined : Number(m[3]);
   const atLeast = (a: number, b: number): boolean => major > a || (major === a && minor >= b);
   if (!atLeast(5, 4)) {
     throw new CrashplugError(
@@ -80,9 +87,10 @@ export function kernelProfile(version: string, where = 'kernel'): KernelProfile 
     );
   }
   return {
-    version: `${major}.${minor}`,
+    version: sublevel === undefined ? `${major}.${minor}` : `${major}.${minor}.${sublevel}`,
     major,
     minor,
+    sublevel,
     cpuNotes: atLeast(6, 6) ? 'possible' : 'present',
     excludeAlgorithm: atLeast(6, 9) ? 'current' : 'old', // Yuntao Wang's rewrite: merged after 6.8-rc1, so 6.9
     hotplug: atLeast(6, 10) ? 'hotplug-support' : atLeast(6, 6) ? 'update-elfcorehdr' : 'none',

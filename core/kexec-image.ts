@@ -56,7 +56,7 @@ export function hpActionName(action: HpAction): string {
 }
 
 /** What a segment carries; the kernel does not know this, crashplug keeps it for reports and tests. */
-export type SegmentKind = 'elfcorehdr' | 'purgatory' | 'boot-params' | 'kernel' | 'initrd' | 'backup' | 'other';
+export type SegmentKind = 'elfcorehdr' | 'purgatory' | 'boot-params' | 'kernel' | 'initrd' | 'backup' | 'fdt' | 'other';
 
 /** `struct kexec_segment`: `bufsz` bytes of `buf` go to `mem`, zero-filled up to `memsz`. */
 export interface KexecSegment {

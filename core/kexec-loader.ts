@@ -22,7 +22,7 @@ import {
   type SegmentKind,
   kexecArchFlag,
 } from './kexec-image.js';
-import { type PayloadSizes, payloadBytes, REALISTIC_PAYLOAD } from './kexec-payload.js';
+import { type PayloadKind, type PayloadSizes, payloadBytes, REALISTIC_PAYLOAD } from './kexec-payload.js';
 import { type HoleRequest, kernelLocateMemHole, kexecToolsLocateHole, NO_LIMIT, type Placed } from './kexec-placement.js';
 import type { KexecState } from './kexec-state.js';
 import { buildKexecToolsElfcorehdr } from './kexec-tools-builder.js';
@@ -124,7 +124,7 @@ function reservationOf(system: SystemDescription) {
 }
 
 /** The non-header segments, in the order the loaders add them, with their placement requests. */
-function payloadRequests(p: PayloadSizes): { kind: Exclude<SegmentKind, 'elfcorehdr'>; buf: Uint8Array; req: Omit<HoleRequest, 'topDown'> }[] {
+function payloadRequests(p: PayloadSizes): { kind: PayloadKind; buf: Uint8Array; req: Omit<HoleRequest, 'topDown'> }[] {
   const kernel = payloadBytes('kernel', p.kernel);
   return [
     { kind: 'purgatory', buf: payloadBytes('purgatory', p.purgatory), req: { bufsz: p.purgatory, memsz: p.purgatory, align: 4096, min: MIN_PURGATORY_ADDR, max: NO_LIMIT, what: 'purgatory' } },
@@ -169,6 +169,14 @@ function fileLoad(kexec: KexecState, system: SystemDescription, plugin: ArchPlug
     if (kind === 'purgatory') purgatoryIndex = segments.length;
     segments.push(segment(kind, buf, at.mem, at.memsz));
   }
+  // The arch's own segments come last, as powerpc's loader adds the device tree after the rest.
+  const undigested = new Set<number>();
+  for (const extra of plugin.kexecFileSegments(system)) {
+    const req = { bufsz: extra.buf.length, memsz: extra.memsz, align: extra.align, min: 0n, max: NO_LIMIT, topDown: extra.topDown, what: extra.kind };
+    const at = kernelLocateMemHole(reservation, segments, req, page, exact);
+    if (extra.excludeFromDigest) undigested.add(segments.length);
+    segments.push(segment(extra.kind, extra.buf, at.mem, at.memsz));
+  }
   const image: KexecImage = {
     fileMode: true,
     flags,
@@ -180,7 +188,7 @@ function fileLoad(kexec: KexecState, system: SystemDescription, plugin: ArchPlug
     hpAction: KEXEC_CRASH_HP_NONE,
   };
   const skipHeader = system.config.crashHotplug && !o.digestIncludesElfcorehdr;
-  storePurgatoryDigest(segments, purgatoryIndex, (i) => !(skipHeader && i === image.elfcorehdrIndex));
+  storePurgatoryDigest(segments, purgatoryIndex, (i) => !(skipHeader && i === image.elfcorehdrIndex) && !undigested.has(i));
   install(kexec, image);
   return image;
 }

@@ -5,6 +5,9 @@
 
 import type { SegmentKind } from './kexec-image.js';
 
+/** The segments made of synthetic bytes: not the elfcorehdr or a device tree, whose bytes mean something. */
+export type PayloadKind = Exclude<SegmentKind, 'elfcorehdr' | 'fdt'>;
+
 export interface PayloadSizes {
   /** The kernel segment's bufsz (a bzImage's protected-mode part). */
   readonly kernel: number;
@@ -45,7 +48,7 @@ export const PURGATORY_DIGEST_SIZE = 32;
 export const PURGATORY_MIN_SIZE = PURGATORY_DIGEST_OFFSET + PURGATORY_DIGEST_SIZE;
 
 /** First bytes of each kind, so a dump of the region says what is where (never ELF or FDT magic). */
-const PREFIX: Record<Exclude<SegmentKind, 'elfcorehdr'>, readonly number[]> = {
+const PREFIX: Record<PayloadKind, readonly number[]> = {
   kernel: [0x4d, 0x5a], // "MZ": the EFI stub header every bzImage starts with
   initrd: [0x30, 0x37, 0x30, 0x37, 0x30, 0x31], // "070701": a newc cpio archive
   'boot-params': [],
@@ -62,7 +65,7 @@ function seedOf(kind: string, size: number): number {
   return h >>> 0 || 1;
 }
 
-function fill(kind: Exclude<SegmentKind, 'elfcorehdr'>, size: number): Uint8Array {
+function fill(kind: PayloadKind, size: number): Uint8Array {
   const bytes = new Uint8Array(size);
   if (kind === 'backup') return bytes; // kexec-tools hands over a zeroed buffer; purgatory fills it at crash time
   const words = new Uint32Array(bytes.buffer, 0, size >>> 2);
@@ -87,7 +90,7 @@ function fill(kind: Exclude<SegmentKind, 'elfcorehdr'>, size: number): Uint8Arra
  * The bytes of a synthetic segment. The same kind and size always give the same bytes; callers
  * get their own copy (the purgatory's is written into), built once per size and then copied.
  */
-export function payloadBytes(kind: Exclude<SegmentKind, 'elfcorehdr'>, size: number): Uint8Array {
+export function payloadBytes(kind: PayloadKind, size: number): Uint8Array {
   const key = `${kind}:${size}`;
   let bytes = cache.get(key);
   if (bytes === undefined) {

@@ -7,7 +7,7 @@ import { type ByteOrder, ELF_CORE_HEADER_ALIGN } from './elf.js';
 import type { ElfcorehdrLayout, KernelMap } from './elfcorehdr.js';
 import { excludeWith } from './exclude-mem-range.js';
 import type { HotplugContext } from './hotplug-context.js';
-import { KEXEC_CRASH_HOTPLUG_SUPPORT } from './kexec-image.js';
+import { KEXEC_CRASH_HOTPLUG_SUPPORT, type SegmentKind } from './kexec-image.js';
 import type { KexecToolsRanges } from './kexec-tools-hooks.js';
 import type { CrashMem, NamedRange } from './range.js';
 import type { SystemDescription } from './system.js';
@@ -19,6 +19,14 @@ export interface ArchDefaults {
   readonly pageSize: number;
 }
 
+/**
+ * How the arch's crash code walks System RAM: the iomem resource tree (x86: one range per `System
+ * RAM` resource, never merged, so a hot-added DIMM next to boot RAM stays a PT_LOAD of its own) or
+ * memblock (arm64, powerpc: adjacent memory of one NUMA node is one region, so such a DIMM merges
+ * with its neighbour; facts §13.3, §13.7). Core's machine state applies it when DIMMs come and go.
+ */
+export type RamWalk = 'iomem' | 'memblock';
+
 export interface ArchIdentity {
   /** The `arch` of a system description, e.g. "x86_64". */
   readonly id: string;
@@ -29,6 +37,13 @@ export interface ArchIdentity {
   /** sizeof(note_buf_t): the p_filesz of each CPU PT_NOTE. */
   readonly noteSize: bigint;
   readonly defaults: ArchDefaults;
+  /**
+   * Top-level sections of a system description this port reads (an `arm64` or `fadump` object);
+   * the loader accepts them and carries them raw in `SystemDescription.extensions`. None by default.
+   */
+  readonly extensionKeys?: readonly string[] | undefined;
+  /** How the port's RAM is walked; the iomem walk by default. */
+  readonly ramWalk?: RamWalk | undefined;
 }
 
 /** The crash memory ranges of a machine, and how they came to be. */
@@ -56,6 +71,20 @@ export interface ElfcorehdrSegmentSpec {
   readonly presetIndex: boolean;
   /** A message the kernel prints while sizing (e.g. "number of Phdrs … exceeds max"), if any. */
   readonly warning?: string | undefined;
+}
+
+/** A segment an arch loads into a kexec_file crash image besides core's (powerpc's device tree). */
+export interface ArchSegment {
+  readonly kind: SegmentKind;
+  /** The bytes to load; bufsz is their length. */
+  readonly buf: Uint8Array;
+  /** kbuf.memsz before kexec_add_buffer rounds it up to a page; at least `buf.length`. */
+  readonly memsz: number;
+  /** kbuf.buf_align. */
+  readonly align: number;
+  readonly topDown: boolean;
+  /** Hot-plug rewrites it in place, so the purgatory digest must leave it out, as it leaves out the elfcorehdr. */
+  readonly excludeFromDigest: boolean;
 }
 
 export interface HotplugSupportQuery {
@@ -96,6 +125,8 @@ export interface ArchHooks {
   handleHotplugEvent(ctx: HotplugContext): void;
   /** The kexec_load flag `kexec --hotplug` passes on this arch (kexec-tools' get_hotplug_kexec_flag). */
   kexecToolsHotplugFlag(system: SystemDescription): number;
+  /** kexec_file: segments the arch loads after core's, in load order (none by default). */
+  kexecFileSegments(system: SystemDescription): readonly ArchSegment[];
 }
 
 export type HookName = keyof ArchHooks;
@@ -103,8 +134,11 @@ export type HookName = keyof ArchHooks;
 /** What a port provides: its identity and the hooks that differ from core's. */
 export type ArchPort = ArchIdentity & Partial<ArchHooks>;
 
-/** A port with every hook resolved. */
-export type ArchPlugin = ArchIdentity & Readonly<ArchHooks>;
+/** A port with every hook resolved and every optional identity field defaulted. */
+export type ArchPlugin = Omit<ArchIdentity, 'extensionKeys' | 'ramWalk'> & {
+  readonly extensionKeys: readonly string[];
+  readonly ramWalk: RamWalk;
+} & Readonly<ArchHooks>;
 
 /**
  * The memblock-style default: every RAM region one range, room for two splits, `crashkernel`
@@ -142,4 +176,5 @@ export const coreDefaults: { readonly [K in HookName]: ArchHooks[K] } = {
   supportsHotplug: () => false,
   handleHotplugEvent: () => {},
   kexecToolsHotplugFlag: () => KEXEC_CRASH_HOTPLUG_SUPPORT,
+  kexecFileSegments: () => [],
 };

@@ -33,6 +33,8 @@ export function resolvePlugin(port: ArchPort): ArchPlugin {
     machine: port.machine,
     noteSize: port.noteSize,
     defaults: port.defaults,
+    extensionKeys: [...(port.extensionKeys ?? [])],
+    ramWalk: port.ramWalk ?? 'iomem',
     ...(hooks as unknown as ArchHooks),
   };
 }
@@ -52,6 +54,11 @@ export class PluginRegistry {
   /** The ids of every loaded port, sorted. */
   ids(): string[] {
     return [...this.#plugins.keys()].sort();
+  }
+
+  /** Every top-level description section some loaded port reads (`ArchIdentity.extensionKeys`), sorted. */
+  extensionKeys(): string[] {
+    return [...new Set([...this.#plugins.values()].flatMap((p) => p.extensionKeys))].sort();
   }
 
   has(arch: string): boolean {

@@ -2,22 +2,21 @@
 // JSON path of whatever is wrong, and fills every default, so the rest of crashplug works on a
 // complete SystemDescription and never re-checks its input.
 
-import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname } from 'node:path';
 import { formatCpulist, parseCpulist } from './cpulist.js';
 import { CrashplugError } from './errors.js';
-import { hex, parseU64, U64_MAX } from './hex.js';
-import { iomemCrashKernel, iomemSystemRam, parseIomem } from './iomem.js';
+import { U64_MAX } from './hex.js';
+import { iomemCrashKernel } from './iomem.js';
 import { kernelProfile, NEWEST_KERNEL } from './kernel-profile.js';
-import type { NamedRange, Range } from './range.js';
 import type { PluginRegistry } from './registry.js';
+import { at, describe, type Json, Reader } from './system-json.js';
+import { MEMORY_TODO, readMemory, readText } from './system-memory.js';
 import {
   type CpuSets,
   type CrashNotes,
   type HeaderBuilder,
   type KernelConfig,
   type KernelImage,
-  type MemoryDescription,
   vmcoreinfoNoteSize,
   type SystemDescription,
 } from './system.js';
@@ -47,167 +46,25 @@ export const DEFAULT_KERNEL_CONFIG: KernelConfig = {
 
 export const HEADER_BUILDERS: readonly HeaderBuilder[] = ['kernel', 'kexec-tools'];
 
-/** Every top-level key; anything else is almost always a typo of one of these. */
+/**
+ * Every top-level key core reads. The loaded ports add theirs (`ArchIdentity.extensionKeys`);
+ * anything else is almost always a typo of one of these.
+ */
 export const SYSTEM_KEYS = [
   'arch', 'memory', 'cpus', 'crashNotes', 'vmcoreinfo', 'crashkernel', 'crashkernelLow', 'kernelImage',
   'pageOffset', 'physOffset', 'pageSize', 'backupStart', 'kernel', 'builder', 'config',
-  // Read by the powerpc port's fadump support; accepted here so that files written for it load.
-  'fadump',
 ] as const;
-
-type Json = Record<string, unknown>;
-
-/** Reads one description; every method takes the JSON path of the value it reads. */
-class Reader {
-  constructor(readonly origin: string) {}
-
-  bad(path: string, what: string, todo: string): never {
-    throw new CrashplugError('E_BAD_SYSTEM', `${this.origin}: ${path}: ${what}; ${todo}`);
-  }
-
-  /** A JSON object; with `keys`, any other key is an error (it is usually a typo). */
-  object(value: unknown, path: string, keys?: readonly string[]): Json {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      const shape = keys === undefined ? '{ "key": value, … }' : `{ ${keys.map((k) => `"${k}": …`).join(', ')} }`;
-      this.bad(path, `expected an object, got ${describe(value)}`, `write it as ${shape}`);
-    }
-    const json = value as Json;
-    if (keys === undefined) return json;
-    for (const key of Object.keys(json)) {
-      if (keys.includes(key)) continue;
-      const near = nearest(key, keys);
-      this.bad(
-        at(path, key),
-        `unknown key "${key}"`,
-        `${near === undefined ? '' : `did you mean "${near}"? `}the known keys are ${keys.map((k) => `"${k}"`).join(', ')}`,
-      );
-    }
-    return json;
-  }
-
-  required(json: Json, key: string, path: string, todo: string): unknown {
-    if (json[key] === undefined) this.bad(at(path, key), 'missing', todo);
-    return json[key];
-  }
-
-  string(value: unknown, path: string, todo: string): string {
-    if (typeof value !== 'string') this.bad(path, `expected a string, got ${describe(value)}`, todo);
-    return value;
-  }
-
-  /** A 64-bit value: a "0x…" string (or what parseU64 reads), or a JSON number that is a safe integer. */
-  u64(value: unknown, path: string): bigint {
-    const todo = 'write 64-bit values as "0x…" strings';
-    if (typeof value === 'number') {
-      if (!Number.isSafeInteger(value)) {
-        this.bad(path, `${value} is not a safe integer, so JSON cannot carry it exactly`, todo);
-      }
-      if (value < 0) this.bad(path, `${value} is negative`, 'addresses and sizes are unsigned');
-      return BigInt(value);
-    }
-    if (typeof value !== 'string') this.bad(path, `expected a "0x…" string, got ${describe(value)}`, todo);
-    const v = parseU64(value);
-    if (v === undefined) {
-      const tooBig = /^\s*(0x[0-9a-f]+|\d+[kmgt]?(i?b)?)\s*$/i.test(value);
-      this.bad(path, `${JSON.stringify(value)} ${tooBig ? 'does not fit in 64 bits' : 'is not a hex number'}`, todo);
-    }
-    return v;
-  }
-
-  /** `[start, end]` with an inclusive end, as the kernel's `struct range`. */
-  range(value: unknown, path: string): Range {
-    if (!Array.isArray(value) || value.length !== 2) {
-      const todo = 'write a range as [start, end] with an inclusive end';
-      this.bad(path, `expected a range ["0x…", "0x…"], got ${describe(value)}`, todo);
-    }
-    const start = this.u64(value[0], `${path}[0]`);
-    const end = this.u64(value[1], `${path}[1]`);
-    if (start > end) this.bad(path, `start ${hex(start)} is above end ${hex(end)}`, 'the end is inclusive and at least the start');
-    return { start, end };
-  }
-
-  /** A count or size that fits a JS number: a JSON number, or a string parseU64 reads ("64K"). */
-  count(value: unknown, path: string, min: number): number {
-    const v = typeof value === 'number' && Number.isInteger(value) ? value : Number(this.u64(value, path));
-    if (!Number.isSafeInteger(v) || v < min) {
-      this.bad(path, `${describe(value)} is not an integer ≥ ${min}`, `give a whole number of at least ${min}`);
-    }
-    return v;
-  }
-
-  boolean(value: unknown, path: string): boolean {
-    if (typeof value !== 'boolean') this.bad(path, `expected true or false, got ${describe(value)}`, 'write a JSON boolean');
-    return value;
-  }
-}
-
-function at(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`;
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}
-
-/** The known key a typo most likely meant: within edit distance 2, or one it abbreviates. */
-function nearest(key: string, keys: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  const typo = key.toLowerCase();
-  for (const k of keys) {
-    const known = k.toLowerCase();
-    const d = typo.length >= 3 && known.startsWith(typo) ? 1 : editDistance(typo, known);
-    if (d < bestDistance) [best, bestDistance] = [k, d];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    row = next;
-  }
-  return row[b.length]!;
-}
 
 /** "CPU 2" or "CPUs 4-5", for messages. */
 function cpusNamed(cpus: readonly number[]): string {
   return `${cpus.length === 1 ? 'CPU' : 'CPUs'} ${formatCpulist(cpus)}`;
 }
 
-function readMemory(r: Reader, value: unknown, baseDir: string): MemoryDescription {
-  const json = r.object(value, '$.memory', ['iomem', 'ranges', 'dtb']);
-  const given = ['iomem', 'ranges', 'dtb'].filter((k) => json[k] !== undefined);
-  const todo = 'give exactly one of memory.iomem (a /proc/iomem file) or memory.ranges (a list of ranges)';
-  if (given.length !== 1) {
-    r.bad('$.memory', given.length === 0 ? 'no memory source' : `has both "${given[0]}" and "${given[1]}"`, todo);
-  }
-  if (json.dtb !== undefined) {
-    throw new CrashplugError(
-      'E_UNSUPPORTED',
-      `${r.origin}: $.memory.dtb: a device-tree memory source is not available yet; use memory.iomem or memory.ranges`,
-    );
-  }
-  if (json.ranges !== undefined) {
-    if (!Array.isArray(json.ranges)) {
-      r.bad('$.memory.ranges', `expected an array of ranges, got ${describe(json.ranges)}`, 'write [["0x…", "0x…"], …]');
-    }
-    const systemRam: NamedRange[] = json.ranges.map((v, i) => ({ name: 'System RAM', ...r.range(v, at('$.memory.ranges', i)) }));
-    return { source: 'ranges', origin: `${r.origin}: $.memory.ranges`, systemRam };
-  }
-  const file = r.string(json.iomem, '$.memory.iomem', 'give the path of a /proc/iomem capture');
-  const path = isAbsolute(file) ? file : join(baseDir, file);
-  const iomem = parseIomem(readText(path, `${r.origin}: $.memory.iomem: cannot read ${path}`), path);
-  return { source: 'iomem', origin: path, systemRam: iomemSystemRam(iomem), iomem };
+/** The ports' sections, each checked to be an object and carried raw for its port. */
+function readExtensions(r: Reader, top: Json, keys: readonly string[]): Readonly<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const key of keys) if (top[key] !== undefined) out[key] = r.object(top[key], at('$', key));
+  return Object.freeze(out);
 }
 
 function readCpus(r: Reader, value: unknown): CpuSets {
@@ -345,19 +202,21 @@ function readPageSize(r: Reader, value: unknown, fallback: number): number {
 /** A parsed JSON value → a complete SystemDescription (every default of DESIGN.md filled). */
 export function parseSystemDescription(json: unknown, opts: ParseSystemOptions): SystemDescription {
   const r = new Reader(opts.origin);
+  // A port's key that shadowed one of core's would be read twice, differently.
+  const portKeys = opts.registry.extensionKeys();
+  const clash = portKeys.find((k) => (SYSTEM_KEYS as readonly string[]).includes(k));
+  if (clash !== undefined) throw new CrashplugError('E_PLUGIN', `a port declares the section "${clash}", which core reads itself; rename the port's section`);
   // Unknown keys first: a typo of a required key would otherwise be reported as that key missing.
-  const top = r.object(json, '$', SYSTEM_KEYS);
+  const top = r.object(json, '$', [...SYSTEM_KEYS, ...portKeys]);
   const need = (key: string, todo: string): unknown => r.required(top, key, '$', todo);
   const optionalU64 = (key: string): bigint | undefined => (top[key] === undefined ? undefined : r.u64(top[key], at('$', key)));
-
-  // fadump belongs to the powerpc port, which reads it itself; here it only has to be an object.
-  if (top.fadump !== undefined) r.object(top.fadump, '$.fadump');
+  const extensions = readExtensions(r, top, portKeys);
 
   const ports = opts.registry.ids().map((k) => `"${k}"`).join(', ');
   const arch = r.string(need('arch', `give the architecture, one of ${ports}`), '$.arch', 'write the arch as a string such as "x86_64"');
   const plugin = opts.registry.get(arch, `${opts.origin}: $.arch`);
   const pageSize = readPageSize(r, top.pageSize, plugin.defaults.pageSize);
-  const memory = readMemory(r, need('memory', 'give memory.iomem (a /proc/iomem file) or memory.ranges'), opts.baseDir);
+  const memory = readMemory(r, need('memory', MEMORY_TODO), opts.baseDir);
   const cpus = readCpus(r, need('cpus', 'give cpus.possible as a cpulist such as "0-3"'));
   const crashNotes = readCrashNotes(r, need('crashNotes', 'give crashNotes.base and .stride, or crashNotes.addresses'), cpus.possible);
   const vmcoreinfo = readVmcoreinfo(r, need('vmcoreinfo', 'give vmcoreinfo.address (the first field of /sys/kernel/vmcoreinfo)'), pageSize);
@@ -392,16 +251,8 @@ export function parseSystemDescription(json: unknown, opts: ParseSystemOptions):
     kernel,
     builder,
     config: readConfig(r, top.config),
+    extensions,
   };
-}
-
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new CrashplugError('E_IO', `${what} (${why}); check the path and its permissions`, { cause: err });
-  }
 }
 
 /** JSON.parse's message with the line and column, where V8 gives a position. */

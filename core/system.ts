@@ -1,10 +1,20 @@
 // The machine crashplug models, after the system description (DESIGN.md, format 1) has been read
 // and every default filled in. Immutable: a hot-plug event makes a new SystemDescription.
 
+import type { Fdt } from './fdt.js';
 import type { KernelProfile } from './kernel-profile.js';
 import type { NamedRange, Range } from './range.js';
 
 export type MemorySourceKind = 'iomem' | 'dtb' | 'ranges';
+
+/**
+ * One System RAM range. `nid` is its NUMA node where the source says (a device tree's memblock
+ * regions); a range without one is on node 0, where Linux puts memory it knows no node for. Only
+ * memblock cares: it merges adjacent memory of one node (facts §13.3), the iomem walk never merges.
+ */
+export interface RamRange extends NamedRange {
+  readonly nid?: number | undefined;
+}
 
 /** One node of a `/proc/iomem` tree. */
 export interface IomemResource extends NamedRange {
@@ -18,9 +28,14 @@ export interface MemoryDescription {
   /** Where it came from (a path, "host", or "system description"), for messages. */
   readonly origin: string;
   /** System RAM the way the arch's walk sees it: iomem top-level lines in file order, or memblock regions. */
-  readonly systemRam: readonly NamedRange[];
+  readonly systemRam: readonly RamRange[];
   /** The full resource tree when the memory came from `/proc/iomem`. */
   readonly iomem?: readonly IomemResource[] | undefined;
+  /**
+   * The whole device tree when the memory came from one (`memory.dtb`): ports read more than
+   * memory from it — powerpc its RTAS/OPAL nodes, `/cpus` and the kdump kernel's usable memory.
+   */
+  readonly fdt?: Fdt | undefined;
 }
 
 export interface CpuSets {
@@ -74,6 +89,12 @@ export interface SystemDescription {
   readonly kernel: KernelProfile;
   readonly builder: HeaderBuilder;
   readonly config: KernelConfig;
+  /**
+   * The raw JSON of the top-level sections ports declare (`ArchIdentity.extensionKeys`, e.g. an
+   * `arm64` or `fadump` object), by key, for the port that reads them; core only checks that each
+   * is an object. Absent for descriptions built in code without any.
+   */
+  readonly extensions?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Physical address of CPU `cpu`'s `crash_notes`. */

@@ -1,12 +1,14 @@
 // `crashplug elfcorehdr` on arm64 machines, as a user runs it (`node bin/crashplug.js` on the built
 // dist/): W15 from a system description (test/fixtures/arm64/w15.json) gives the header the port
-// builds, as text, as JSON and as bytes readelf reads as an AArch64 core file.
+// builds, as text, as JSON and as bytes readelf reads as an AArch64 core file; a description whose
+// memory is a QEMU device tree dump (`memory.dtb`) gives memblock's per-node regions.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSystemElfcorehdr } from '../core/index.js';
 import { arm64Plugin, arm64System } from './fixtures/arm64/arm64-systems.js';
@@ -32,7 +34,7 @@ function ensureBuilt(): void {
   }
   try {
     const main = join(dist, 'cli', 'main.js');
-    const newest = Math.max(...['cli', 'core', 'arch-x86', 'arch-arm64'].flatMap((d) => sourceTimes(join(ROOT, d))));
+    const newest = Math.max(...['cli', 'core', 'arch-x86', 'arch-arm64', 'arch-powerpc'].flatMap((d) => sourceTimes(join(ROOT, d))));
     if (!existsSync(main) || statSync(main).mtimeMs < newest) {
       spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT });
     }
@@ -105,5 +107,46 @@ describe('crashplug elfcorehdr with "arch": "arm64"', () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^crashplug: .*kernelImage is required on arm64/);
+  });
+});
+
+describe('crashplug elfcorehdr with "memory": {"dtb": …} on arm64', () => {
+  /** QEMU virt with two adjacent 2 GiB NUMA nodes (test/fixtures/arm64/README.md), gunzipped beside the description. */
+  function numa2(blob: Uint8Array): string {
+    writeFileSync(join(work, 'virt-numa2.dtb'), blob);
+    const json = join(work, 'numa2.json');
+    const description = {
+      arch: 'arm64',
+      memory: { dtb: 'virt-numa2.dtb' },
+      cpus: { possible: '0-3' },
+      crashNotes: { base: '0x48000000', stride: '0x10000' },
+      vmcoreinfo: { address: '0x49000000' },
+      crashkernel: ['0x130000000', '0x13fffffff'],
+      kernelImage: { text: '0xffff800080000000', textPhys: '0x40200000', size: '0x1e00000' },
+    };
+    writeFileSync(json, JSON.stringify(description, null, 2));
+    return json;
+  }
+  const dump = gunzipSync(readFileSync(join(ROOT, 'test', 'fixtures', 'arm64', 'virt-numa2.dtb.gz')));
+
+  it('gives one RAM PT_LOAD per node: memblock keeps them apart at 0xc0000000 (facts §13.3)', () => {
+    const r = crashplug('elfcorehdr', '--system', numa2(dump), '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout) as { programHeaders: { type: string; p_paddr: string; p_filesz: string; role: string }[] };
+    const ram = j.programHeaders.filter((p) => p.role === 'ram').map((p) => [p.p_paddr, p.p_filesz]);
+    expect(ram).toEqual([
+      ['0x40000000', '0x80000000'],
+      ['0xc0000000', '0x70000000'],
+    ]);
+  });
+
+  it('refuses a truncated blob: exit 2 and one line naming the file and the byte', () => {
+    const r = crashplug('elfcorehdr', '--system', numa2(dump.subarray(0, 1000)));
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^crashplug: E_BAD_FDT: ${join(work, 'virt-numa2.dtb')}: byte \\d+ \\(0x[0-9a-f]+\\): `));
   });
 });

@@ -44,7 +44,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** A profile's behaviour without its name: what must not change between two breakpoints. */
 function behaviour(version: string): string {
-  const { version: _v, major: _a, minor: _b, ...rest } = kernelProfile(version);
+  const { version: _v, major: _a, minor: _b, sublevel: _s, ...rest } = kernelProfile(version);
   return JSON.stringify(rest);
 }
 
@@ -79,6 +79,32 @@ describe('the list of kernel breakpoints', () => {
       const before = all[all.indexOf(b) - 1]!;
       expect(behaviour(b), `${before} → ${b}`).not.toBe(behaviour(before));
     }
+  });
+});
+
+describe('a version with a stable sublevel', () => {
+  it('keeps the sublevel and shows it in the version: "6.12.107"', () => {
+    expect(kernelProfile('6.12.107')).toMatchObject({ version: '6.12.107', major: 6, minor: 12, sublevel: 107 });
+    expect(kernelProfile(' 6.1.0 ')).toMatchObject({ version: '6.1.0', sublevel: 0 });
+  });
+
+  it('has no sublevel when none is given: "6.12" is the series as released', () => {
+    expect(kernelProfile('6.12').sublevel).toBeUndefined();
+    expect(kernelProfile('6.12').version).toBe('6.12');
+  });
+
+  it('behaves as its series in core: the sublevel is for ports only', () => {
+    expect(behaviour('6.12.107')).toBe(behaviour('6.12'));
+  });
+
+  it('is never a release of its own: the modelled releases are major.minor', () => {
+    expect(modelledReleases().every((r) => /^\d+\.\d+$/.test(r))).toBe(true);
+  });
+
+  it('is read from a description', () => {
+    const json = { ...JSON.parse(readFileSync(REAL, 'utf8')), kernel: '6.12.107' };
+    const system = parseSystemDescription(json, { origin: 'x', baseDir: dirname(REAL), registry: registryOf(ARCH_MODULES) });
+    expect([system.kernel.version, system.kernel.sublevel]).toEqual(['6.12.107', 107]);
   });
 });
 

@@ -78,12 +78,12 @@ describe('crashplug fadump', () => {
   });
 
   it.each([
-    ['old magic', (b: Buffer) => b.write('FADMPINF', 0, 'latin1'), "Old magic number, can't process the dump."],
-    ['swapped magic', (b: Buffer) => b.write('GISPMDAF', 0, 'latin1'), 'Endianness mismatch between the crashed and fadump kernels.'],
-    ['random magic', (b: Buffer) => b.write('NOTADUMP', 0, 'latin1'), 'Fadump header is corrupted.'],
-    ['pt_regs_sz 352', (b: Buffer) => b.writeUInt32BE(352, 32), 'Fadump header size mismatch.'],
-    ['cpu_mask_sz 128', (b: Buffer) => b.writeUInt32BE(128, 36), 'Fadump header size mismatch.'],
-  ])('process refuses %s with the kernel’s message, exit 2, and writes nothing', (name, spoil, message) => {
+    ['old magic', (b: Buffer) => b.write('FADMPINF', 0, 'latin1'), 'E_FADUMP_MAGIC', "Old magic number, can't process the dump."],
+    ['swapped magic', (b: Buffer) => b.write('GISPMDAF', 0, 'latin1'), 'E_FADUMP_MAGIC', 'Endianness mismatch between the crashed and fadump kernels.'],
+    ['random magic', (b: Buffer) => b.write('NOTADUMP', 0, 'latin1'), 'E_FADUMP_MAGIC', 'Fadump header is corrupted.'],
+    ['pt_regs_sz 352', (b: Buffer) => b.writeUInt32BE(352, 32), 'E_FADUMP_HEADER', 'Fadump header size mismatch.'],
+    ['cpu_mask_sz 128', (b: Buffer) => b.writeUInt32BE(128, 36), 'E_FADUMP_HEADER', 'Fadump header size mismatch.'],
+  ])('process refuses %s with the kernel’s message, exit 2, and writes nothing', (name, spoil, code, message) => {
     const hdr = join(tmp, `bad-${name.replace(/\W/g, '')}.bin`);
     expect(crashplug('fadump', 'header', '--system', W14, '--out', hdr).code).toBe(0);
     const b = readFileSync(hdr);
@@ -92,6 +92,7 @@ describe('crashplug fadump', () => {
     const out = join(tmp, `bad-${name.replace(/\W/g, '')}.core`);
     const r = crashplug('fadump', 'process', '--header', hdr, '--system', W14, '--out', out);
     expect(r.code).toBe(2);
+    expect(r.err).toMatch(new RegExp(`^crashplug: ${code}: `));
     expect(r.err).toContain(`fadump: ${message}`);
     expect(existsSync(out)).toBe(false);
   });
@@ -102,7 +103,7 @@ describe('crashplug fadump', () => {
     writeFileSync(hdr, readFileSync(hdr).subarray(0, 300));
     const r = crashplug('fadump', 'process', '--header', hdr, '--system', W14, '--out', join(tmp, 'short.core'));
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/truncated/);
+    expect(r.err).toMatch(/^crashplug: E_FADUMP_HEADER: .*truncated/);
     expect(existsSync(join(tmp, 'short.core'))).toBe(false);
   });
 
@@ -124,5 +125,37 @@ describe('crashplug elfcorehdr with "arch": "ppc64le"', () => {
     const re = spawnSync('readelf', ['-h', out], { encoding: 'utf8' });
     expect(re.stdout).toMatch(/Machine:\s+PowerPC64/);
     expect(re.stdout).toMatch(/Number of program headers:\s+14/);
+  });
+});
+
+describe('crashplug elfcorehdr with "arch": "ppc64le" and "memory": {"dtb": …}', () => {
+  it('reads the QEMU pseries dump, takes RTAS from powerpc.rtas, and gives the backup, RAM and crash ranges', () => {
+    // QEMU's dump lacks linux,rtas-base (Linux adds it at boot), so the description gives RTAS itself.
+    const json = join(tmp, 'pseries-2g.json');
+    writeFileSync(
+      json,
+      JSON.stringify({
+        arch: 'ppc64le',
+        memory: { dtb: join(FIX, 'pseries-2g.dtb') },
+        cpus: { possible: '0-7', present: '0-3' },
+        crashNotes: { base: '0x7e800000', stride: '0x10000' },
+        vmcoreinfo: { address: '0x7e6f0000' },
+        crashkernel: ['0x20000000', '0x2fffffff'],
+        powerpc: { rtas: ['0x7fff0000', '0x7fff089b'] },
+      }),
+    );
+    const r = crashplug('elfcorehdr', '--system', json, '--json');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { arch: string; programHeaders: { type: string; p_paddr: string; p_offset: string; p_filesz: string }[] };
+    expect(j.arch).toBe('ppc64le');
+    const loads = j.programHeaders.filter((p) => p.type === 'LOAD').map((p) => [p.p_paddr, p.p_filesz]);
+    // memory@0 is all 2 GiB; RTAS lies inside it, so it widens nothing.
+    expect(loads).toEqual([
+      ['0x0', '0x10000'],
+      ['0x10000', '0x1fff0000'],
+      ['0x30000000', '0x50000000'],
+    ]);
+    expect(j.programHeaders.filter((p) => p.type === 'NOTE')).toHaveLength(9);
   });
 });

@@ -285,8 +285,8 @@ describe('backup region p_offset per release (§13.2)', () => {
 
   it('is backupStart from 7.0 and on a 6.12.y profile of sublevel 107 or later', () => {
     expect(backupPhdr('7.0').offset).toBe(0x2000_0000n);
-    const k = { ...kernelProfile('6.12'), sublevel: 107 };
-    expect(backupPhdr('6.12', { kernel: k }).offset).toBe(0x2000_0000n);
+    expect(backupPhdr('6.12.107').offset).toBe(0x2000_0000n);
+    expect(backupPhdr('6.12.106').offset).toBe(0n);
   });
 
   it('can be forced by powerpc.backupPhdr for a stable kernel between the rules', () => {
@@ -314,10 +314,16 @@ describe('the powerpc profile table', () => {
     expect(p.backupPhdr).toBe(backup);
   });
 
-  it('knows 6.12.107 has both fixes', () => {
-    const p = powerpcProfile({ ...kernelProfile('6.12'), sublevel: 107 } as ReturnType<typeof kernelProfile>);
-    expect(p.removeMemRangeShipped).toBe('upstream-fix');
-    expect(p.backupPhdr).toBe('backup-start');
+  it.each([
+    ['6.12.107', 'upstream-fix', 'backup-start'],
+    ['6.12.200', 'upstream-fix', 'backup-start'],
+    ['6.12.106', 'defect-6.10', 'stays-zero'],
+    // Only 6.12.y is known to have both at a sublevel; 6.18.y got the split fix at an unknown one.
+    ['6.18.107', 'defect-6.10', 'stays-zero'],
+  ] as const)('knows from the sublevel what %s shipped: %s, backup %s', (v, rm, backup) => {
+    const p = powerpcProfile(kernelProfile(v));
+    expect(p.removeMemRangeShipped).toBe(rm);
+    expect(p.backupPhdr).toBe(backup);
   });
 });
 

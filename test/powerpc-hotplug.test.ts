@@ -1,10 +1,16 @@
 // powerpc through the generic hot-plug engine (§6.4): a kexec_file image found by its ELF magic at
 // the first event, memory events rebuilding the header (a block going offline cut out by
-// remove_mem_range, the tail appended unsorted), CPU removal doing nothing, CPU addition going to
-// the FDT segment. (kexec_load images need kexec-tools' ppc64 ranges, not modelled: W16 is in
+// remove_mem_range, the tail appended unsorted), CPU removal doing nothing, CPU addition rewriting
+// /cpus of the kdump kernel's device tree, the FDT segment the port loads with the image — checked
+// with fdtget. (kexec_load images need kexec-tools' ppc64 ranges, not modelled: W16 is in
 // powerpc-facts.test.ts as the supportsHotplug query.)
 
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FDT_EXTRA_SPACE, kdumpFdt, liveDeviceTree, possibleCpuNodesRoom } from '../arch-powerpc/index.js';
 import {
   type ArchPlugin,
   buildSystemElfcorehdr,
@@ -16,9 +22,13 @@ import {
   KexecState,
   MachineState,
   type NotifierEvent,
+  parseFdt,
   PT_LOAD,
+  simulateHotplug,
   SMALL_PAYLOAD,
   type SystemDescription,
+  type TimedEvent,
+  verifyPurgatory,
 } from '../core/index.js';
 import { ppcPlugin, ppcSystem, ram } from './fixtures/powerpc/systems.js';
 
@@ -104,13 +114,118 @@ describe('powerpc crash hot-plug through the engine', () => {
     expect(Buffer.from(installed(l)).equals(Buffer.from(before))).toBe(true);
   });
 
-  it('ADD_CPU looks for the FDT segment by its magic and says so when there is none', () => {
-    const l = load(ppcSystem({ cpus: { possible: [0, 1, 2, 3, 4, 5, 6, 7], present: [0, 1, 2, 3] }, powerpc: { rtas: null } }), plugin);
+  it('ADD_CPU looks for the FDT segment by its magic and says so when the image has none', () => {
+    const noFdt: ArchPlugin = { ...plugin, kexecFileSegments: () => [] };
+    const l = load(ppcSystem({ cpus: { possible: [0, 1, 2, 3, 4, 5, 6, 7], present: [0, 1, 2, 3] }, powerpc: { rtas: null } }), noFdt);
     const before = installed(l);
     const on: NotifierEvent = { kind: 'cpu', action: 'online', cpu: 4 };
     const s = ppcSystem({ cpus: { possible: [0, 1, 2, 3, 4, 5, 6, 7], present: [0, 1, 2, 3, 4] }, powerpc: { rtas: null } });
-    new HotplugEngine(l.kexec, plugin).handle(callOf(on), s);
+    new HotplugEngine(l.kexec, noFdt).handle(callOf(on), s);
     expect(l.kexec.log.lines.map((x) => x.text)).toContain('crash hp: Unable to locate FDT segment.');
     expect(Buffer.from(installed(l)).equals(Buffer.from(before))).toBe(true);
+  });
+});
+
+const tmp = mkdtempSync(join(tmpdir(), 'crashplug-ppc-hotplug-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** fdtget on a blob, as the kernel's libfdt would read it. */
+function fdtget(blob: Uint8Array, ...args: string[]): string {
+  const file = join(tmp, `seg-${Math.random().toString(36).slice(2)}.dtb`);
+  writeFileSync(file, blob);
+  return execFileSync('fdtget', [file, ...args], { encoding: 'utf8' }).trim();
+}
+
+function fdtSegment(l: Loaded): Uint8Array {
+  const seg = l.image.segments.find((s) => s.kind === 'fdt')!;
+  return l.kexec.memory.view(seg.mem, seg.bufsz).slice();
+}
+
+describe('powerpc ADD_CPU through the engine: the FDT segment of a kexec_file image', () => {
+  const plugin = ppcPlugin();
+  const eight = { possible: [0, 1, 2, 3, 4, 5, 6, 7], present: [0, 1, 2, 3] };
+  const system = ppcSystem({ cpus: eight, powerpc: { rtas: null } });
+  const cpu = (n: number): NotifierEvent => ({ kind: 'cpu', action: 'online', cpu: n });
+
+  it('is loaded last, starts with the FDT magic, and has room for every possible CPU', () => {
+    const l = load(system, plugin);
+    expect(l.image.segments.at(-1)!.kind).toBe('fdt');
+    const blob = fdtSegment(l);
+    const fdt = parseFdt(blob, 'FDT segment');
+    expect(new DataView(blob.buffer).getUint32(0, false)).toBe(0xd00d_feed);
+    expect(fdtget(blob, '-l', '/cpus').split('\n').sort()).toEqual(['cpu@0', 'cpu@1', 'cpu@2', 'cpu@3']);
+    expect(fdtget(blob, '-t', 'x', '/memory@0', 'linux,usable-memory')).toBe('0 0 0 30000000');
+    // Not packed after load: the generic headroom and the room for 4 more CPU nodes stay free.
+    const room = possibleCpuNodesRoom(liveDeviceTree(system, {}), 8);
+    expect(room).toBeGreaterThan(0);
+    expect(blob.length).toBe(kdumpFdt(system, {}).used + FDT_EXTRA_SPACE + room);
+    expect(fdt.root.children.map((c) => c.name)).toContain('cpus');
+  });
+
+  it('is left out of the purgatory digest, with the elfcorehdr', () => {
+    const l = load(system, plugin);
+    const fdt = l.image.segments.find((s) => s.kind === 'fdt')!;
+    const check = verifyPurgatory(l.image, l.kexec.memory);
+    expect(check.ok).toBe(true);
+    expect(check.regions.map((r) => r.start)).not.toContain(fdt.mem);
+  });
+
+  it('ADD_CPU rewrites /cpus with the new CPU; the header stays, the purgatory verifies', () => {
+    const l = load(system, plugin);
+    const header = installed(l);
+    const engine = new HotplugEngine(l.kexec, plugin);
+    const machine = MachineState.boot(system, undefined, plugin.ramWalk).apply(cpu(4));
+    expect(engine.handle(callOf(cpu(4)), machine.system)).toBe('handled');
+    expect(fdtget(fdtSegment(l), '-l', '/cpus').split('\n').sort()).toEqual(['cpu@0', 'cpu@1', 'cpu@2', 'cpu@3', 'cpu@4']);
+    expect(fdtget(fdtSegment(l), '/cpus/cpu@4', 'reg')).toBe('4');
+    expect(Buffer.from(installed(l)).equals(Buffer.from(header))).toBe(true);
+    expect(verifyPurgatory(l.image, l.kexec.memory).ok).toBe(true);
+    expect(engine.metrics.updates.at(-1)).toMatchObject({ action: 'ADD_CPU', outcome: 'installed', segment: 'fdt' });
+    expect(l.kexec.armed).toBe(true);
+  });
+
+  it('REMOVE_CPU leaves the FDT segment and the header byte for byte', () => {
+    const l = load(system, plugin);
+    const [fdt, header] = [fdtSegment(l), installed(l)];
+    const off: NotifierEvent = { kind: 'cpu', action: 'offline', cpu: 3 };
+    new HotplugEngine(l.kexec, plugin).handle(callOf(off), MachineState.boot(system).apply(off).system);
+    expect(Buffer.from(fdtSegment(l)).equals(Buffer.from(fdt))).toBe(true);
+    expect(Buffer.from(installed(l)).equals(Buffer.from(header))).toBe(true);
+  });
+
+  it('fits all four missing CPUs in the room reserved at load, one event each', () => {
+    const events: TimedEvent[] = [4, 5, 6, 7].map((n, i) => ({ event: cpu(n), atMs: i, batch: i }));
+    const run = simulateHotplug(system, plugin, events, { strategy: 'kernel', mode: 'file', payload: SMALL_PAYLOAD, verifyEachUpdate: true });
+    expect(run.metrics.updates.map((u) => [u.outcome, u.segment])).toEqual(Array(4).fill(['installed', 'fdt']));
+    expect(run.summary).toMatchObject({ purgatoryVerified: true, purgatoryFailures: 0, finalHeaderMatchesFresh: true });
+    const seg = run.kexec.loaded!.segments.find((s) => s.kind === 'fdt')!;
+    expect(fdtget(run.kexec.memory.view(seg.mem, seg.bufsz).slice(), '-l', '/cpus').split('\n')).toHaveLength(8);
+  });
+
+  it('refuses a /cpus that outgrows the room, with the kernel’s message, and leaves the segment', () => {
+    const four = ppcSystem({ cpus: { possible: [0, 1, 2, 3] }, powerpc: { rtas: null } });
+    const l = load(four, plugin);
+    const before = fdtSegment(l);
+    // A machine whose live tree has hundreds more CPU nodes than the image was sized for.
+    const many = Array.from({ length: 400 }, (_, i) => i);
+    const engine = new HotplugEngine(l.kexec, plugin);
+    engine.handle(callOf(cpu(4)), { ...four, cpus: { possible: many, present: many, online: many } });
+    expect(l.kexec.log.lines.map((x) => x.text).some((t) => /^crash hp: Failed to update crash FDT \(FDT_ERR_NOSPACE/.test(t))).toBe(true);
+    expect(Buffer.from(fdtSegment(l)).equals(Buffer.from(before))).toBe(true);
+    expect(engine.metrics.updates.at(-1)).toMatchObject({ outcome: 'build-failed', segment: 'fdt', bytes: 0 });
+    expect(l.kexec.armed).toBe(true);
+  });
+
+  it('from a QEMU pseries tree (memory.dtb), clones a CPU node for the CPU attached to the live tree', () => {
+    const dtb = parseFdt(new Uint8Array(readFileSync(join(import.meta.dirname, 'fixtures/powerpc/pseries-2g.dtb'))), 'pseries-2g.dtb');
+    const fromDtb = ppcSystem({ cpus: eight, memory: { source: 'dtb', origin: 'pseries-2g.dtb', systemRam: [{ name: 'System RAM', start: 0n, end: 0x7fff_ffffn }], fdt: dtb } });
+    const l = load(fromDtb, plugin);
+    const engine = new HotplugEngine(l.kexec, plugin);
+    engine.handle(callOf(cpu(4)), MachineState.boot(fromDtb).apply(cpu(4)).system);
+    const blob = fdtSegment(l);
+    expect(fdtget(blob, '-l', '/cpus').split('\n')).toContain('PowerPC,POWER9@4');
+    expect(fdtget(blob, '/cpus/PowerPC,POWER9@4', 'ibm,ppc-interrupt-server#s')).toBe('4');
+    expect(fdtget(blob, '/cpus/PowerPC,POWER9@4', 'device_type')).toBe('cpu');
+    expect(verifyPurgatory(l.image, l.kexec.memory).ok).toBe(true);
   });
 });

@@ -251,7 +251,6 @@ describe('parseSystemDescription', () => {
         kernel: '6.6',
         builder: 'kexec-tools',
         config: { nrCpusDefault: 8192, crashMaxMemoryRanges: 32, memoryHotplug: false, crashHotplug: false },
-        fadump: { whatever: true },
       };
       expect(parse(json)).toMatchObject({
         vmcoreinfo: { size: 0x2000n },
@@ -333,7 +332,7 @@ describe('parseSystemDescription', () => {
     const bad: [string, () => unknown, ErrorCode, string | RegExp][] = [
       ['the top level is an array', () => [], 'E_BAD_SYSTEM', /^sys\.json: \$: expected an object, got an array of 0; write it as \{ "arch": …/],
       ['a top-level key is unknown', () => ({ ...minimal(), crashkernal: ['0x0', '0x1'] }), 'E_BAD_SYSTEM',
-        /^sys\.json: \$\.crashkernal: unknown key "crashkernal"; did you mean "crashkernel"\? the known keys are "arch", "memory", .*"fadump"$/],
+        /^sys\.json: \$\.crashkernal: unknown key "crashkernal"; did you mean "crashkernel"\? the known keys are "arch", "memory", .*"builder", "config"$/],
       ['a nested key is unknown', () => withField('cpus.presnt', '0'), 'E_BAD_SYSTEM', /^sys\.json: \$\.cpus\.presnt: unknown key "presnt"; did you mean "present"\?/],
       ['arch is missing', () => withField('arch', undefined), 'E_BAD_SYSTEM', 'sys.json: $.arch: missing; give the architecture, one of "x86_64"'],
       ['arch is not a string', () => withField('arch', 64), 'E_BAD_SYSTEM', /^sys\.json: \$\.arch: expected a string, got number 64/],
@@ -341,8 +340,9 @@ describe('parseSystemDescription', () => {
       ['memory is missing', () => withField('memory', undefined), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory: missing; /],
       ['memory has no source', () => withField('memory', {}), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory: no memory source; give exactly one of memory\.iomem/],
       ['memory has two sources', () => withField('memory', { iomem: 'x', ranges: [] }), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory: has both "iomem" and "ranges"; /],
-      ['memory is a device tree', () => withField('memory', { dtb: 'x.dtb' }), 'E_UNSUPPORTED',
-        'sys.json: $.memory.dtb: a device-tree memory source is not available yet; use memory.iomem or memory.ranges'],
+      ['memory.dtb does not exist', () => withField('memory', { dtb: 'x.dtb' }), 'E_IO', new RegExp(`^sys\\.json: \\$\\.memory\\.dtb: cannot read ${join(tmp, 'x.dtb')} \\(ENOENT`)],
+      ['memory.dtb is not a string', () => withField('memory', { dtb: true }), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory\.dtb: expected a string, got boolean true; give the path of a flattened device tree blob/],
+      ['memory has a dtb and ranges', () => withField('memory', { dtb: 'x.dtb', ranges: [] }), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory: has both "dtb" and "ranges"; give exactly one of memory\.iomem .*memory\.dtb/],
       ['memory.ranges is not an array', () => withField('memory.ranges', '0x0-0x1'), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory\.ranges: expected an array of ranges/],
       ['a range is reversed', () => withField('memory.ranges', [['0x0', '0xfff'], ['0x2000', '0x1fff']]), 'E_BAD_SYSTEM',
         'sys.json: $.memory.ranges[1]: start 0x2000 is above end 0x1fff; the end is inclusive and at least the start'],
@@ -392,7 +392,7 @@ describe('parseSystemDescription', () => {
       ['kernel is a JSON number', () => withField('kernel', 6.1), 'E_BAD_SYSTEM', /^sys\.json: \$\.kernel: expected a string, got the number 6\.1; quote the version/],
       ['kernel is too old', () => withField('kernel', '4.19'), 'E_BAD_SYSTEM', /^sys\.json: \$\.kernel: kernel 4\.19 is older than 5\.4/],
       ['builder is unknown', () => withField('builder', 'kexec'), 'E_BAD_SYSTEM', 'sys.json: $.builder: "kexec" is not a header builder; use "kernel" or "kexec-tools"'],
-      ['fadump is not an object', () => withField('fadump', true), 'E_BAD_SYSTEM', /^sys\.json: \$\.fadump: expected an object, got boolean true/],
+      ['a port\'s section is given without its port', () => withField('fadump', {}), 'E_BAD_SYSTEM', /^sys\.json: \$\.fadump: unknown key "fadump"; /],
       ['config is not an object', () => withField('config', 'maxsmp'), 'E_BAD_SYSTEM', /^sys\.json: \$\.config: expected an object, got "maxsmp"/],
       ['config has an unknown key', () => withField('config', { nrCpus: 8192 }), 'E_BAD_SYSTEM', /^sys\.json: \$\.config\.nrCpus: unknown key "nrCpus"; did you mean "nrCpusDefault"\?/],
       ['config.nrCpusDefault is zero', () => withField('config', { nrCpusDefault: 0 }), 'E_BAD_SYSTEM', /^sys\.json: \$\.config\.nrCpusDefault: number 0 is not an integer ≥ 1; /],

@@ -3,9 +3,8 @@
 // fadump (second) kernel does and writes the elfcorehdr it builds, or refuses with the kernel's
 // message and writes nothing.
 
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { fadumpConfigOf, fadumpHeader, fadumpProcess, type PowerpcSystem } from '../../arch-powerpc/index.js';
+import { fadumpConfigOf, fadumpHeader, fadumpProcess } from '../../arch-powerpc/index.js';
 import { CrashplugError, hex, loadSystemFile, type SystemDescription } from '../../core/index.js';
 import type { CliContext } from '../context.js';
 import { readInputFile, writeFileAtomic } from '../files.js';
@@ -17,19 +16,13 @@ interface FadumpOptions {
   readonly kernel?: string;
 }
 
-/**
- * The description with its `fadump` and `powerpc` objects attached, which core's reader accepts but
- * does not keep yet (arch-powerpc/README.md "What core should add").
- */
+/** A powerpc description; its `fadump` and `powerpc` objects arrive in `system.extensions`, for the port. */
 function loadPowerpcSystem(path: string, ctx: CliContext, kernel: string | undefined): SystemDescription {
   const system = loadSystemFile(path, ctx.registry(), { kernel });
   if (system.arch !== 'ppc64' && system.arch !== 'ppc64le') {
     throw new CrashplugError('E_UNSUPPORTED', `${path}: $.arch: fadump exists only on powerpc; "${system.arch}" is not "ppc64" or "ppc64le"`);
   }
-  const carried = (system as PowerpcSystem).extensions;
-  if (carried !== undefined) return system;
-  const raw = JSON.parse(readFileSync(path, 'utf8').replace(/^\uFEFF/, '')) as Record<string, unknown>;
-  return { ...system, extensions: { fadump: raw.fadump, powerpc: raw.powerpc } } as SystemDescription;
+  return system;
 }
 
 function runHeader(opts: FadumpOptions, ctx: CliContext): void {
@@ -57,7 +50,7 @@ function runProcess(opts: FadumpOptions, ctx: CliContext): void {
   const result = fadumpProcess(system, header);
   if (!result.ok) {
     throw new CrashplugError(
-      'E_FADUMP_MAGIC',
+      result.code,
       `${opts.header}: the fadump kernel refuses this header: "${result.message}" (${result.reason}); it invalidates the dump and releases its memory, so no elfcorehdr is written`,
     );
   }
