@@ -4,7 +4,7 @@
 // memory is a QEMU device tree dump (`memory.dtb`) gives memblock's per-node regions.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,42 +17,10 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'crashplug.js');
 const W15_JSON = join(ROOT, 'test', 'fixtures', 'arm64', 'w15.json');
 
-/** Rebuild dist/ when a source is newer, under the same lock test/cli.test.ts takes. */
-function ensureBuilt(): void {
-  const dist = join(ROOT, 'dist');
-  mkdirSync(dist, { recursive: true });
-  const lock = join(dist, '.build-lock');
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`${lock} has been held for a minute; remove it if no build is running`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-    }
-  }
-  try {
-    const main = join(dist, 'cli', 'main.js');
-    const newest = Math.max(...['cli', 'core', 'arch-x86', 'arch-arm64', 'arch-powerpc'].flatMap((d) => sourceTimes(join(ROOT, d))));
-    if (!existsSync(main) || statSync(main).mtimeMs < newest) {
-      spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT });
-    }
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
 
-function sourceTimes(dir: string): number[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceTimes(join(dir, e.name)) : e.name.endsWith('.ts') ? [statSync(join(dir, e.name)).mtimeMs] : [],
-  );
-}
 
 let work: string;
 beforeAll(() => {
-  ensureBuilt();
   work = mkdtempSync(join(tmpdir(), 'crashplug-arm64-cli-'));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -2,7 +2,7 @@
 // reads, the header it writes, and bad input — exit 2 with one `crashplug: E_…` line.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,38 +14,7 @@ const BIN = join(ROOT, 'bin', 'crashplug.js');
 const SYSTEM = join(ROOT, 'test', 'fixtures', 'hotplug', 'system.json');
 const SMALL = ['--kernel-size', '128K', '--initrd-size', '256K'];
 
-/** Rebuild dist/ when stale, under the same lock test/cli.test.ts takes. */
-function ensureBuilt(): void {
-  const dist = join(ROOT, 'dist');
-  mkdirSync(dist, { recursive: true });
-  const lock = join(dist, '.build-lock');
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`${lock} has been held for a minute; remove it if no build is running`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-    }
-  }
-  try {
-    const main = join(dist, 'cli', 'main.js');
-    const newest = Math.max(...['cli', 'core', 'arch-x86'].flatMap((d) => sourceTimes(join(ROOT, d))));
-    if (!existsSync(main) || statSync(main).mtimeMs < newest) {
-      spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT });
-    }
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
 
-function sourceTimes(dir: string): number[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceTimes(join(dir, e.name)) : e.name.endsWith('.ts') ? [statSync(join(dir, e.name)).mtimeMs] : [],
-  );
-}
 
 let work: string;
 
@@ -55,7 +24,6 @@ function crashplug(...args: string[]) {
 }
 
 beforeAll(() => {
-  ensureBuilt();
   work = mkdtempSync(join(tmpdir(), 'crashplug-simulate-'));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -3,7 +3,7 @@
 // bad input — exit 2, one `crashplug: E_…` line on stderr, no stack trace, --out never touched.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,42 +16,7 @@ const SYSTEM = join(FIXTURE, 'system.json');
 /** What Debian 12's 6.1 kernel wrote (kexec -s -p), cut at its last program header. */
 const CAPTURE = join(FIXTURE, 'elfcorehdr-kernel-kexec_file.bin');
 
-/**
- * `npm test` builds dist/ first; a bare `vitest` run may find it stale. Rebuild only then, under a
- * lock, so that another test file running the binary never sees dist/ half-written.
- */
-function ensureBuilt(): void {
-  const dist = join(ROOT, 'dist');
-  mkdirSync(dist, { recursive: true });
-  const lock = join(dist, '.build-lock');
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`${lock} has been held for a minute; remove it if no build is running`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-    }
-  }
-  try {
-    const main = join(dist, 'cli', 'main.js');
-    const newest = Math.max(...['cli', 'core', 'arch-x86'].flatMap((d) => sourceTimes(join(ROOT, d))));
-    if (!existsSync(main) || statSync(main).mtimeMs < newest) {
-      // Errors in files under way elsewhere still emit; what matters is that the CLI runs.
-      spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT });
-    }
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
 
-function sourceTimes(dir: string): number[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceTimes(join(dir, e.name)) : e.name.endsWith('.ts') ? [statSync(join(dir, e.name)).mtimeMs] : [],
-  );
-}
 
 interface Run {
   readonly status: number | null;
@@ -67,7 +32,6 @@ function crashplug(...args: string[]): Run {
 }
 
 beforeAll(() => {
-  ensureBuilt();
   work = mkdtempSync(join(tmpdir(), 'crashplug-cli-'));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -3,17 +3,9 @@
 
 import { fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { CPULIST_MAX_CPU, CrashplugError, formatCpulist, parseCpulist } from '../core/index.js';
+import { CPULIST_MAX_CPU, formatCpulist, parseCpulist } from '../core/index.js';
+import { crashplugErrorOf as errorOf } from './support/errors.js';
 
-function errorOf(fn: () => unknown): CrashplugError {
-  try {
-    fn();
-  } catch (err) {
-    if (CrashplugError.is(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a CrashplugError');
-}
 
 describe('parseCpulist', () => {
   describe('when reading what sysfs prints', () => {

@@ -7,12 +7,13 @@ import { describe, expect, it } from 'vitest';
 import {
   buildElfcorehdr,
   type ByteOrder,
-  CrashplugError,
+  
   decodeElfCoreHeader,
   type ElfCoreHeader,
   encodeElfCoreHeader,
   U64_MAX,
 } from '../core/index.js';
+import { crashplugErrorOf as thrown } from './support/errors.js';
 
 const u8 = fc.integer({ min: 0, max: 0xff });
 const u16 = fc.integer({ min: 0, max: 0xffff });
@@ -50,15 +51,6 @@ const header = fc
     size: 64 + 56 * phdrs.length + slack,
   }));
 
-function thrown(fn: () => unknown): CrashplugError {
-  try {
-    fn();
-  } catch (err) {
-    if (CrashplugError.is(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a CrashplugError, nothing was thrown');
-}
 
 /**
  * A tiny writer independent of core's encoder, laid out from the facts' tables (§1.1, §1.2), for the

@@ -6,13 +6,14 @@ import { fc, it as itProp } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import {
   type CrashMem,
-  CrashplugError,
+  
   excludeMemRange,
   excludeMemRangeOld,
   excludeWith,
   type Range,
   U64_MAX,
 } from '../core/index.js';
+import { crashplugErrorOf as thrown } from './support/errors.js';
 
 const r = (start: number | bigint, end: number | bigint): Range => ({ start: BigInt(start), end: BigInt(end) });
 const mem = (maxNrRanges: number, ...ranges: Range[]): CrashMem => ({ maxNrRanges, ranges });
@@ -25,15 +26,6 @@ function frozen(m: CrashMem): CrashMem {
   return Object.freeze(m);
 }
 
-function thrown(fn: () => unknown): CrashplugError {
-  try {
-    fn();
-  } catch (err) {
-    if (CrashplugError.is(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a CrashplugError, nothing was thrown');
-}
 
 describe('excludeMemRange (current crash_exclude_mem_range, ≈6.8+)', () => {
   describe('when the hole overlaps two adjacent entries (W3)', () => {

@@ -3,7 +3,7 @@
 // hide one thing or another. Then one run of `crashplug elfcorehdr --host` on this very machine.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -247,42 +247,8 @@ describe('readHostSystem', () => {
   });
 });
 
-/** As in cli.test.ts: rebuild dist/ only when stale, under a lock shared with other test files. */
-function ensureBuilt(): void {
-  const dist = join(ROOT, 'dist');
-  mkdirSync(dist, { recursive: true });
-  const lock = join(dist, '.build-lock');
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`${lock} has been held for a minute; remove it if no build is running`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-    }
-  }
-  try {
-    const main = join(dist, 'cli', 'main.js');
-    const newest = Math.max(...['cli', 'core', 'arch-x86'].flatMap((d) => sourceTimes(join(ROOT, d))));
-    if (!existsSync(main) || statSync(main).mtimeMs < newest) {
-      spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT });
-    }
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-function sourceTimes(dir: string): number[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceTimes(join(dir, e.name)) : e.name.endsWith('.ts') ? [statSync(join(dir, e.name)).mtimeMs] : [],
-  );
-}
-
 describe('crashplug elfcorehdr --host on this machine', () => {
   it('prints what it assumed, then the header table (as root; without root, the E_IO advice)', () => {
-    ensureBuilt();
     const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'crashplug.js'), 'elfcorehdr', '--host'], { encoding: 'utf8' });
     const iomem = readFileSync('/proc/iomem', 'utf8');
     if (/^\s*0+-0+ /m.test(iomem) && !/^[0-9a-f]*[1-9a-f][0-9a-f]*-/m.test(iomem)) {

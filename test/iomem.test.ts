@@ -5,26 +5,17 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  CrashplugError,
+  
   iomemCrashKernel,
   iomemKernelSections,
   iomemSystemRam,
   parseIomem,
 } from '../core/index.js';
+import { crashplugErrorOf as errorOf } from './support/errors.js';
 
 const REAL = fileURLToPath(new URL('fixtures/real-x86_64-6.1/proc-iomem.txt', import.meta.url));
 const realText = readFileSync(REAL, 'utf8');
 
-/** The CrashplugError `fn` throws; any other outcome fails the test. */
-function errorOf(fn: () => unknown): CrashplugError {
-  try {
-    fn();
-  } catch (err) {
-    if (CrashplugError.is(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a CrashplugError');
-}
 
 const lines = (...ls: string[]): string => `${ls.join('\n')}\n`;
 

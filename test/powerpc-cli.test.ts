@@ -3,46 +3,16 @@
 // each bad header refused with the kernel's message, exit 2 and no file, and readelf reading the result.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIX = join(ROOT, 'test', 'fixtures', 'powerpc');
 
-function sourceTimes(dir: string): number[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceTimes(join(dir, e.name)) : e.name.endsWith('.ts') ? [statSync(join(dir, e.name)).mtimeMs] : [],
-  );
-}
 
-/** Rebuild dist/ when a source is newer, under the lock the other CLI tests take. */
-function ensureBuilt(): void {
-  const lock = join(ROOT, 'dist', '.build-lock');
-  mkdirSync(join(ROOT, 'dist'), { recursive: true });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`${lock} has been held for two minutes; remove it if no build is running`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-    }
-  }
-  try {
-    const main = join(ROOT, 'dist', 'cli', 'main.js');
-    const newest = Math.max(...['cli', 'core', 'arch-x86', 'arch-arm64', 'arch-powerpc'].flatMap((d) => sourceTimes(join(ROOT, d))));
-    if (!existsSync(main) || statSync(main).mtimeMs < newest) {
-      spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT });
-    }
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
 
 function crashplug(...args: string[]) {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'crashplug.js'), ...args], { encoding: 'utf8' });
@@ -52,7 +22,6 @@ function crashplug(...args: string[]) {
 const tmp = mkdtempSync(join(tmpdir(), 'crashplug-ppc-cli-'));
 const W14 = join(FIX, 'w14-fadump.json');
 
-beforeAll(() => ensureBuilt(), 180_000);
 
 describe('crashplug fadump', () => {
   it('header writes the 680-byte big-endian FADMPSIG header', () => {

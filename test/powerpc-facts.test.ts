@@ -19,12 +19,13 @@ import {
 import {
   type ArchPlugin,
   buildSystemElfcorehdr,
-  CrashplugError,
+  
   decodeElfCoreHeader,
   kernelProfile,
   type SystemDescription,
 } from '../core/index.js';
 import { cpuIds, ppcPlugin, ppcSystem, ram, W11 } from './fixtures/powerpc/systems.js';
+import { crashplugErrorOf as thrown } from './support/errors.js';
 
 function phdrAt(bytes: Uint8Array, i: number, le: boolean) {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -49,15 +50,6 @@ function headerOf(system: SystemDescription, plugin: ArchPlugin) {
   return buildSystemElfcorehdr(system, plugin);
 }
 
-function thrown(fn: () => unknown): CrashplugError {
-  try {
-    fn();
-  } catch (err) {
-    if (CrashplugError.is(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a CrashplugError');
-}
 
 describe('ppc64le kexec_file elfcorehdr (W11)', () => {
   const system = ppcSystem();

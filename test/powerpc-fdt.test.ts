@@ -18,7 +18,7 @@ import {
   withUsableMemory,
 } from '../arch-powerpc/index.js';
 import {
-  CrashplugError,
+  
   type Fdt,
   fdtAddNode,
   fdtLookup,
@@ -30,6 +30,7 @@ import {
   type SystemDescription,
 } from '../core/index.js';
 import { ppcPlugin, ppcSystem } from './fixtures/powerpc/systems.js';
+import { crashplugErrorOf as thrown } from './support/errors.js';
 
 const DIR = join(import.meta.dirname, 'fixtures/powerpc');
 const blob = (name: string): Uint8Array => new Uint8Array(readFileSync(join(DIR, name)));
@@ -64,15 +65,6 @@ function fromTree(name: string, extra: Record<string, unknown> = {}): SystemDesc
   return { ...base, memory: { source: 'dtb', origin: name, systemRam: readFdtMemory(fdt).systemRam, fdt } } as SystemDescription;
 }
 
-function thrown(fn: () => unknown): CrashplugError {
-  try {
-    fn();
-  } catch (err) {
-    if (CrashplugError.is(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a CrashplugError');
-}
 
 describe('the QEMU fixtures', () => {
   it.each(['pseries-2g.dtb', 'pseries-numa-dimm.dtb', 'pseries-numa-dimm-cas.dtb', 'powernv9-2chip.dtb'])('%s is read by dtc and by crashplug alike', (name) => {

@@ -4,22 +4,14 @@
 // applies the port's walk and refuses to remove a DIMM whose blocks are still online.
 
 import { describe, expect, it } from 'vitest';
-import { addDimmRam, CrashplugError, isNotifierEvent, MachineState, type RamRange, removeDimmRam } from '../core/index.js';
+import { addDimmRam, isNotifierEvent, MachineState, type RamRange, removeDimmRam } from '../core/index.js';
 import { x86System } from './support/systems.js';
+import { crashplugErrorOf as errorOf } from './support/errors.js';
 
 const G = 1n << 30n;
 const ram = (start: bigint, end: bigint, nid?: number): RamRange => ({ name: 'System RAM', start, end, ...(nid === undefined ? {} : { nid }) });
 const spans = (rs: readonly RamRange[]) => rs.map((r) => [r.start, r.end]);
 
-function errorOf(fn: () => unknown): CrashplugError {
-  try {
-    fn();
-  } catch (err) {
-    if (CrashplugError.is(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a CrashplugError');
-}
 
 describe('addDimmRam', () => {
   const boot = [ram(0n, G - 1n), ram(2n * G, 3n * G - 1n)];

@@ -13,7 +13,7 @@ import { powerpcModule } from '../arch-powerpc/index.js';
 import { x86Module } from '../arch-x86/index.js';
 import {
   type ArchPort,
-  CrashplugError,
+  
   EM_X86_64,
   fdtLookup,
   parseSystemDescription,
@@ -21,6 +21,7 @@ import {
   registryOf,
   type SystemDescription,
 } from '../core/index.js';
+import { crashplugErrorOf as errorOf } from './support/errors.js';
 
 const FIXTURES = fileURLToPath(new URL('fixtures', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'crashplug-system-ports-'));
@@ -33,15 +34,6 @@ function parse(json: unknown, registry: PluginRegistry = all): SystemDescription
   return parseSystemDescription(json, { origin: 'sys.json', baseDir: tmp, registry });
 }
 
-function errorOf(fn: () => unknown): CrashplugError {
-  try {
-    fn();
-  } catch (err) {
-    if (CrashplugError.is(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a CrashplugError');
-}
 
 function description(arch: string, memory: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { arch, memory, cpus: { possible: '0-3' }, crashNotes: { base: '0x48000000', stride: '0x10000' }, vmcoreinfo: { address: '0x49000000' }, ...extra };

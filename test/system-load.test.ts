@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { x86Module } from '../arch-x86/index.js';
 import {
   buildSystemElfcorehdr,
-  CrashplugError,
+  
   DEFAULT_KERNEL_CONFIG,
   type ErrorCode,
   loadSystemFile,
@@ -19,6 +19,7 @@ import {
   type SystemDescription,
   type SystemOverrides,
 } from '../core/index.js';
+import { crashplugErrorOf as errorOf } from './support/errors.js';
 
 const registry = registryOf([x86Module]);
 const REAL_DIR = fileURLToPath(new URL('fixtures/real-x86_64-6.1', import.meta.url));
@@ -27,15 +28,6 @@ const REAL_HEADER = join(REAL_DIR, 'elfcorehdr-kernel-kexec_file.bin');
 const tmp = mkdtempSync(join(tmpdir(), 'crashplug-system-load-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function errorOf(fn: () => unknown): CrashplugError {
-  try {
-    fn();
-  } catch (err) {
-    if (CrashplugError.is(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a CrashplugError');
-}
 
 /** A small valid description; each test changes what it is about. */
 function minimal(): Record<string, unknown> {

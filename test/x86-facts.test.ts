@@ -6,7 +6,7 @@ import { fc, it as itProp } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import {
   buildSystemElfcorehdr,
-  CrashplugError,
+  
   elfcorehdrSize,
   type NamedRange,
   type SystemDescription,
@@ -14,6 +14,7 @@ import {
 } from '../core/index.js';
 import { X86_64_NOTE_SIZE } from '../arch-x86/index.js';
 import { cpuIds, sparseRam, systemRam, W1, x86Plugin, x86RamWithRanges, x86System } from './support/systems.js';
+import { crashplugErrorOf as thrown } from './support/errors.js';
 
 /** One program header read straight from the bytes at 64 + 56·i (facts §1.2), little-endian. */
 function phdrAt(bytes: Uint8Array, i: number) {
@@ -47,15 +48,6 @@ function segmentOf(system: SystemDescription) {
   return plugin.elfcorehdrSegment(system, built.layout);
 }
 
-function thrown(fn: () => unknown): CrashplugError {
-  try {
-    fn();
-  } catch (err) {
-    if (CrashplugError.is(err)) return err;
-    throw err;
-  }
-  throw new Error('expected a CrashplugError, nothing was thrown');
-}
 
 describe('x86_64 elfcorehdr at kexec_file load (W1)', () => {
   const built = buildSystemElfcorehdr(x86System(), x86Plugin());
