@@ -2,7 +2,7 @@
 // generic core. One code path for both; they differ only in the byte order of the header's fields
 // (the kernel fills C structs natively, under the LSB tag it always writes; facts §13.4).
 
-import { decorate, injectable } from 'inversify';
+import { injectable } from 'inversify';
 import {
   type ArchPort,
   type ArchSegment,
@@ -110,19 +110,17 @@ export abstract class PowerpcPort implements ArchPort {
   }
 }
 
+@injectable()
 export class Ppc64Port extends PowerpcPort {
   readonly id = 'ppc64';
   readonly description = 'ppc64 big-endian (arch/powerpc/kexec): memory from the device tree, backup region, no kernel PT_LOAD, fadump';
   readonly byteOrder: ByteOrder = 'be';
 }
 
+@injectable()
 export class Ppc64lePort extends PowerpcPort {
   readonly id = 'ppc64le';
   readonly description = 'ppc64le (arch/powerpc/kexec): memory from the device tree, backup region, no kernel PT_LOAD, fadump';
   readonly byteOrder: ByteOrder = 'le';
 }
 
-// decorate() rather than @injectable(): the same metadata, without decorator syntax, which the
-// test runner only compiles for folders tsconfig.json lists (README "What core should add").
-decorate(injectable(), Ppc64Port);
-decorate(injectable(), Ppc64lePort);
