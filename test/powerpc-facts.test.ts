@@ -26,21 +26,8 @@ import {
 } from '../core/index.js';
 import { cpuIds, ppcPlugin, ppcSystem, ram, W11 } from './fixtures/powerpc/systems.js';
 import { crashplugErrorOf as thrown } from './support/errors.js';
+import { phdrAt } from './support/raw-phdr.js';
 
-function phdrAt(bytes: Uint8Array, i: number, le: boolean) {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const at = 64 + 56 * i;
-  return {
-    type: v.getUint32(at, le),
-    flags: v.getUint32(at + 4, le),
-    offset: v.getBigUint64(at + 8, le),
-    vaddr: v.getBigUint64(at + 16, le),
-    paddr: v.getBigUint64(at + 24, le),
-    filesz: v.getBigUint64(at + 32, le),
-    memsz: v.getBigUint64(at + 40, le),
-    align: v.getBigUint64(at + 48, le),
-  };
-}
 
 const PAGE_OFFSET = 0xc000_0000_0000_0000n;
 const load = (paddr: bigint, size: bigint, offset = paddr) => ({ type: 1, flags: 7, offset, vaddr: PAGE_OFFSET + paddr, paddr, filesz: size, memsz: size, align: 0n });

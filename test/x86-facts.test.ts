@@ -15,22 +15,8 @@ import {
 import { X86_64_NOTE_SIZE } from '../arch-x86/index.js';
 import { cpuIds, sparseRam, systemRam, W1, x86Plugin, x86RamWithRanges, x86System } from './support/systems.js';
 import { crashplugErrorOf as thrown } from './support/errors.js';
+import { phdrAt } from './support/raw-phdr.js';
 
-/** One program header read straight from the bytes at 64 + 56·i (facts §1.2), little-endian. */
-function phdrAt(bytes: Uint8Array, i: number) {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const at = 64 + 56 * i;
-  return {
-    type: v.getUint32(at, true),
-    flags: v.getUint32(at + 4, true),
-    offset: v.getBigUint64(at + 8, true),
-    vaddr: v.getBigUint64(at + 16, true),
-    paddr: v.getBigUint64(at + 24, true),
-    filesz: v.getBigUint64(at + 32, true),
-    memsz: v.getBigUint64(at + 40, true),
-    align: v.getBigUint64(at + 48, true),
-  };
-}
 
 const PT_LOAD = 1;
 const PT_NOTE = 4;
