@@ -2,10 +2,15 @@
 // the kernel image, the kernel's build options — each returning what it found and noting what it
 // had to assume. Used by host.ts; `assumptions` and `read` are its running lists.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  decodeElfCoreHeader,
   DEFAULT_KERNEL_CONFIG,
+  EHDR_SIZE,
+  PHDR_SIZE,
+  PT_LOAD,
+  type Range,
   formatCpulist,
   hex,
   iomemKernelSections,
@@ -206,3 +211,43 @@ export function readConfig(cpuDir: string, memoryDir: string, assumptions: strin
   return { ...DEFAULT_KERNEL_CONFIG, nrCpusDefault, memoryHotplug, crashHotplug };
 }
 
+
+/** Reads `length` bytes from the start of a file that may be huge (/proc/kcore maps all of memory). */
+function readHead(path: string, length: number): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = new Uint8Array(length);
+    const n = readSync(fd, buf, 0, length, 0);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The linear map's offset from /proc/kcore, as kexec-tools finds PAGE_OFFSET: the kernel gives each
+ * RAM PT_LOAD p_vaddr = __va(p_paddr), so vaddr − paddr is the offset, KASLR or not. The kernel-text
+ * PT_LOAD (vaddr `_text`) is left out; of the rest whose paddr lies in RAM, the most common offset wins.
+ */
+export function readKcoreLinearOffset(path: string, ram: readonly Range[], text: bigint | undefined): { offset: bigint } | { error: string } {
+  try {
+    const head = readHead(path, EHDR_SIZE);
+    if (head.length < EHDR_SIZE) return { error: 'shorter than an ELF header' };
+    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    const le = head[5] !== 2;
+    const need = Number(view.getBigUint64(32, le)) + view.getUint16(56, le) * PHDR_SIZE;
+    const core = decodeElfCoreHeader(readHead(path, need), path);
+    const votes = new Map<bigint, number>();
+    for (const p of core.phdrs) {
+      if (p.type !== PT_LOAD || p.vaddr === text) continue;
+      if (!ram.some((r) => r.start <= p.paddr && p.paddr <= r.end)) continue;
+      const offset = BigInt.asUintN(64, p.vaddr - p.paddr);
+      votes.set(offset, (votes.get(offset) ?? 0) + 1);
+    }
+    const best = [...votes].sort((a, b) => b[1] - a[1])[0];
+    return best === undefined ? { error: 'no RAM PT_LOAD in it' } : { offset: best[0] };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return { error: e.code ?? (err instanceof Error ? err.message : String(err)) };
+  }
+}

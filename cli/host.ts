@@ -17,10 +17,19 @@ import {
   parseSystemDescription,
   type CpuSets,
   type PluginRegistry,
+  type Range,
   type SystemDescription,
   vmcoreinfoNoteSize,
 } from '../core/index.js';
-import { KERNEL_TEXT_WITHOUT_KASLR, parseSysfsHex, readConfig, readCrashNotes, readKernelImage, tryRead } from './host-readers.js';
+import {
+  KERNEL_TEXT_WITHOUT_KASLR,
+  parseSysfsHex,
+  readConfig,
+  readCrashNotes,
+  readKcoreLinearOffset,
+  readKernelImage,
+  tryRead,
+} from './host-readers.js';
 import { rangeText } from './phdr-roles.js';
 
 export interface HostOptions {
@@ -116,12 +125,7 @@ export function readHostSystem(registry: PluginRegistry, opts: HostOptions = {})
   const crashNotes = readCrashNotes(cpuDir, possible, present, plugin.noteSize, pageSize, assumptions, read);
   const kernelImage = readKernelImage(at('proc/kallsyms'), iomemPath, tree, arch, plugin.defaults.pageOffset, assumptions, read);
 
-  const linkedText = KERNEL_TEXT_WITHOUT_KASLR[arch];
-  const kaslrOff = linkedText !== undefined && kernelImage.textRead && kernelImage.text === linkedText;
-  assumptions.push(
-    `PAGE_OFFSET is not readable from /proc or /sys: assumed ${hex(plugin.defaults.pageOffset)} (the ${arch} default without memory KASLR); ` +
-      (kaslrOff ? '_text is at its link address, so KASLR looks off and this is likely right' : 'with KASLR every RAM p_vaddr differs'),
-  );
+  const pageOffset = readPageOffset(at('proc/kcore'), arch, plugin.defaults.pageOffset, ram, kernelImage, assumptions, read);
 
   const config = readConfig(cpuDir, at('sys/devices/system/memory'), assumptions, read);
   assumptions.push('header built as kexec_file_load (kexec -s -p) builds it; kexec_load (kexec-tools) writes a different one');
@@ -133,7 +137,7 @@ export function readHostSystem(registry: PluginRegistry, opts: HostOptions = {})
     crashNotes,
     vmcoreinfo: { address: hex(vmcoreinfo.address), size: hex(vmcoreinfo.size) },
     kernelImage: { text: hex(kernelImage.text), textPhys: hex(kernelImage.textPhys), size: hex(kernelImage.size) },
-    pageOffset: hex(plugin.defaults.pageOffset),
+    pageOffset: hex(pageOffset),
     pageSize,
     kernel,
     builder: 'kernel',
@@ -142,6 +146,34 @@ export function readHostSystem(registry: PluginRegistry, opts: HostOptions = {})
   const origin = root === resolve('/') ? 'host' : `host (${root})`;
   const system = parseSystemDescription(json, { origin, baseDir: root, registry });
   return { system, json, assumptions, read };
+}
+
+/** Arches whose `__va(p)` is p + PAGE_OFFSET, so /proc/kcore's vaddr − paddr is PAGE_OFFSET itself. */
+const LINEAR_VA_ARCHES: ReadonlySet<string> = new Set(['x86_64', 'ppc64', 'ppc64le']);
+
+/** PAGE_OFFSET from /proc/kcore where it says it, else the port's default, and why. */
+function readPageOffset(
+  kcore: string,
+  arch: string,
+  fallback: bigint,
+  ram: readonly Range[],
+  kernelImage: { readonly text: bigint; readonly textRead: boolean },
+  assumptions: string[],
+  read: string[],
+): bigint {
+  const found = LINEAR_VA_ARCHES.has(arch) ? readKcoreLinearOffset(kcore, ram, kernelImage.textRead ? kernelImage.text : undefined) : undefined;
+  if (found !== undefined && 'offset' in found) {
+    read.push(`PAGE_OFFSET ${hex(found.offset)} (${kcore}: p_vaddr − p_paddr of its RAM PT_LOADs, as kexec-tools reads it)`);
+    return found.offset;
+  }
+  const why = found === undefined ? `${arch}'s linear map is not p + PAGE_OFFSET` : `${kcore}: ${found.error}`;
+  const linkedText = KERNEL_TEXT_WITHOUT_KASLR[arch];
+  const kaslrOff = linkedText !== undefined && kernelImage.textRead && kernelImage.text === linkedText;
+  assumptions.push(
+    `PAGE_OFFSET is not readable (${why}): assumed ${hex(fallback)} (the ${arch} default without memory KASLR); ` +
+      (kaslrOff ? '_text is at its link address, so KASLR looks off and this is likely right' : 'with KASLR every RAM p_vaddr differs'),
+  );
+  return fallback;
 }
 
 /** `uname -r` → the kernel profile's major.minor, unless --kernel names one. */

@@ -9,7 +9,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x86Module } from '../arch-x86/index.js';
-import { buildSystemElfcorehdr, CrashplugError, decodeElfCoreHeader, registryOf } from '../core/index.js';
+import {
+  buildSystemElfcorehdr,
+  coreElfHeader,
+  CrashplugError,
+  decodeElfCoreHeader,
+  EM_X86_64,
+  encodeElfCoreHeader,
+  type ProgramHeader,
+  PT_LOAD,
+  PT_NOTE,
+  registryOf,
+} from '../core/index.js';
 import { trailingBytes } from '../cli/describe.js';
 import { diffElfcorehdrs, differenceText } from '../cli/diff.js';
 import { type HostOptions, readHostSystem } from '../cli/host.js';
@@ -27,7 +38,7 @@ beforeAll(() => {
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** Files of a fake root, relative path → contents; a folder when the contents are null. */
-type Tree = Record<string, string | null>;
+type Tree = Record<string, string | Uint8Array | null>;
 
 /** The real 6.1 guest (fixture README) as root reads it: every value the header needs is there. */
 function guest61(): Tree {
@@ -46,6 +57,25 @@ function guest61(): Tree {
     'sys/kernel/vmcoreinfo': '0x000000010031a000 1024\n',
     'sys/devices/system/memory': null,
   };
+}
+
+/**
+ * /proc/kcore as the 6.1 guest's kernel would lay it out (fs/proc/kcore.c): a note, the kernel text
+ * at `_text`, every System RAM range at __va(paddr) = paddr + PAGE_OFFSET (KASLR's 0xffff8ce840000000),
+ * and a vmalloc area with no physical address.
+ */
+function kcore61(): Uint8Array {
+  const pageOffset = 0xffff8ce840000000n;
+  const load = (vaddr: bigint, paddr: bigint, size: bigint): ProgramHeader => ({
+    type: PT_LOAD, flags: 7, offset: 0x1000n, vaddr, paddr, filesz: size, memsz: size, align: 0x1000n,
+  });
+  const phdrs: ProgramHeader[] = [
+    { type: PT_NOTE, flags: 0, offset: 0x200n, vaddr: 0n, paddr: 0n, filesz: 0x800n, memsz: 0n, align: 0n },
+    load(0xffffffffaa600000n, 0x12e200000n, 0x3430000n),
+    load(0xffffb3a1c0000000n, 0xffffffffffffffffn, 0x2000000000n),
+    ...[[0x1000n, 0x9fbffn], [0x100000n, 0x7ffdefffn], [0x100000000n, 0x17fffffffn]].map(([a, b]) => load(pageOffset + a!, a!, b! - a! + 1n)),
+  ];
+  return encodeElfCoreHeader({ header: coreElfHeader(EM_X86_64, phdrs.length), phdrs, byteOrder: 'le', size: 64 + 56 * phdrs.length });
 }
 
 let trees = 0;
@@ -109,6 +139,22 @@ describe('readHostSystem', () => {
         'phdr 5 (RAM [0x7f000000-0x7ffdefff]) p_vaddr: file 0xffff8ce8bf000000, crashplug 0xffff88807f000000',
         'phdr 6 (RAM [0x100000000-0x17fffffff]) p_vaddr: file 0xffff8ce940000000, crashplug 0xffff888100000000',
       ]);
+    });
+
+    it('with /proc/kcore readable, finds the randomised PAGE_OFFSET there and builds the header byte for byte', () => {
+      const host = read({ ...guest61(), 'proc/kcore': kcore61() });
+      expect(host.system.pageOffset).toBe(0xffff8ce840000000n);
+      expect(host.read.some((r) => r.startsWith('PAGE_OFFSET 0xffff8ce840000000 ('))).toBe(true);
+      expect(host.assumptions.join('\n')).not.toContain('PAGE_OFFSET');
+      const built = buildSystemElfcorehdr(host.system, x86);
+      const capture = new Uint8Array(readFileSync(join(FIXTURE, 'elfcorehdr-kernel-kexec_file.bin')));
+      expect(built.bytes.subarray(0, capture.length)).toEqual(capture);
+    });
+
+    it('falls back to the default, saying why, when /proc/kcore is not an ELF file', () => {
+      const host = read({ ...guest61(), 'proc/kcore': 'not a core' });
+      expect(host.system.pageOffset).toBe(0xffff888000000000n);
+      expect(host.assumptions.some((a) => /^PAGE_OFFSET is not readable \(.*proc\/kcore: E_BAD_ELF|^PAGE_OFFSET is not readable \(.*kcore: shorter/.test(a))).toBe(true);
     });
 
     it('assumes only what no file shows, and says so', () => {
