@@ -15,7 +15,8 @@ export function x86HandleHotplugEvent(ctx: HotplugContext): void {
   if (cpuEvent && (ctx.image.fileMode || ctx.image.elfcorehdrUpdated)) return;
   // Core's failure messages are x86's own ("unable to create new elfcorehdr",
   // "update elfcorehdr elfsz %lu > memsz %lu"); the header is left alone on either.
-  ctx.updateElfcorehdr();
+  // A successful install ends with pr_debug("updated elfcorehdr\n") (seen on 6.12 with dynamic debug).
+  if (ctx.updateElfcorehdr().ok) ctx.log('debug', 'updated elfcorehdr');
 }
 
 /**
