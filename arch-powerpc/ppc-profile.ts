@@ -39,8 +39,11 @@ export interface PowerpcProfile {
   readonly fadumpSecondKernelHeader: boolean;
 }
 
-/** 6.12.107 is the first 6.12.y where both fixes were seen on a real machine (facts §13.1, §13.2). */
-const STABLE_6_12_WITH_FIXES = 107;
+/**
+ * The lowest 6.12.y seen with both fixes on a real machine: 6.12.95 (test/fixtures/real-ppc64le-6.12,
+ * which also confirms facts §13.1/§13.2 for 6.12.107). Earlier 6.12.y are taken as without them.
+ */
+const STABLE_6_12_WITH_FIXES = 95;
 
 function inSeries(kernel: KernelProfile, major: number, minor: number): boolean {
   return kernel.major === major && kernel.minor === minor;

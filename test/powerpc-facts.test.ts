@@ -262,10 +262,11 @@ describe('backup region p_offset per release (§13.2)', () => {
     expect(backupPhdr('6.18').paddr).toBe(0n);
   });
 
-  it('is backupStart from 7.0 and on a 6.12.y profile of sublevel 107 or later', () => {
+  it('is backupStart from 7.0 and on a 6.12.y profile of sublevel 95 or later (seen on real 6.12.95 and 6.12.107)', () => {
     expect(backupPhdr('7.0').offset).toBe(0x2000_0000n);
     expect(backupPhdr('6.12.107').offset).toBe(0x2000_0000n);
-    expect(backupPhdr('6.12.106').offset).toBe(0n);
+    expect(backupPhdr('6.12.95').offset).toBe(0x2000_0000n);
+    expect(backupPhdr('6.12.94').offset).toBe(0n);
   });
 
   it('can be forced by powerpc.backupPhdr for a stable kernel between the rules', () => {
@@ -296,7 +297,8 @@ describe('the powerpc profile table', () => {
   it.each([
     ['6.12.107', 'upstream-fix', 'backup-start'],
     ['6.12.200', 'upstream-fix', 'backup-start'],
-    ['6.12.106', 'defect-6.10', 'stays-zero'],
+    ['6.12.95', 'upstream-fix', 'backup-start'],
+    ['6.12.94', 'defect-6.10', 'stays-zero'],
     // Only 6.12.y is known to have both at a sublevel; 6.18.y got the split fix at an unknown one.
     ['6.18.107', 'defect-6.10', 'stays-zero'],
   ] as const)('knows from the sublevel what %s shipped: %s, backup %s', (v, rm, backup) => {
