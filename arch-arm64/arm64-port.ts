@@ -19,6 +19,7 @@ import {
 } from '../core/index.js';
 import { ARM64_PAGE_OFFSET_48, arm64KernelMap, arm64Va } from './arm64-address.js';
 import { arm64HandleHotplugEvent } from './arm64-hotplug.js';
+import { arm64KexecToolsRanges } from './arm64-kexec-tools.js';
 import { ARM64_CRASH_HOTPLUG_SERIES, ARM64_MAINLINE, ARM64_SECTION, type Arm64Options, arm64OptionsOf } from './arm64-options.js';
 import { arm64ElfcorehdrSegment, arm64HotplugBuilt, arm64SysfsElfcorehdrSize } from './arm64-sizing.js';
 
@@ -46,6 +47,9 @@ export class Arm64Port implements ArchPort {
   optionsFor(system: SystemDescription): Arm64Options {
     return arm64OptionsOf(system, this.options);
   }
+
+  /** kexec-tools' header for kexec_load (arm64-kexec-tools.ts): iomem RAM, kernel PT_LOAD from _text. */
+  kexecToolsRanges = arm64KexecToolsRanges;
 
   va(pa: bigint, system: SystemDescription): bigint {
     return arm64Va(pa, system);

@@ -11,6 +11,7 @@ export * from './ppc-cpus-node.js';
 export { memoryAfterEvent, PPC_UPDATE_MESSAGES, ppcHandleHotplugEvent, removeMemRangeVariant } from './ppc-hotplug.js';
 export * from './ppc-live-tree.js';
 export * from './ppc-kdump-fdt.js';
+export * from './ppc-kexec-tools.js';
 export * from './fadump-config.js';
 export * from './fadump-header.js';
 export * from './fadump-elfcorehdr.js';

@@ -17,6 +17,7 @@ import {
 } from '../core/index.js';
 import { ppcCrashMemory } from './ppc-crash-memory.js';
 import { ppcHandleHotplugEvent } from './ppc-hotplug.js';
+import { ppcKexecToolsRanges } from './ppc-kexec-tools.js';
 import { kdumpFdtSegment } from './ppc-kdump-fdt.js';
 import { FADUMP_SECTION, POWERPC_SECTION, type PowerpcOptions, powerpcOptionsOf } from './ppc-options.js';
 import { powerpcProfile } from './ppc-profile.js';
@@ -91,6 +92,9 @@ export abstract class PowerpcPort implements ArchPort {
     if (behaviour === 'stays-zero') return;
     syncBackupRegionPhdr(bytes, layout.phnum, this.byteOrder === 'le', backupStartOf(system));
   }
+
+  /** kexec-tools' header for kexec_load (ppc-kexec-tools.ts): device-tree memory, backup, RTAS last. */
+  kexecToolsRanges = (system: SystemDescription) => ppcKexecToolsRanges(system, this.options(system), this.byteOrder);
 
   elfcorehdrSegment = ppcElfcorehdrSegment;
   sysfsElfcorehdrSize = ppcSysfsElfcorehdrSize;

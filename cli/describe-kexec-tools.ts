@@ -94,7 +94,8 @@ export function kexecToolsSizeLine(input: KexecToolsReportInput, usedBytes: numb
 
 function hotplugText(input: KexecToolsReportInput, s: KexecToolsSegmentSize): string {
   const h = s.hotplug;
-  const rule = s.rule.hotplug === 'always' ? 'round_up(/sys/kernel/crash_elfcorehdr_size, 1024)' : 'round_up(/sys/kernel/crash_elfcorehdr_size, 1024) when that exceeds bufsz';
+  const sysfs = 'round_up(/sys/kernel/crash_elfcorehdr_size, 1024)';
+  const rule = { always: sysfs, 'when-larger': `${sysfs} when that exceeds bufsz`, never: 'bufsz (--hotplug does not change it on this arch)' }[s.rule.hotplug];
   if (h.kind === 'refused') {
     return (
       `  with --hotplug: memsz = ${rule}; here kexec refuses to load: a kernel ${input.system.kernel.version} built like this one ` +

@@ -16,9 +16,10 @@ export interface KexecToolsSegmentRule {
   readonly minMemsz: number;
   /**
    * With --hotplug memsz = round_up(/sys/kernel/crash_elfcorehdr_size, 1 KiB): `always` on x86,
-   * `when-larger` on ppc64 (only when that exceeds bufsz).
+   * `when-larger` on ppc64 (only when that exceeds bufsz), `never` where the arch's
+   * load_crashdump_segments ignores it (arm64: memsz = bufsz; --hotplug still needs the sysfs file).
    */
-  readonly hotplug: 'always' | 'when-larger';
+  readonly hotplug: 'always' | 'when-larger' | 'never';
 }
 
 export type KexecToolsHotplugSegment =
@@ -52,7 +53,7 @@ export function kexecToolsSegmentSize(rule: KexecToolsSegmentRule, bufsz: number
     hotplug = { kind: 'refused', sysfsSize };
   } else {
     const rounded = alignUpNumber(sysfsSize, KEXEC_TOOLS_HOTPLUG_ROUND);
-    const hpMemsz = rule.hotplug === 'always' || sysfsSize > bufsz ? rounded : bufsz;
+    const hpMemsz = rule.hotplug === 'never' ? memsz : rule.hotplug === 'always' || sysfsSize > bufsz ? rounded : bufsz;
     hotplug = { kind: 'sized', sysfsSize, memsz: hpMemsz, pageRounded: alignUpNumber(hpMemsz, pageSize) };
   }
   return { rule, bufsz, memsz, pageRounded: alignUpNumber(memsz, pageSize), hotplug };

@@ -2,8 +2,8 @@
 // the first event, memory events rebuilding the header (a block going offline cut out by
 // remove_mem_range, the tail appended unsorted), CPU removal doing nothing, CPU addition rewriting
 // /cpus of the kdump kernel's device tree, the FDT segment the port loads with the image — checked
-// with fdtget. (kexec_load images need kexec-tools' ppc64 ranges, not modelled: W16 is in
-// powerpc-facts.test.ts as the supportsHotplug query.)
+// with fdtget. (kexec_load images, with kexec-tools' ppc64 header, are in real-ppc64le-6.12.test.ts;
+// W16 is in powerpc-facts.test.ts as the supportsHotplug query.)
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

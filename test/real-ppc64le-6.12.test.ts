@@ -1,7 +1,8 @@
 // A real ppc64le capture with hot-plug and hot-unplug: Debian 12 backports' kernel 6.12.95
 // (pseries, QEMU 7.2 TCG, POWER9, 2 CPUs, -m 2G,slots=4,maxmem=8G, crashkernel=512M). Debian's
 // ppc64el kernels are built without CONFIG_KEXEC_FILE, so the image was loaded with kexec_load
-// (kexec-tools 2.0.29 `-p --hotplug`, flags ON_CRASH | 0x8): the load-time header is kexec-tools',
+// (kexec-tools 2.0.29 `-p --hotplug`, flags ON_CRASH | 0x8): the load-time header is kexec-tools'
+// (crashplug's kexec-tools builder, arch-powerpc/ppc-kexec-tools.ts, reproduces it byte for byte),
 // and every memory event after it made the *kernel* rewrite the header in place with its own
 // builder (update_crash_elfcorehdr). Five rewrites were captured with QEMU's pmemsave (see the
 // fixture's README): a 1 GiB DIMM added and removed, then two 256 MiB DIMMs added and the first
@@ -12,9 +13,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
+  buildKexecToolsElfcorehdr,
   buildSystemElfcorehdr,
   iomemSystemRam,
   KernelLog,
+  KexecState,
+  kexecLoad,
   loadSystemFile,
   parseIomem,
   registryOf,
@@ -156,12 +160,13 @@ describe('the kernel’s own header for the boot machine: crashplug’s kernel b
   });
 });
 
-// crashplug does not model kexec-tools' ppc64 header (kexec_load mode has no load-time header to
-// start from), so the replay loads in file mode. What the kernel writes at a memory event does not
-// depend on how the image was loaded: update_crash_elfcorehdr rebuilds the whole header from
-// memblock (get_crash_memory_ranges, remove_mem_range, crash_prepare_elf64_headers) and, on this
-// kernel, sets the backup PT_LOAD's p_offset to backup_start in both modes. Each step's header
-// has the same length as the load-time one or more, so every captured byte was written by the kernel.
+// What the kernel writes at a memory event does not depend on how the image was loaded:
+// update_crash_elfcorehdr rebuilds the whole header from memblock (get_crash_memory_ranges,
+// remove_mem_range, crash_prepare_elf64_headers) and, on this kernel, sets the backup PT_LOAD's
+// p_offset to backup_start in both modes. So the replay below loads in file mode, and the one after
+// it loads as the guest did (kexec_load, kexec-tools' header) and checks the first rewrite. Each
+// step's header has the same length as the load-time one or more, so every captured byte was
+// written by the kernel.
 describe('the hot-plug replayed through the engine (kernel strategy)', () => {
   STEPS.forEach((step, i) => {
     it(`step ${i + 1}: leaves installed ${step.file}, byte for byte`, () => {
@@ -172,5 +177,48 @@ describe('the hot-plug replayed through the engine (kernel strategy)', () => {
       expect(installed.subarray(real.length).every((b) => b === 0)).toBe(true);
       expect(run.summary.dropped).toBe(0);
     });
+  });
+});
+
+describe('kexec-tools’ own header (kexec -p --hotplug, kexec_load) and the kernel’s first rewrite of it', () => {
+  const CAPTURE = 'elfcorehdr-kexec-tools-load.bin';
+
+  it('buildKexecToolsElfcorehdr on system.json is the captured header, byte for byte, zero up to its 1 KiB buffer', () => {
+    const real = read(CAPTURE);
+    const built = buildKexecToolsElfcorehdr(system(), plugin());
+    expect(built.size).toBe(0x400); // segment[2].bufsz in the kexec -d output
+    expect(firstDifference(real, built.bytes.subarray(0, real.length))).toBe('identical');
+    expect(built.bytes.subarray(real.length).every((b) => b === 0)).toBe(true);
+  });
+
+  it('the engine’s load mode: flags 0x150009, the header in its segment at load, memsz from crash_elfcorehdr_size', () => {
+    // Debian's kernel has 4 KiB pages (system.json leaves the port's 64 KiB default); add_buffer
+    // rounds the --hotplug memsz round_up(458984, 1 KiB) = 0x70400 to a page: 0x71000, as printed.
+    const s = { ...system(), pageSize: 4096 };
+    const kexec = new KexecState(s.crashkernel!, {});
+    const image = kexecLoad(kexec, s, plugin(), { mode: 'load' });
+    expect(image.flags).toBe(0x150009);
+    expect(image.hotplugSupport).toBe(true);
+    const hdr = image.segments.find((x) => x.kind === 'elfcorehdr')!;
+    expect([hdr.bufsz, hdr.memsz]).toEqual([0x400, 0x71000]);
+    const backup = image.segments.find((x) => x.kind === 'backup')!;
+    expect([backup.mem, backup.memsz]).toEqual([0x228a0000n, 0x10000]); // "backup_start is 228a0000"
+    const real = read(CAPTURE);
+    const inMemory = kexec.memory.view(hdr.mem, hdr.bufsz);
+    expect(firstDifference(real, inMemory.subarray(0, real.length))).toBe('identical');
+    expect(inMemory.subarray(real.length).every((b) => b === 0)).toBe(true);
+  });
+
+  it('replayed in load mode: the header at load is kexec-tools’, and the first memory event makes the kernel rewrite it (step 1)', () => {
+    const atLoad = simulateHotplug(system(), plugin(), [], { strategy: 'kernel', mode: 'load', blockSize: BLOCK, log: new KernelLog(1000, true) });
+    const real0 = read(CAPTURE);
+    expect(firstDifference(real0, atLoad.installedHeader!.subarray(0, real0.length))).toBe('identical');
+
+    const run = simulateHotplug(system(), plugin(), eventsUpTo(0), { strategy: 'kernel', mode: 'load', blockSize: BLOCK, log: new KernelLog(1000, true) });
+    const real1 = read(STEPS[0].file);
+    const installed = run.installedHeader!;
+    expect(firstDifference(real1, installed.subarray(0, real1.length))).toBe('identical');
+    expect(installed.subarray(real1.length).every((b) => b === 0)).toBe(true);
+    expect(run.summary).toMatchObject({ dropped: 0, installs: 4, purgatoryVerified: true });
   });
 });
