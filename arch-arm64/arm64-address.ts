@@ -1,7 +1,7 @@
 // arm64 address translation (arch/arm64/include/asm/memory.h, facts §5.3): the linear map puts
 // physical address p at (p − PHYS_OFFSET) | PAGE_OFFSET; the kernel image has its own mapping.
 
-import { CrashplugError, hex, type SystemDescription } from '../core/index.js';
+import { CrashplugError, hex, type SystemDescription } from '../core/port/index.js';
 
 /** PAGE_OFFSET = −(1 << VA_BITS). */
 export function arm64PageOffset(vaBits: 39 | 48 | 52): bigint {

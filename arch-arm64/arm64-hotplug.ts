@@ -11,7 +11,7 @@ import {
   KEXEC_CRASH_HP_ADD_CPU,
   KEXEC_CRASH_HP_REMOVE_CPU,
   KEXEC_CRASH_HP_REMOVE_MEMORY,
-} from '../core/index.js';
+} from '../core/port/index.js';
 
 /** The series' messages (prefix "crash hp: " comes from core). */
 export const ARM64_HOTPLUG_MESSAGES = {

@@ -28,7 +28,7 @@ import {
   type NamedRange,
   type Range,
   type SystemDescription,
-} from '../core/index.js';
+} from '../core/port/index.js';
 
 /** arm64 load_crashdump_segments: memsz = bufsz; it never looks at crash_elfcorehdr_size. */
 export const KEXEC_TOOLS_ARM64_SEGMENT: KexecToolsSegmentRule = {

@@ -2,7 +2,7 @@
 // mainline arm64, or arm64 with the proposed crash hot-plug series as the default.
 
 import { ContainerModule } from 'inversify';
-import { type ArchPort, TOKENS } from '../core/index.js';
+import { type ArchPort, TOKENS } from '../core/port/index.js';
 import { Arm64CrashHotplugPort, Arm64Port } from './arm64-port.js';
 
 export const arm64Module = new ContainerModule(({ bind }) => {

@@ -2,7 +2,7 @@
 // proposed "arm64/crash: Add crash hotplug support" series. The port has a default; a system
 // description may override it with its `arm64` object ("arm64": {"crashHotplug": true}).
 
-import { CrashplugError, type SystemDescription } from '../core/index.js';
+import { CrashplugError, type SystemDescription } from '../core/port/index.js';
 
 export interface Arm64Options {
   /** The kernel carries the proposed arm64 crash hot-plug series (not mainline; facts §2.10, §5.2). */

@@ -16,7 +16,7 @@ import {
   KEXEC_CRASH_HOTPLUG_SUPPORT,
   type KernelMap,
   type SystemDescription,
-} from '../core/index.js';
+} from '../core/port/index.js';
 import { ARM64_PAGE_OFFSET_48, arm64KernelMap, arm64Va } from './arm64-address.js';
 import { arm64HandleHotplugEvent } from './arm64-hotplug.js';
 import { arm64KexecToolsRanges } from './arm64-kexec-tools.js';

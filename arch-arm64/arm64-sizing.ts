@@ -10,7 +10,7 @@ import {
   PHDR_SIZE,
   PN_XNUM,
   type SystemDescription,
-} from '../core/index.js';
+} from '../core/port/index.js';
 
 /** SZ_64K: "largest supported page size", so the header stays aligned under any arm64 page size. */
 export const ARM64_ELFCOREHDR_ALIGN = 0x1_0000;

@@ -2,7 +2,7 @@
 // defaulted: the boot-memory regions firmware preserves and where it copies them, the reserved
 // area, and the sizes of the kernel structures the crash-info header embeds.
 
-import { CrashplugError, hex, parseU64, type Range, type SystemDescription } from '../core/index.js';
+import { CrashplugError, hex, parseU64, type Range, type SystemDescription } from '../core/port/index.js';
 import { fadumpExtensionOf } from './ppc-options.js';
 
 /** FADUMP_CPU_UNKNOWN: the crashing CPU before a crash sets it. */

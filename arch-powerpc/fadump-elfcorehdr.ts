@@ -21,7 +21,7 @@ import {
   PT_NOTE,
   PT_NULL,
   type SystemDescription,
-} from '../core/index.js';
+} from '../core/port/index.js';
 import type { FadumpConfig } from './fadump-config.js';
 import type { FadumpHeaderFields } from './fadump-header.js';
 import { PPC64_NOTE_SIZE } from './ppc-port.js';

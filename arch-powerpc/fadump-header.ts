@@ -2,7 +2,7 @@
 // firmware, in its native byte order, and the checks the second kernel makes before it trusts it —
 // each refusal carrying the kernel's own message. The version field is written but never checked.
 
-import { CrashplugError, type ByteOrder, type ErrorCode, hex, type SystemDescription } from '../core/index.js';
+import { CrashplugError, type ByteOrder, type ErrorCode, hex, type SystemDescription } from '../core/port/index.js';
 import { type FadumpConfig, FADUMP_CPU_UNKNOWN } from './fadump-config.js';
 
 /** "FADMPSIG" read big-end-first into a u64. */

@@ -2,7 +2,7 @@
 // it — check it, then build its elfcorehdr — or refuse it, in which case the dump is invalidated
 // and no elfcorehdr exists. The CLI's `fadump header` and `fadump process` are these two calls.
 
-import { type ByteOrder, CrashplugError, type SystemDescription } from '../core/index.js';
+import { type ByteOrder, CrashplugError, type SystemDescription } from '../core/port/index.js';
 import { type FadumpConfig, fadumpConfigOf } from './fadump-config.js';
 import { buildFadumpElfcorehdr, type FadumpElfcorehdr } from './fadump-elfcorehdr.js';
 import { buildFadumpHeader, checkFadumpHeader, type FadumpCheck, type FadumpHeaderFields } from './fadump-header.js';

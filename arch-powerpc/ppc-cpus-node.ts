@@ -20,7 +20,7 @@ import {
   parseFdt,
   propString,
   serializeFdt,
-} from '../core/index.js';
+} from '../core/port/index.js';
 
 /**
  * A live node's properties as the kernel holds them: unflattening a tree without a "name"

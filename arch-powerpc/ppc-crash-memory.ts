@@ -2,7 +2,7 @@
 // first 64 KiB left out, crashkernel cut out, RTAS and OPAL added, then the backup region [0, 0xffff]
 // as its own range, sorted without merging. The same list is rebuilt at every memory event.
 
-import { type CrashMemory, CrashplugError, excludeWith, hex, type NamedRange, type SystemDescription } from '../core/index.js';
+import { type CrashMemory, CrashplugError, excludeWith, hex, type NamedRange, type SystemDescription } from '../core/port/index.js';
 import { type FirmwareRegion, opalRegion, rtasRegion } from './ppc-firmware.js';
 import { addMemRange, emptyCrashMem, frozen, growCrashMem, sortMemoryRanges, type WorkingCrashMem } from './ppc-mem-ranges.js';
 import type { PowerpcOptions } from './ppc-options.js';

@@ -14,7 +14,7 @@ import {
   propString,
   readNumber,
   type SystemDescription,
-} from '../core/index.js';
+} from '../core/port/index.js';
 import { deviceTreeOf, type PowerpcOptions } from './ppc-options.js';
 
 /** A region as the kernel passes it to add_mem_range: a base and a size (a size of 0 adds nothing). */

@@ -14,7 +14,7 @@ import {
   KEXEC_CRASH_HP_REMOVE_CPU,
   KEXEC_CRASH_HP_REMOVE_MEMORY,
   type MemoryNotify,
-} from '../core/index.js';
+} from '../core/port/index.js';
 import { rewriteCrashFdt } from './ppc-cpus-node.js';
 import { frozen, removeMemRange, working } from './ppc-mem-ranges.js';
 import { liveDeviceTree } from './ppc-live-tree.js';

@@ -3,7 +3,7 @@
 // set, `/cpus` rebuilt by update_cpus_node, and free space left for a CPU node of every possible
 // core (kdump_extra_fdt_size_ppc64), so ADD_CPU can rebuild /cpus inside the loaded segment later.
 
-import { type ArchSegment, serializeFdt, type SystemDescription } from '../core/index.js';
+import { type ArchSegment, serializeFdt, type SystemDescription } from '../core/port/index.js';
 import { possibleCpuNodesRoom, updateCpusNode, withCapacity } from './ppc-cpus-node.js';
 import { liveDeviceTree } from './ppc-live-tree.js';
 import type { PowerpcOptions } from './ppc-options.js';

@@ -37,7 +37,7 @@ import {
   readDrconfMemory,
   readNumber,
   type SystemDescription,
-} from '../core/index.js';
+} from '../core/port/index.js';
 import { opalRegion, rtasRegion } from './ppc-firmware.js';
 import { deviceTreeOf, type PowerpcOptions } from './ppc-options.js';
 

@@ -18,7 +18,7 @@ import {
   fdtU32,
   readNumber,
   type SystemDescription,
-} from '../core/index.js';
+} from '../core/port/index.js';
 import { cpuNodes, threadsPerCore } from './ppc-cpus-node.js';
 import { deviceTreeOf, type PowerpcOptions } from './ppc-options.js';
 

@@ -9,7 +9,7 @@ import {
   excludeMemRange,
   hex,
   type Range,
-} from '../core/index.js';
+} from '../core/port/index.js';
 import type { RemoveMemRangeVariant } from './ppc-profile.js';
 
 /** MEM_RANGE_CHUNK_SZ: the array is (re)allocated in steps of this many bytes. */

@@ -3,7 +3,7 @@
 // behaviour), the device tree the memory came from, and options a caller gives the port itself.
 // Core carries the port's sections raw in `system.extensions` and a `memory.dtb` tree in `system.memory.fdt`.
 
-import { CrashplugError, type Fdt, hex, parseU64, type Range, type SystemDescription } from '../core/index.js';
+import { CrashplugError, type Fdt, hex, parseU64, type Range, type SystemDescription } from '../core/port/index.js';
 import {
   BACKUP_PHDR_BEHAVIOURS,
   type BackupPhdrBehaviour,

@@ -14,7 +14,7 @@ import {
   type HotplugContext,
   type HotplugSupportQuery,
   type SystemDescription,
-} from '../core/index.js';
+} from '../core/port/index.js';
 import { ppcCrashMemory } from './ppc-crash-memory.js';
 import { ppcHandleHotplugEvent } from './ppc-hotplug.js';
 import { ppcKexecToolsRanges } from './ppc-kexec-tools.js';

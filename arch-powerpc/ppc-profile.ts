@@ -2,7 +2,7 @@
 // §7, §10, §13.1, §13.2). Nothing else in the port compares versions. Where a fix reached a stable
 // series at an unknown sublevel, the rule below is the one README.md "Kernel versions" documents.
 
-import type { KernelProfile } from '../core/index.js';
+import type { KernelProfile } from '../core/port/index.js';
 
 /**
  * What `remove_mem_range` does with a block cut out of the middle of a crash range (facts §13.1).

@@ -9,7 +9,7 @@ import {
   PHDR_SIZE,
   PN_XNUM,
   type SystemDescription,
-} from '../core/index.js';
+} from '../core/port/index.js';
 import { BACKUP_SRC_START } from './ppc-crash-memory.js';
 import { type PowerpcProfile, powerpcProfile } from './ppc-profile.js';
 

@@ -17,7 +17,7 @@ import {
   type Range,
   regCellsOf,
   type SystemDescription,
-} from '../core/index.js';
+} from '../core/port/index.js';
 import { opalRegion, rtasRegion, tceRegions } from './ppc-firmware.js';
 import { addMemRange, emptyCrashMem } from './ppc-mem-ranges.js';
 import type { PowerpcOptions } from './ppc-options.js';

@@ -2,7 +2,7 @@
 // map puts physical p at p + va_pa_offset, where va_pa_offset = PAGE_OFFSET − phys_ram_base; the
 // kernel image has its own mapping at KERNEL_LINK_ADDR, which gives the kernel-map PT_LOAD.
 
-import { CrashplugError, hex, type KernelMap, type SystemDescription } from '../core/index.js';
+import { CrashplugError, hex, type KernelMap, type SystemDescription } from '../core/port/index.js';
 import { riscvProfile } from './riscv-profile.js';
 
 /** PAGE_OFFSET for each MMU mode the kernel may boot in (the widest the hart supports). */

@@ -11,7 +11,7 @@ import {
   excludeWith,
   type NamedRange,
   type SystemDescription,
-} from '../core/index.js';
+} from '../core/port/index.js';
 import { riscvProfile } from './riscv-profile.js';
 
 /** nr_ranges = 1 + the System RAM count: "for exclusion of crashkernel region". */

@@ -12,7 +12,7 @@ import {
   type ElfcorehdrSegmentSpec,
   type KernelMap,
   type SystemDescription,
-} from '../core/index.js';
+} from '../core/port/index.js';
 import { RISCV_PAGE_OFFSET_SV39, riscvKernelMap, riscvVa } from './riscv-address.js';
 import { riscvCrashMemory } from './riscv-crash-memory.js';
 import { riscvElfcorehdrSegment } from './riscv-sizing.js';

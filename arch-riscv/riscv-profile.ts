@@ -1,6 +1,6 @@
 // riscv64 facts that changed between kernel releases, kept in one table (README "Kernel versions").
 
-import type { KernelProfile } from '../core/index.js';
+import type { KernelProfile } from '../core/port/index.js';
 
 export interface RiscvProfile {
   /** kexec_file_load can load a crash kernel ("riscv: kexec: add kexec_file_load() support", 5.19). */

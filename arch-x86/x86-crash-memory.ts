@@ -9,7 +9,7 @@ import {
   excludeWith,
   type NamedRange,
   type SystemDescription,
-} from '../core/index.js';
+} from '../core/port/index.js';
 import { x86Profile } from './x86-profile.js';
 
 /** "low 1M is always reserved": [0, SZ_1M − 1]. */

@@ -8,7 +8,7 @@ import {
   KEXEC_CRASH_HP_ADD_CPU,
   KEXEC_CRASH_HP_REMOVE_CPU,
   KEXEC_UPDATE_ELFCOREHDR,
-} from '../core/index.js';
+} from '../core/port/index.js';
 
 export function x86HandleHotplugEvent(ctx: HotplugContext): void {
   const cpuEvent = ctx.action === KEXEC_CRASH_HP_ADD_CPU || ctx.action === KEXEC_CRASH_HP_REMOVE_CPU;

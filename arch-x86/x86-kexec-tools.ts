@@ -11,17 +11,14 @@ import {
   iomemKernelSections,
   type KernelMap,
   type NamedRange,
+  type KexecToolsBackup,
+  type KexecToolsRange,
+  type KexecToolsRanges,
+  type KexecToolsRangeType,
+  type KexecToolsSegmentRule,
   type Range,
   type SystemDescription,
-} from '../core/index.js';
-// Not yet re-exported by core/index.ts; becomes '../core/index.js' once it is.
-import type {
-  KexecToolsBackup,
-  KexecToolsRange,
-  KexecToolsRanges,
-  KexecToolsRangeType,
-  KexecToolsSegmentRule,
-} from '../core/index.js';
+} from '../core/port/index.js';
 
 /** kexec-tools' CRASH_MAX_MEMORY_RANGES on x86: it stops reading /proc/iomem there and refuses a split past it. */
 export const KEXEC_TOOLS_X86_MAX_RANGES = 32768;

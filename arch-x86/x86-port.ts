@@ -8,7 +8,7 @@ import {
   type HotplugSupportQuery,
   type KernelMap,
   type SystemDescription,
-} from '../core/index.js';
+} from '../core/port/index.js';
 import { x86CrashMemory } from './x86-crash-memory.js';
 import { x86HandleHotplugEvent, x86KexecToolsHotplugFlag } from './x86-hotplug.js';
 import { x86KexecToolsRanges } from './x86-kexec-tools.js';

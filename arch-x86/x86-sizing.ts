@@ -9,7 +9,7 @@ import {
   PHDR_SIZE,
   PN_XNUM,
   type SystemDescription,
-} from '../core/index.js';
+} from '../core/port/index.js';
 
 function hotplugBuilt(system: SystemDescription): boolean {
   return system.config.crashHotplug && system.kernel.hotplug !== 'none';

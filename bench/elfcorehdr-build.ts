@@ -7,7 +7,9 @@
 //   npm run bench                      (builds, then runs dist/bench/elfcorehdr-build.js)
 //   node dist/bench/elfcorehdr-build.js --rounds 50 --per-round 10
 
-import { type ArchPlugin, buildSystemElfcorehdr, decodeElfCoreHeader, encodeElfCoreHeader } from '../core/index.js';
+import { buildSystemElfcorehdr } from '../core/build/index.js';
+import { decodeElfCoreHeader, encodeElfCoreHeader } from '../core/elf/index.js';
+import type { ArchPlugin } from '../core/port/index.js';
 import { cpuIds, x86Plugin, x86RamWithRanges, x86System } from '../test/support/systems.js';
 
 function option(name: string, fallback: number): number {

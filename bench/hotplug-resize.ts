@@ -7,7 +7,8 @@
 //
 //   npm run build && node dist/bench/hotplug-resize.js [--rounds 5] [--mode file|load]
 
-import { resizeEvents, simulateHotplug, SMALL_PAYLOAD, type SimulationSummary, type StrategyName } from '../core/index.js';
+import { resizeEvents, simulateHotplug, type SimulationSummary, type StrategyName } from '../core/hotplug/index.js';
+import { SMALL_PAYLOAD } from '../core/kexec/index.js';
 import { systemRam, x86Plugin, x86System } from '../test/support/systems.js';
 
 function option(name: string, fallback: string): string {

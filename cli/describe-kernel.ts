@@ -1,15 +1,10 @@
 // The kernel builder's part of the `elfcorehdr` report: the System RAM the arch's walk found, what
 // each exclusion took out, and the elfcorehdr segment kexec_file_load would reserve.
 
-import {
-  alignUp,
-  type CrashMemory,
-  type ElfcorehdrLayout,
-  type ElfcorehdrSegmentSpec,
-  hex,
-  mergeRanges,
-  totalSize,
-} from '../core/index.js';
+import { alignUp, hex } from '../core/base/index.js';
+import type { ElfcorehdrLayout } from '../core/elf/index.js';
+import { mergeRanges, totalSize } from '../core/memory/index.js';
+import type { CrashMemory, ElfcorehdrSegmentSpec } from '../core/port/index.js';
 import { type MemoryAccount, memoryAccount } from './memory-account.js';
 import { rangeText } from './phdr-roles.js';
 import { bytesText, formatColumns, type Json, namedJson, rangesJson, rangesText } from './report-text.js';

@@ -2,14 +2,10 @@
 // entry is counted when the buffer is sized; only RAM becomes a PT_LOAD), the reservations it cut
 // out, the backup region, and the segment `kexec -p` would hand to kexec_load.
 
-import {
-  hex,
-  type KexecToolsLayout,
-  type KexecToolsRange,
-  type KexecToolsRanges,
-  type Range,
-} from '../core/index.js';
-import type { KexecToolsSegmentSize } from '../core/index.js';
+import { hex } from '../core/base/index.js';
+import type { KexecToolsLayout, KexecToolsRange, KexecToolsRanges } from '../core/kexec/index.js';
+import type { Range } from '../core/memory/index.js';
+import type { KexecToolsSegmentSize } from '../core/kexec/index.js';
 import { rangeText } from './phdr-roles.js';
 import { bytesText, formatColumns, type Json, namedJson, sizeText } from './report-text.js';
 import type { ReportCommon } from './report-input.js';

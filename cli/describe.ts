@@ -3,19 +3,8 @@
 // walk and reservation, or kexec-tools' list and segment. Pure functions from built or decoded
 // headers to lines or JSON.
 
-import {
-  type ElfCoreHeader,
-  EHDR_SIZE,
-  hex,
-  hex16,
-  machineName,
-  PF_R,
-  PF_W,
-  PF_X,
-  PHDR_SIZE,
-  phdrTypeName,
-  type ProgramHeader,
-} from '../core/index.js';
+import { hex, hex16 } from '../core/base/index.js';
+import { type ElfCoreHeader, EHDR_SIZE, machineName, PF_R, PF_W, PF_X, PHDR_SIZE, phdrTypeName, type ProgramHeader } from '../core/elf/index.js';
 import { kernelMemoryLines, kernelReserveLines, kernelSectionsJson } from './describe-kernel.js';
 import { kexecToolsMemoryLines, kexecToolsReserveLines, kexecToolsSectionsJson, kexecToolsSizeLine } from './describe-kexec-tools.js';
 import { type PhdrWhat, whatFromRoles } from './phdr-roles.js';

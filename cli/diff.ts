@@ -2,7 +2,8 @@
 // same machine. Program headers are paired by what they are for (CPU notes in order, vmcoreinfo,
 // kernel text, RAM by overlap), so one extra RAM range shows as one difference, not a cascade.
 
-import { type ElfCoreHeader, type ElfHeader, hex, phdrTypeName, type ProgramHeader } from '../core/index.js';
+import { hex } from '../core/base/index.js';
+import { type ElfCoreHeader, type ElfHeader, phdrTypeName, type ProgramHeader } from '../core/elf/index.js';
 import { type Json, type TrailingBytes, usedBytes } from './describe.js';
 import type { PhdrWhat } from './phdr-roles.js';
 

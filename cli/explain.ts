@@ -3,8 +3,8 @@
 // builder) pairs reproduce the file byte for byte, or the closest one and the first field it gets
 // wrong.
 
-import type { FieldDifference } from '../core/index.js';
-import type { CandidateGroup, Explanation, KernelRange } from '../core/index.js';
+import type { FieldDifference } from '../core/elf/index.js';
+import type { CandidateGroup, Explanation, KernelRange } from '../core/build/index.js';
 import { formatColumns, type Json } from './report-text.js';
 
 export function kernelRangeText(r: KernelRange): string {

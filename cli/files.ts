@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { CrashplugError } from '../core/index.js';
+import { CrashplugError } from '../core/base/index.js';
 
 function reason(err: unknown): string {
   const e = err as NodeJS.ErrnoException;

@@ -4,19 +4,10 @@
 
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  decodeElfCoreHeader,
-  DEFAULT_KERNEL_CONFIG,
-  EHDR_SIZE,
-  PHDR_SIZE,
-  PT_LOAD,
-  type Range,
-  formatCpulist,
-  hex,
-  iomemKernelSections,
-  type IomemResource,
-  type KernelConfig,
-} from '../core/index.js';
+import { hex } from '../core/base/index.js';
+import { decodeElfCoreHeader, EHDR_SIZE, PHDR_SIZE, PT_LOAD } from '../core/elf/index.js';
+import type { Range } from '../core/memory/index.js';
+import { DEFAULT_KERNEL_CONFIG, formatCpulist, iomemKernelSections, type IomemResource, type KernelConfig } from '../core/system/index.js';
 
 /**
  * Where an unreadable `_text` is assumed to be: the link address without KASLR. Only needed when

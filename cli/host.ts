@@ -4,23 +4,10 @@
 
 import { arch as osArch, endianness as osEndianness, release as osRelease } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  CrashplugError,
-  formatCpulist,
-  hex,
-  iomemCrashKernel,
-  iomemSystemRam,
-  kernelProfile,
-  NEWEST_KERNEL,
-  parseCpulist,
-  parseIomem,
-  parseSystemDescription,
-  type CpuSets,
-  type PluginRegistry,
-  type Range,
-  type SystemDescription,
-  vmcoreinfoNoteSize,
-} from '../core/index.js';
+import { CrashplugError, hex } from '../core/base/index.js';
+import type { Range } from '../core/memory/index.js';
+import type { PluginRegistry } from '../core/port/index.js';
+import { formatCpulist, iomemCrashKernel, iomemSystemRam, kernelProfile, NEWEST_KERNEL, parseCpulist, parseIomem, parseSystemDescription, type CpuSets, type SystemDescription, vmcoreinfoNoteSize } from '../core/system/index.js';
 import {
   KERNEL_TEXT_WITHOUT_KASLR,
   parseSysfsHex,

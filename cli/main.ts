@@ -4,7 +4,8 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { CrashplugError, type PluginRegistry, registryOf } from '../core/index.js';
+import { CrashplugError } from '../core/base/index.js';
+import { type PluginRegistry, registryOf } from '../core/port/index.js';
 import { ARCH_MODULES } from './arch-modules.js';
 import { registerElfcorehdr } from './commands/elfcorehdr.js';
 import { registerFadump } from './commands/fadump.js';

@@ -1,7 +1,8 @@
 // Accounts for the RAM behind the PT_LOADs: what the arch's walk found, what each exclusion took
 // out, and anything the result holds that no rule explains (a defect of an old kernel shows here).
 
-import { type CrashMemory, mergeRanges, type NamedRange, type Range, subtractRanges } from '../core/index.js';
+import { mergeRanges, type NamedRange, type Range, subtractRanges } from '../core/memory/index.js';
+import type { CrashMemory } from '../core/port/index.js';
 
 /** The bytes in both `a` and `b`, sorted and merged. */
 function intersect(a: readonly Range[], b: readonly Range[]): Range[] {

@@ -2,7 +2,8 @@
 // picture: what RAM there is, what is reserved for the crash kernel, what the builder cut out,
 // and what the header's PT_LOADs cover — so a gap or an overlap is visible at a glance.
 
-import { PT_LOAD, type Range } from '../core/index.js';
+import { PT_LOAD } from '../core/elf/index.js';
+import type { Range } from '../core/memory/index.js';
 import type { BuiltReportInput } from './report-input.js';
 import type { MapBar, MapRow, MemoryMap } from './svg-memory-map.js';
 

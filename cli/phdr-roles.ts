@@ -2,18 +2,10 @@
 // builder's list of roles says), guessed from the contents when it did not (a capture from a real
 // machine).
 
-import {
-  type ElfCoreHeader,
-  type ElfcorehdrLayout,
-  hex,
-  type KexecToolsPhdrRole,
-  type PhdrRole,
-  type ProgramHeader,
-  PT_LOAD,
-  PT_NOTE,
-  type Range,
-  roleOf,
-} from '../core/index.js';
+import { hex } from '../core/base/index.js';
+import { type ElfCoreHeader, type ElfcorehdrLayout, type PhdrRole, type ProgramHeader, PT_LOAD, PT_NOTE, roleOf } from '../core/elf/index.js';
+import type { KexecToolsPhdrRole } from '../core/kexec/index.js';
+import type { Range } from '../core/memory/index.js';
 
 /** What a program header is for, with a label for the table ("cpu 3 notes", "RAM [a-b]"). */
 export interface PhdrWhat {

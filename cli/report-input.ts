@@ -1,7 +1,8 @@
 // What the `elfcorehdr` report is made from: a built header, the role of each of its program
 // headers, and the builder's own account of memory and sizing — the kernel's or kexec-tools'.
 
-import type { ElfCoreHeader, SystemDescription } from '../core/index.js';
+import type { ElfCoreHeader } from '../core/elf/index.js';
+import type { SystemDescription } from '../core/system/index.js';
 import type { KernelReportInput } from './describe-kernel.js';
 import type { KexecToolsReportInput } from './describe-kexec-tools.js';
 import type { ReportRole } from './phdr-roles.js';

@@ -2,7 +2,8 @@
 // as JSON. Kept apart so that each builder's section of the report can use them without importing
 // the report that assembles the sections.
 
-import { hex, type NamedRange, type Range } from '../core/index.js';
+import { hex } from '../core/base/index.js';
+import type { NamedRange, Range } from '../core/memory/index.js';
 import { rangeText } from './phdr-roles.js';
 
 export type Json = string | number | boolean | null | readonly Json[] | { readonly [key: string]: Json };

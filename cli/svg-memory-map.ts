@@ -3,7 +3,7 @@
 // a few KiB to TiB with huge holes, so the axis is compressed: each interval between two
 // boundaries gets a width that grows with the logarithm of its size, and holes stay visible but thin.
 
-import { hex } from '../core/index.js';
+import { hex } from '../core/base/index.js';
 
 export type BarKind = 'ram' | 'reserved' | 'excluded' | 'load' | 'kernel' | 'added';
 

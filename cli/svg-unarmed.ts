@@ -2,7 +2,7 @@
 // (kexec_crash_image NULL) on a log scale, coloured by outcome. The long reload windows and the
 // microsecond in-place copies differ by orders of magnitude, which a table hides and a plot shows.
 
-import type { UpdateRecord } from '../core/index.js';
+import type { UpdateRecord } from '../core/hotplug/index.js';
 
 export interface UnarmedChart {
   readonly title: string;

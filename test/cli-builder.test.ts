@@ -12,8 +12,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { x86KexecToolsRanges } from '../arch-x86/index.js';
 import { ARCH_MODULES } from '../cli/arch-modules.js';
 import { registerElfcorehdr } from '../cli/commands/elfcorehdr.js';
-import { CrashplugError, PluginRegistry, registryOf, type SystemDescription } from '../core/index.js';
-import type { KexecToolsSegmentRule } from '../core/index.js';
+import { CrashplugError } from '../core/base/index.js';
+import { PluginRegistry, registryOf } from '../core/port/index.js';
+import type { SystemDescription } from '../core/system/index.js';
+import type { KexecToolsSegmentRule } from '../core/kexec/index.js';
 import { x86Plugin } from './support/systems.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

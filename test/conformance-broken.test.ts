@@ -8,19 +8,10 @@ import { ContainerModule } from 'inversify';
 import { describe, expect, it } from 'vitest';
 import { riscvModule, Riscv64Port } from '../arch-riscv/index.js';
 import { X86_64_NOTE_SIZE, X86Port, x86CrashMemory } from '../arch-x86/index.js';
-import {
-  type ArchPort,
-  type CrashMemory,
-  EM_X86_64,
-  type ElfcorehdrLayout,
-  type ElfcorehdrSegmentSpec,
-  genericCrashMemory,
-  type HotplugSupportQuery,
-  type KernelMap,
-  type SystemDescription,
-  TOKENS,
-} from '../core/index.js';
-import { type ConformanceReport, type ConformanceSpec, type Invariant, reservationsOf, runConformance } from './conformance/index.js';
+import { EM_X86_64, type ElfcorehdrLayout, type KernelMap } from '../core/elf/index.js';
+import { type ArchPort, type CrashMemory, type ElfcorehdrSegmentSpec, genericCrashMemory, type HotplugSupportQuery, TOKENS } from '../core/port/index.js';
+import type { SystemDescription } from '../core/system/index.js';
+import { type ConformanceReport, type ConformanceSpec, type Invariant, reservationsOf, runConformance } from '../conformance/index.js';
 import { RV, riscvSystem } from './fixtures/riscv64/riscv-systems.js';
 import { x86System } from './support/systems.js';
 

@@ -3,7 +3,7 @@
 
 import { fc } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { CPULIST_MAX_CPU, formatCpulist, parseCpulist } from '../core/index.js';
+import { CPULIST_MAX_CPU, formatCpulist, parseCpulist } from '../core/system/index.js';
 import { crashplugErrorOf as errorOf } from './support/errors.js';
 
 

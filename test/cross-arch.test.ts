@@ -8,30 +8,15 @@
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { ARCH_MODULES } from '../cli/arch-modules.js';
-import {
-  type ArchPlugin,
-  buildSystemElfcorehdr,
-  CrashplugError,
-  type CrashMemory,
-  decodeElfCoreHeader,
-  elfcorehdrSize,
-  fdtSystemRam,
-  kernelHasCrashHotplug,
-  kernelProfile,
-  mergeRanges,
-  type NamedRange,
-  overlaps,
-  PT_LOAD,
-  PT_NOTE,
-  type Range,
-  registryOf,
-  resizeEvents,
-  simulateHotplug,
-  SMALL_PAYLOAD,
-  subtractRanges,
-  type SystemDescription,
-  vmcoreinfoNoteSize,
-} from '../core/index.js';
+import { CrashplugError } from '../core/base/index.js';
+import { buildSystemElfcorehdr } from '../core/build/index.js';
+import { decodeElfCoreHeader, elfcorehdrSize, PT_LOAD, PT_NOTE } from '../core/elf/index.js';
+import { fdtSystemRam } from '../core/fdt/index.js';
+import { resizeEvents, simulateHotplug } from '../core/hotplug/index.js';
+import { kernelHasCrashHotplug, SMALL_PAYLOAD } from '../core/kexec/index.js';
+import { mergeRanges, type NamedRange, overlaps, type Range, subtractRanges } from '../core/memory/index.js';
+import { type ArchPlugin, type CrashMemory, registryOf } from '../core/port/index.js';
+import { kernelProfile, type SystemDescription, vmcoreinfoNoteSize } from '../core/system/index.js';
 import { compileDts, qemuDump, QEMU_FIXTURES } from './fixtures/fdt/fdt-tools.js';
 import { W15 } from './fixtures/arm64/arm64-systems.js';
 import { W1 } from './support/systems.js';

@@ -4,15 +4,8 @@
 
 import { fc, it as itProp } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import {
-  buildElfcorehdr,
-  type ByteOrder,
-  
-  decodeElfCoreHeader,
-  type ElfCoreHeader,
-  encodeElfCoreHeader,
-  U64_MAX,
-} from '../core/index.js';
+import { U64_MAX } from '../core/base/index.js';
+import { buildElfcorehdr, type ByteOrder, decodeElfCoreHeader, type ElfCoreHeader, encodeElfCoreHeader } from '../core/elf/index.js';
 import { crashplugErrorOf as thrown } from './support/errors.js';
 
 const u8 = fc.integer({ min: 0, max: 0xff });

@@ -4,15 +4,8 @@
 
 import { fc, it as itProp } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import {
-  type CrashMem,
-  
-  excludeMemRange,
-  excludeMemRangeOld,
-  excludeWith,
-  type Range,
-  U64_MAX,
-} from '../core/index.js';
+import { U64_MAX } from '../core/base/index.js';
+import { type CrashMem, excludeMemRange, excludeMemRangeOld, excludeWith, type Range } from '../core/memory/index.js';
 import { crashplugErrorOf as thrown } from './support/errors.js';
 
 const r = (start: number | bigint, end: number | bigint): Range => ({ start: BigInt(start), end: BigInt(end) });

@@ -11,8 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ARCH_MODULES } from '../cli/arch-modules.js';
 import { registerInspect } from '../cli/commands/inspect.js';
-import { buildSystemElfcorehdr, decodeElfCoreHeader, loadSystemFile, NEWEST_KERNEL, PluginRegistry, registryOf, type SystemDescription } from '../core/index.js';
-import { type CandidateGroup, explainHeader, modelledReleases, rangeHolds } from '../core/index.js';
+import { buildSystemElfcorehdr } from '../core/build/index.js';
+import { decodeElfCoreHeader } from '../core/elf/index.js';
+import { PluginRegistry, registryOf } from '../core/port/index.js';
+import { loadSystemFile, NEWEST_KERNEL, type SystemDescription } from '../core/system/index.js';
+import { type CandidateGroup, explainHeader, modelledReleases, rangeHolds } from '../core/build/index.js';
 import { cpuIds, systemRam, x86Plugin, x86System } from './support/systems.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

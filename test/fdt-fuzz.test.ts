@@ -4,18 +4,8 @@
 
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import {
-  CrashplugError,
-  type Fdt,
-  fdtAddNode,
-  fdtNumbers,
-  fdtSetProperty,
-  fdtString,
-  fdtU32,
-  parseFdt,
-  readFdtMemory,
-  serializeFdt,
-} from '../core/index.js';
+import { CrashplugError } from '../core/base/index.js';
+import { type Fdt, fdtAddNode, fdtNumbers, fdtSetProperty, fdtString, fdtU32, parseFdt, readFdtMemory, serializeFdt } from '../core/fdt/index.js';
 import { compileDts, DTS_FIXTURES, QEMU_FIXTURES, qemuDump } from './fixtures/fdt/fdt-tools.js';
 
 /** Budget per blob. Typical runs take well under a millisecond; this only catches a hang. */

@@ -4,23 +4,9 @@
 
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import {
-  CrashplugError,
-  type Fdt,
-  fdtAddNode,
-  fdtSetProperty,
-  fdtString,
-  fdtSystemRam,
-  fdtU32,
-  fdtNumbers,
-  mergeRanges,
-  NUMA_NO_NODE,
-  parseFdt,
-  readDrconfMemory,
-  readFdtMemory,
-  serializeFdt,
-  subtractRanges,
-} from '../core/index.js';
+import { CrashplugError } from '../core/base/index.js';
+import { type Fdt, fdtAddNode, fdtSetProperty, fdtString, fdtSystemRam, fdtU32, fdtNumbers, NUMA_NO_NODE, parseFdt, readDrconfMemory, readFdtMemory, serializeFdt } from '../core/fdt/index.js';
+import { mergeRanges, subtractRanges } from '../core/memory/index.js';
 import { compileDts, fdtget, qemuDump } from './fixtures/fdt/fdt-tools.js';
 
 const G = 1n << 30n;

@@ -3,19 +3,8 @@
 // E_BAD_FDT at the byte where it is.
 
 import { describe, expect, it } from 'vitest';
-import {
-  CrashplugError,
-  type Fdt,
-  FDT_BEGIN_NODE,
-  FDT_END,
-  FDT_END_NODE,
-  FDT_MAX_DEPTH,
-  FDT_PROP,
-  fdtLookup,
-  fdtWalk,
-  parseFdt,
-  serializeFdt,
-} from '../core/index.js';
+import { CrashplugError } from '../core/base/index.js';
+import { type Fdt, FDT_BEGIN_NODE, FDT_END, FDT_END_NODE, FDT_MAX_DEPTH, FDT_PROP, fdtLookup, fdtWalk, parseFdt, serializeFdt } from '../core/fdt/index.js';
 import { allFixtureBlobs, compileDts, dtcSource, fdtget, qemuDump } from './fixtures/fdt/fdt-tools.js';
 
 const hexBytes = (b: Uint8Array): string => [...b].map((x) => x.toString(16)).join(' ');

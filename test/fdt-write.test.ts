@@ -3,19 +3,8 @@
 
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import {
-  CrashplugError,
-  type Fdt,
-  fdtAddNode,
-  fdtDeleteNode,
-  fdtDeleteProperty,
-  type FdtNode,
-  fdtSetProperty,
-  fdtString,
-  fdtU32,
-  parseFdt,
-  serializeFdt,
-} from '../core/index.js';
+import { CrashplugError } from '../core/base/index.js';
+import { type Fdt, fdtAddNode, fdtDeleteNode, fdtDeleteProperty, type FdtNode, fdtSetProperty, fdtString, fdtU32, parseFdt, serializeFdt } from '../core/fdt/index.js';
 import { allFixtureBlobs, compileDts, dtcRecompile, dtcSource, fdtput, qemuDump } from './fixtures/fdt/fdt-tools.js';
 
 /** The model without the source offsets, which a re-read blob naturally changes. */

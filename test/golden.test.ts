@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildSystemElfcorehdr, loadSystemFile, registryOf, type SystemDescription } from '../core/index.js';
+import { buildSystemElfcorehdr } from '../core/build/index.js';
+import { registryOf } from '../core/port/index.js';
+import { loadSystemFile, type SystemDescription } from '../core/system/index.js';
 import { x86Module } from '../arch-x86/index.js';
 import { w1System } from './fixtures/w1/system.js';
 

@@ -9,18 +9,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x86Module } from '../arch-x86/index.js';
-import {
-  buildSystemElfcorehdr,
-  coreElfHeader,
-  CrashplugError,
-  decodeElfCoreHeader,
-  EM_X86_64,
-  encodeElfCoreHeader,
-  type ProgramHeader,
-  PT_LOAD,
-  PT_NOTE,
-  registryOf,
-} from '../core/index.js';
+import { CrashplugError } from '../core/base/index.js';
+import { buildSystemElfcorehdr } from '../core/build/index.js';
+import { coreElfHeader, decodeElfCoreHeader, EM_X86_64, encodeElfCoreHeader, type ProgramHeader, PT_LOAD, PT_NOTE } from '../core/elf/index.js';
+import { registryOf } from '../core/port/index.js';
 import { trailingBytes } from '../cli/describe.js';
 import { diffElfcorehdrs, differenceText } from '../cli/diff.js';
 import { type HostOptions, readHostSystem } from '../cli/host.js';

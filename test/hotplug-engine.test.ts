@@ -4,32 +4,10 @@
 // image pointer cleared only for the copy; the sysfs files; and the two in-kernel strategies.
 
 import { describe, expect, it } from 'vitest';
-import {
-  type ArchPlugin,
-  buildSystemElfcorehdr,
-  callOf,
-  CoalesceStrategy,
-  contentionAt,
-  contentionFraction,
-  CPU_CRASH_HOTPLUG,
-  CRASH_ELFCOREHDR_SIZE,
-  crashSysfs,
-  foldEvents,
-  type HotplugContext,
-  HotplugEngine,
-  KEXEC_CRASH_HP_ADD_MEMORY,
-  KEXEC_CRASH_HP_NONE,
-  KEXEC_CRASH_HOTPLUG_SUPPORT,
-  KEXEC_ON_CRASH,
-  KEXEC_UPDATE_ELFCOREHDR,
-  KexecState,
-  KernelStrategy,
-  MachineState,
-  MEMORY_CRASH_HOTPLUG,
-  type NotifierEvent,
-  resolvePlugin,
-  udevReloadSchedule,
-} from '../core/index.js';
+import { buildSystemElfcorehdr } from '../core/build/index.js';
+import { callOf, CoalesceStrategy, foldEvents, type HotplugContext, HotplugEngine, KernelStrategy, MachineState, type NotifierEvent, udevReloadSchedule } from '../core/hotplug/index.js';
+import { contentionAt, contentionFraction, CPU_CRASH_HOTPLUG, CRASH_ELFCOREHDR_SIZE, crashSysfs, KEXEC_CRASH_HP_ADD_MEMORY, KEXEC_CRASH_HP_NONE, KEXEC_CRASH_HOTPLUG_SUPPORT, KEXEC_ON_CRASH, KEXEC_UPDATE_ELFCOREHDR, KexecState, MEMORY_CRASH_HOTPLUG } from '../core/kexec/index.js';
+import { type ArchPlugin, resolvePlugin } from '../core/port/index.js';
 import { X86Port } from '../arch-x86/index.js';
 import { equalBytes, headerBytes, headerSegment, load, type Loaded, phnumOf, sparseAbove4G } from './support/hotplug.js';
 import { W1, x86Plugin, x86System } from './support/systems.js';

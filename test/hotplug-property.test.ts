@@ -6,19 +6,9 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  buildSystemElfcorehdr,
-  callOf,
-  DEFAULT_BLOCK_SIZE,
-  HotplugEngine,
-  isNotifierEvent,
-  MachineState,
-  type MachineEvent,
-  simulateHotplug,
-  SMALL_PAYLOAD,
-  type TimedEvent,
-  verifyPurgatory,
-} from '../core/index.js';
+import { buildSystemElfcorehdr } from '../core/build/index.js';
+import { callOf, DEFAULT_BLOCK_SIZE, HotplugEngine, isNotifierEvent, MachineState, type MachineEvent, simulateHotplug, type TimedEvent } from '../core/hotplug/index.js';
+import { SMALL_PAYLOAD, verifyPurgatory } from '../core/kexec/index.js';
 import { equalBytes, headerSegment, load } from './support/hotplug.js';
 import { x86Plugin, x86System } from './support/systems.js';
 

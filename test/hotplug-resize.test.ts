@@ -4,7 +4,8 @@
 // purgatory must still verify; coalesce must drop nothing and regenerate at most once per DIMM.
 
 import { describe, expect, it } from 'vitest';
-import { contentionFraction, resizeEvents, simulateHotplug, SMALL_PAYLOAD, STRATEGIES, type TimedEvent } from '../core/index.js';
+import { resizeEvents, simulateHotplug, STRATEGIES, type TimedEvent } from '../core/hotplug/index.js';
+import { contentionFraction, SMALL_PAYLOAD } from '../core/kexec/index.js';
 import { systemRam, x86Plugin, x86System } from './support/systems.js';
 
 /** A QEMU-like 32 GiB x86 guest: 3 GiB below 4 GiB, 29 GiB above, 8 possible CPUs. */

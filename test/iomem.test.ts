@@ -4,13 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import {
-  
-  iomemCrashKernel,
-  iomemKernelSections,
-  iomemSystemRam,
-  parseIomem,
-} from '../core/index.js';
+import { iomemCrashKernel, iomemKernelSections, iomemSystemRam, parseIomem } from '../core/system/index.js';
 import { crashplugErrorOf as errorOf } from './support/errors.js';
 
 const REAL = fileURLToPath(new URL('fixtures/real-x86_64-6.1/proc-iomem.txt', import.meta.url));

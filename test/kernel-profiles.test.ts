@@ -14,26 +14,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { x86Profile } from '../arch-x86/index.js';
 import { ARCH_MODULES } from '../cli/arch-modules.js';
 import { registerElfcorehdr } from '../cli/commands/elfcorehdr.js';
-import {
-  type ArchPort,
-  buildSystemElfcorehdr,
-  type CrashMem,
-  CrashplugError,
-  decodeElfCoreHeader,
-  EM_RISCV,
-  excludeMemRangeOld,
-  excludeWith,
-  kernelProfile,
-  loadSystemFile,
-  NEWEST_KERNEL,
-  parseSystemDescription,
-  PluginRegistry,
-  PT_LOAD,
-  PT_NOTE,
-  registryOf,
-  type SystemDescription,
-} from '../core/index.js';
-import { KERNEL_BREAKPOINTS, modelledReleases } from '../core/index.js';
+import { CrashplugError } from '../core/base/index.js';
+import { buildSystemElfcorehdr } from '../core/build/index.js';
+import { decodeElfCoreHeader, EM_RISCV, PT_LOAD, PT_NOTE } from '../core/elf/index.js';
+import { type CrashMem, excludeMemRangeOld, excludeWith } from '../core/memory/index.js';
+import { type ArchPort, PluginRegistry, registryOf } from '../core/port/index.js';
+import { kernelProfile, loadSystemFile, NEWEST_KERNEL, parseSystemDescription, type SystemDescription } from '../core/system/index.js';
+import { modelledReleases } from '../core/build/index.js';
+import { KERNEL_BREAKPOINTS } from '../core/system/index.js';
 import { cpuIds, systemRam, x86Plugin, x86System } from './support/systems.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

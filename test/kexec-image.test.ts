@@ -3,21 +3,9 @@
 // in the elfcorehdr segment, and the flags a kernel refuses.
 
 import { describe, expect, it } from 'vitest';
-import {
-  buildSystemElfcorehdr,
-  CrashplugError,
-  KEXEC_ARCH_MASK,
-  KEXEC_CRASH_HOTPLUG_SUPPORT,
-  KEXEC_CRASH_HP_NONE,
-  KEXEC_ON_CRASH,
-  KEXEC_UPDATE_ELFCOREHDR,
-  kernelLocateMemHole,
-  kexecArchFlag,
-  kexecToolsLocateHole,
-  kexecUnload,
-  NO_LIMIT,
-  SMALL_PAYLOAD,
-} from '../core/index.js';
+import { CrashplugError } from '../core/base/index.js';
+import { buildSystemElfcorehdr } from '../core/build/index.js';
+import { KEXEC_ARCH_MASK, KEXEC_CRASH_HOTPLUG_SUPPORT, KEXEC_CRASH_HP_NONE, KEXEC_ON_CRASH, KEXEC_UPDATE_ELFCOREHDR, kernelLocateMemHole, kexecArchFlag, kexecToolsLocateHole, kexecUnload, NO_LIMIT, SMALL_PAYLOAD } from '../core/kexec/index.js';
 import { equalBytes, headerIndex, headerSegment, load, phnumOf, startsWithElfMagic } from './support/hotplug.js';
 import { W1, x86System } from './support/systems.js';
 

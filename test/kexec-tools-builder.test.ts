@@ -9,16 +9,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  CrashplugError,
-  decodeElfCoreHeader,
-  iomemCrashKernel,
-  iomemSystemRam,
-  parseIomem,
-  type SystemDescription,
-} from '../core/index.js';
-import { buildKexecToolsElfcorehdr, KEXEC_TOOLS_ELF_CORE_HEADER_ALIGN } from '../core/index.js';
-import type { KexecToolsRangeType } from '../core/index.js';
+import { CrashplugError } from '../core/base/index.js';
+import { decodeElfCoreHeader } from '../core/elf/index.js';
+import { iomemCrashKernel, iomemSystemRam, parseIomem, type SystemDescription } from '../core/system/index.js';
+import { buildKexecToolsElfcorehdr, KEXEC_TOOLS_ELF_CORE_HEADER_ALIGN } from '../core/kexec/index.js';
+import type { KexecToolsRangeType } from '../core/kexec/index.js';
 import { x86KexecToolsRanges } from '../arch-x86/x86-kexec-tools.js';
 import { cpuIds, systemRam, x86Plugin, x86System } from './support/systems.js';
 

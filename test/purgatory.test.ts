@@ -4,14 +4,8 @@
 // PN_XNUM) does.
 
 import { describe, expect, it } from 'vitest';
-import {
-  callOf,
-  HotplugEngine,
-  MachineState,
-  PURGATORY_DIGEST_OFFSET,
-  purgatoryFailure,
-  verifyPurgatory,
-} from '../core/index.js';
+import { callOf, HotplugEngine, MachineState } from '../core/hotplug/index.js';
+import { PURGATORY_DIGEST_OFFSET, purgatoryFailure, verifyPurgatory } from '../core/kexec/index.js';
 import { headerIndex, headerSegment, load, type Loaded } from './support/hotplug.js';
 import { systemRam, W1, x86System } from './support/systems.js';
 

@@ -4,7 +4,8 @@
 // applies the port's walk and refuses to remove a DIMM whose blocks are still online.
 
 import { describe, expect, it } from 'vitest';
-import { addDimmRam, isNotifierEvent, MachineState, type RamRange, removeDimmRam } from '../core/index.js';
+import { isNotifierEvent, MachineState } from '../core/hotplug/index.js';
+import { addDimmRam, type RamRange, removeDimmRam } from '../core/system/index.js';
 import { x86System } from './support/systems.js';
 import { crashplugErrorOf as errorOf } from './support/errors.js';
 

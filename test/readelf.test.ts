@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildSystemElfcorehdr, type SystemDescription } from '../core/index.js';
+import { buildSystemElfcorehdr } from '../core/build/index.js';
+import type { SystemDescription } from '../core/system/index.js';
 import { cpuIds, sparseRam, W1, x86Plugin, x86RamWithRanges, x86System } from './support/systems.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'crashplug-readelf-'));

@@ -2,15 +2,8 @@
 // last match wins (W9), and the FDT-magic scan in which the first one does.
 
 import { describe, expect, it } from 'vitest';
-import {
-  CrashRegion,
-  elfcorehdrLocator,
-  elfMagicLocator,
-  fdtMagicLocator,
-  KEXEC_CRASH_HP_NONE,
-  type KexecImage,
-  recordedIndexLocator,
-} from '../core/index.js';
+import { elfcorehdrLocator, elfMagicLocator, fdtMagicLocator, KEXEC_CRASH_HP_NONE, type KexecImage, recordedIndexLocator } from '../core/kexec/index.js';
+import { CrashRegion } from '../core/memory/index.js';
 
 /** An image whose segments start with the given bytes, one page each, loaded from 0x1000000 up. */
 function imageOf(heads: readonly (readonly number[])[], elfcorehdrIndex = -1): { image: KexecImage; memory: CrashRegion } {

@@ -4,16 +4,9 @@
 // leaves it byte for byte, and every attempt is counted in the metrics with the segment's kind.
 
 import { describe, expect, it } from 'vitest';
-import {
-  type ArchPlugin,
-  callOf,
-  type HotplugContext,
-  HotplugEngine,
-  type HotplugImageState,
-  type NotifierEvent,
-  type SegmentEdit,
-  type SegmentRewrite,
-} from '../core/index.js';
+import { callOf, type HotplugContext, HotplugEngine, type HotplugImageState, type NotifierEvent } from '../core/hotplug/index.js';
+import type { SegmentEdit, SegmentRewrite } from '../core/kexec/index.js';
+import type { ArchPlugin } from '../core/port/index.js';
 import { load, type Loaded } from './support/hotplug.js';
 import { x86Plugin, x86System } from './support/systems.js';
 

@@ -11,16 +11,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { arm64Module } from '../arch-arm64/index.js';
 import { powerpcModule } from '../arch-powerpc/index.js';
 import { x86Module } from '../arch-x86/index.js';
-import {
-  type ArchPort,
-  
-  EM_X86_64,
-  fdtLookup,
-  parseSystemDescription,
-  PluginRegistry,
-  registryOf,
-  type SystemDescription,
-} from '../core/index.js';
+import { EM_X86_64 } from '../core/elf/index.js';
+import { fdtLookup } from '../core/fdt/index.js';
+import { type ArchPort, PluginRegistry, registryOf } from '../core/port/index.js';
+import { parseSystemDescription, type SystemDescription } from '../core/system/index.js';
 import { crashplugErrorOf as errorOf } from './support/errors.js';
 
 const FIXTURES = fileURLToPath(new URL('fixtures', import.meta.url));

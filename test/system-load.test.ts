@@ -7,18 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { x86Module } from '../arch-x86/index.js';
-import {
-  buildSystemElfcorehdr,
-  
-  DEFAULT_KERNEL_CONFIG,
-  type ErrorCode,
-  loadSystemFile,
-  NEWEST_KERNEL,
-  parseSystemDescription,
-  registryOf,
-  type SystemDescription,
-  type SystemOverrides,
-} from '../core/index.js';
+import type { ErrorCode } from '../core/base/index.js';
+import { buildSystemElfcorehdr } from '../core/build/index.js';
+import { registryOf } from '../core/port/index.js';
+import { DEFAULT_KERNEL_CONFIG, loadSystemFile, NEWEST_KERNEL, parseSystemDescription, type SystemDescription, type SystemOverrides } from '../core/system/index.js';
 import { crashplugErrorOf as errorOf } from './support/errors.js';
 
 const registry = registryOf([x86Module]);

@@ -2,15 +2,12 @@
 // builder it names — the kernel's (kexec_file_load) or kexec-tools' (kexec_load) — and gather
 // everything the report says about it.
 
-import {
-  type ArchPlugin,
-  buildKexecToolsElfcorehdr,
-  buildSystemElfcorehdr,
-  decodeElfCoreHeader,
-  type PluginRegistry,
-  type SystemDescription,
-} from '../../core/index.js';
-import { kexecToolsSegmentRuleOf, kexecToolsSegmentSize } from '../../core/index.js';
+import { buildSystemElfcorehdr } from '../../core/build/index.js';
+import { decodeElfCoreHeader } from '../../core/elf/index.js';
+import { buildKexecToolsElfcorehdr } from '../../core/kexec/index.js';
+import type { ArchPlugin, PluginRegistry } from '../../core/port/index.js';
+import type { SystemDescription } from '../../core/system/index.js';
+import { kexecToolsSegmentRuleOf, kexecToolsSegmentSize } from '../../core/kexec/index.js';
 import { rolesOfLayout } from '../phdr-roles.js';
 import type { BuiltReportInput } from '../report-input.js';
 

@@ -3,7 +3,8 @@
 // (--host), written to --out and explained line by line.
 
 import { type Command, Option } from 'commander';
-import { CrashplugError, HEADER_BUILDERS, loadSystemFile, type HeaderBuilder } from '../../core/index.js';
+import { CrashplugError } from '../../core/base/index.js';
+import { HEADER_BUILDERS, loadSystemFile, type HeaderBuilder } from '../../core/system/index.js';
 import type { CliContext } from '../context.js';
 import { builtReportJson, builtReportLines } from '../describe.js';
 import { writeFileAtomic } from '../files.js';

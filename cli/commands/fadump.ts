@@ -5,7 +5,8 @@
 
 import type { Command } from 'commander';
 import { fadumpConfigOf, fadumpHeader, fadumpProcess } from '../../arch-powerpc/index.js';
-import { CrashplugError, hex, loadSystemFile, type SystemDescription } from '../../core/index.js';
+import { CrashplugError, hex } from '../../core/base/index.js';
+import { loadSystemFile, type SystemDescription } from '../../core/system/index.js';
 import type { CliContext } from '../context.js';
 import { readInputFile, writeFileAtomic } from '../files.js';
 

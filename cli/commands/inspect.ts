@@ -4,8 +4,9 @@
 // crashplug builds for the description's own profile. Differences are a result, not an error: exit 0.
 
 import type { Command } from 'commander';
-import { decodeElfCoreHeader, loadSystemFile } from '../../core/index.js';
-import { type Explanation, explainHeader } from '../../core/index.js';
+import { decodeElfCoreHeader } from '../../core/elf/index.js';
+import { loadSystemFile } from '../../core/system/index.js';
+import { type Explanation, explainHeader } from '../../core/build/index.js';
 import type { CliContext } from '../context.js';
 import { ehdrJson, ehdrLines, phdrJson, phdrTable, trailingBytes } from '../describe.js';
 import { type DiffSide, diffElfcorehdrs, differenceJson, differenceText, diffVerdict, type HeaderDiff } from '../diff.js';

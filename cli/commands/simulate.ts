@@ -4,20 +4,10 @@
 // behind is right.
 
 import { type Command, Option } from 'commander';
-import {
-  contentionFraction,
-  CrashplugError,
-  hex,
-  type LoadMode,
-  loadSystemFile,
-  parseU64,
-  REALISTIC_PAYLOAD,
-  resizeEvents,
-  type SimulationSummary,
-  simulateHotplug,
-  STRATEGIES,
-  type StrategyName,
-} from '../../core/index.js';
+import { CrashplugError, hex, parseU64 } from '../../core/base/index.js';
+import { resizeEvents, type SimulationSummary, simulateHotplug, STRATEGIES, type StrategyName } from '../../core/hotplug/index.js';
+import { contentionFraction, type LoadMode, REALISTIC_PAYLOAD } from '../../core/kexec/index.js';
+import { loadSystemFile } from '../../core/system/index.js';
 import type { CliContext } from '../context.js';
 import { writeFileAtomic } from '../files.js';
 import { nsText, unarmedSvg } from '../svg-unarmed.js';

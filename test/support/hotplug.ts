@@ -1,18 +1,10 @@
 // Helpers for the hot-plug tests: a loaded kdump image on the W1 machine (test/support/systems.ts)
 // with small segments, its elfcorehdr as it sits in the reservation, and machines with many ranges.
 
-import {
-  type ArchPlugin,
-  ELF_MAGIC_BYTES,
-  type KexecImage,
-  kexecLoad,
-  KexecState,
-  type LoadOptions,
-  type NamedRange,
-  SMALL_PAYLOAD,
-  type SystemDescription,
-  type Contention,
-} from '../../core/index.js';
+import { ELF_MAGIC_BYTES, type KexecImage, kexecLoad, KexecState, type LoadOptions, SMALL_PAYLOAD, type Contention } from '../../core/kexec/index.js';
+import type { NamedRange } from '../../core/memory/index.js';
+import type { ArchPlugin } from '../../core/port/index.js';
+import type { SystemDescription } from '../../core/system/index.js';
 import { x86Plugin } from './systems.js';
 
 export interface Loaded {

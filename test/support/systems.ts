@@ -3,18 +3,9 @@
 // every field can be overridden. Plain data and no vitest, so bench/ and any test can use it.
 
 import { x86Module } from '../../arch-x86/index.js';
-import {
-  type ArchPlugin,
-  type CpuSets,
-  type KernelConfig,
-  type KernelProfile,
-  kernelProfile,
-  type MemoryDescription,
-  type NamedRange,
-  type Range,
-  registryOf,
-  type SystemDescription,
-} from '../../core/index.js';
+import type { NamedRange, Range } from '../../core/memory/index.js';
+import { type ArchPlugin, registryOf } from '../../core/port/index.js';
+import { type CpuSets, type KernelConfig, type KernelProfile, kernelProfile, type MemoryDescription, type SystemDescription } from '../../core/system/index.js';
 
 /** `[start, end]` with an inclusive end, as the system description writes ranges. */
 export type RangePair = readonly [bigint, bigint];

@@ -1,0 +1,3 @@
+// build: see the files below; this index is what the rest of crashplug imports from this folder.
+export * from './explain-header.js';
+export * from './system-elfcorehdr.js';

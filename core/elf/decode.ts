@@ -1,0 +1,116 @@
+// Reads an elfcorehdr back from bytes and refuses a bad one with the byte offset that is wrong.
+// A header whose fields are big-endian under an LSB tag (big-endian ppc64 kexec_file) is read in
+// the order that makes it consistent, with a warning: a tool trusting EI_DATA would misread it.
+
+import {
+  EHDR_SIZE,
+  ELFCLASS64,
+  ELFDATA2LSB,
+  ELFDATA2MSB,
+  type ByteOrder,
+  type ElfCoreHeader,
+  type ElfHeader,
+  type ProgramHeader,
+  PHDR_SIZE,
+} from './elf.js';
+import { CrashplugError } from '../base/errors.js';
+
+export interface DecodedElfCoreHeader extends ElfCoreHeader {
+  readonly warnings: readonly string[];
+}
+
+function bad(where: string, message: string): CrashplugError {
+  return new CrashplugError('E_BAD_ELF', `${where}: ${message}`);
+}
+
+function readHeader(view: DataView, le: boolean): ElfHeader {
+  return {
+    data: view.getUint8(5),
+    osabi: view.getUint8(7),
+    type: view.getUint16(16, le),
+    machine: view.getUint16(18, le),
+    version: view.getUint32(20, le),
+    entry: view.getBigUint64(24, le),
+    phoff: view.getBigUint64(32, le),
+    shoff: view.getBigUint64(40, le),
+    flags: view.getUint32(48, le),
+    ehsize: view.getUint16(52, le),
+    phentsize: view.getUint16(54, le),
+    phnum: view.getUint16(56, le),
+    shentsize: view.getUint16(58, le),
+    shnum: view.getUint16(60, le),
+    shstrndx: view.getUint16(62, le),
+  };
+}
+
+function readPhdr(view: DataView, at: number, le: boolean): ProgramHeader {
+  return {
+    type: view.getUint32(at, le),
+    flags: view.getUint32(at + 4, le),
+    offset: view.getBigUint64(at + 8, le),
+    vaddr: view.getBigUint64(at + 16, le),
+    paddr: view.getBigUint64(at + 24, le),
+    filesz: view.getBigUint64(at + 32, le),
+    memsz: view.getBigUint64(at + 40, le),
+    align: view.getBigUint64(at + 48, le),
+  };
+}
+
+const sane = (h: ElfHeader): boolean => h.ehsize === EHDR_SIZE && h.phentsize === PHDR_SIZE;
+
+/** Decode `bytes` (named `source` in errors: a file name, or "buffer"). */
+export function decodeElfCoreHeader(bytes: Uint8Array, source = 'buffer'): DecodedElfCoreHeader {
+  if (bytes.length < EHDR_SIZE) {
+    throw bad(
+      `${source} at byte ${bytes.length}`,
+      `truncated: ${bytes.length} bytes, but an ELF64 header alone takes ${EHDR_SIZE}; is this the whole elfcorehdr?`,
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(0, false) !== 0x7f454c46) {
+    const got = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw bad(`${source} at byte 0`, `bad magic ${got}, expected 7f 45 4c 46 ("\\x7fELF"); this is not an ELF file`);
+  }
+  const cls = view.getUint8(4);
+  if (cls !== ELFCLASS64) {
+    throw bad(`${source} at byte 4`, `EI_CLASS is ${cls}, expected ${ELFCLASS64} (ELFCLASS64); elfcorehdrs of 64-bit kernels are ELF64`);
+  }
+  const data = view.getUint8(5);
+  if (data !== ELFDATA2LSB && data !== ELFDATA2MSB) {
+    throw bad(`${source} at byte 5`, `EI_DATA is ${data}, expected 1 (LSB) or 2 (MSB)`);
+  }
+  const warnings: string[] = [];
+  let order: ByteOrder = data === ELFDATA2LSB ? 'le' : 'be';
+  let header = readHeader(view, order === 'le');
+  if (!sane(header)) {
+    const other: ByteOrder = order === 'le' ? 'be' : 'le';
+    const flipped = readHeader(view, other === 'le');
+    if (sane(flipped)) {
+      warnings.push(
+        `EI_DATA says ${order === 'le' ? 'little' : 'big'}-endian but the fields are ${other === 'le' ? 'little' : 'big'}-endian ` +
+          `(as a big-endian ppc64 kernel writes them under its hard-coded LSB tag); read in ${other === 'le' ? 'little' : 'big'}-endian order`,
+      );
+      order = other;
+      header = flipped;
+    }
+  }
+  if (header.phentsize !== PHDR_SIZE) {
+    throw bad(`${source} at byte 54`, `e_phentsize is ${header.phentsize}, expected ${PHDR_SIZE} (sizeof Elf64_Phdr)`);
+  }
+  if (header.phoff < BigInt(EHDR_SIZE)) {
+    throw bad(`${source} at byte 32`, `e_phoff is ${header.phoff}, inside the ELF header; expected ${EHDR_SIZE}`);
+  }
+  const phoff = Number(header.phoff);
+  const end = phoff + header.phnum * PHDR_SIZE;
+  if (!Number.isSafeInteger(phoff) || end > bytes.length) {
+    throw bad(
+      `${source} at byte 56`,
+      `e_phnum ${header.phnum} program headers from offset ${header.phoff} need ${end} bytes, but the file has ${bytes.length}; ` +
+        'the header is truncated or e_phnum is wrong',
+    );
+  }
+  const phdrs: ProgramHeader[] = new Array(header.phnum);
+  const le = order === 'le';
+  for (let i = 0; i < header.phnum; i++) phdrs[i] = readPhdr(view, phoff + i * PHDR_SIZE, le);
+  return { header, phdrs, byteOrder: order, size: bytes.length, warnings };
+}

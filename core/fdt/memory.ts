@@ -1,0 +1,240 @@
+// System RAM from a device tree, as memblock holds it after boot: the `/memory` nodes' `reg` (or
+// `linux,usable-memory`) plus the assigned LMBs of `/ibm,dynamic-reconfiguration-memory`, capped by
+// `/chosen` `linux,usable-memory-range`, minus `no-map` reserved memory, then sorted and merged —
+// but adjacent memory merges only within one NUMA node and one hot-plug flag, as memblock merges.
+
+import { type Fdt, type FdtNodeRef, fdtError, fdtLookup, fdtProperty, fdtRootChildren } from './fdt.js';
+import { type DrconfMemory, DRCONF_MEM_HOTREMOVABLE, lmbIsAssigned, readDrconfMemory } from './drconf.js';
+import { lmbNid, memoryNodeNid, NUMA_NO_NODE, type NumaScheme, numaSchemeOf } from './numa.js';
+import { parseFdt } from './read.js';
+import { decodeReg, decodeTuples, type FdtCells, propString, readNumber, rootCellsOf, valueOffset } from './value.js';
+import { mergeRanges, type NamedRange, type Range, subtractRanges } from '../memory/range.js';
+
+export const SYSTEM_RAM = 'System RAM';
+
+/** One piece of memory the tree describes, before merging, and where it came from. */
+export interface FdtMemoryPiece extends Range {
+  /** "/memory@40000000" or "/ibm,dynamic-reconfiguration-memory LMB drc 0x80000004". */
+  readonly source: string;
+  /** NUMA node; undefined when an of_numa tree leaves the node out. */
+  readonly nid: number | undefined;
+  readonly hotpluggable: boolean;
+}
+
+/** A memblock region: a maximal run of RAM on one node with one hot-plug flag. */
+export interface FdtMemoryRegion extends NamedRange {
+  readonly nid: number;
+  readonly hotpluggable: boolean;
+}
+
+/** What `/chosen` tells a kdump kernel. */
+export interface FdtChosen {
+  /** `linux,elfcorehdr`: where the first kernel put the ELF core header. */
+  readonly elfcorehdr?: Range | undefined;
+  /** `linux,usable-memory-range`: the crash kernel's own memory (crashkernel first, then low). */
+  readonly usableMemoryRanges: readonly Range[];
+}
+
+export interface FdtMemory {
+  /** What `for_each_mem_range` walks: the regions without their node, named "System RAM". */
+  readonly systemRam: readonly NamedRange[];
+  readonly regions: readonly FdtMemoryRegion[];
+  readonly pieces: readonly FdtMemoryPiece[];
+  readonly numa: NumaScheme;
+  /** True when an of_numa tree left some memory without a node and Linux fell back to node 0. */
+  readonly numaFellBack: boolean;
+  /** `/reserved-memory` regions marked `no-map`, which memblock walks skip. */
+  readonly noMap: readonly Range[];
+  readonly chosen: FdtChosen;
+  /** Things Linux silently ignores in this tree, worth telling a user. */
+  readonly warnings: readonly string[];
+}
+
+function available(fdt: Fdt, ref: FdtNodeRef): boolean {
+  const status = fdtProperty(ref.node, 'status');
+  if (status === undefined) return true;
+  const s = propString(fdt.origin, status);
+  return s === 'okay' || s === 'ok';
+}
+
+function isMemoryNode(fdt: Fdt, ref: FdtNodeRef): boolean {
+  const type = fdtProperty(ref.node, 'device_type');
+  return type !== undefined && propString(fdt.origin, type) === 'memory' && available(fdt, ref);
+}
+
+function rangeOf(address: bigint, size: bigint): Range {
+  return { start: address, end: address + size - 1n };
+}
+
+function memoryNodePieces(fdt: Fdt, scheme: NumaScheme, ref: FdtNodeRef): FdtMemoryPiece[] {
+  // A kdump kernel's tree may narrow a node with linux,usable-memory; Linux reads it instead of reg.
+  const entries = decodeReg(fdt.origin, ref, 'linux,usable-memory') ?? decodeReg(fdt.origin, ref) ?? [];
+  const nid = memoryNodeNid(fdt, scheme, ref);
+  const hotpluggable = fdtProperty(ref.node, 'hotpluggable') !== undefined;
+  return entries
+    .filter((e) => e.size > 0n)
+    .map((e) => ({ ...rangeOf(e.address, e.size), source: ref.path, nid, hotpluggable }));
+}
+
+function lmbPieces(fdt: Fdt, scheme: NumaScheme, drconf: DrconfMemory, cells: FdtCells): FdtMemoryPiece[] {
+  const out: FdtMemoryPiece[] = [];
+  const source = (drc: number): string => `/ibm,dynamic-reconfiguration-memory LMB drc 0x${drc.toString(16)}`;
+  const usm = drconf.usableMemory;
+  if (usm === undefined) {
+    for (const run of drconf.runs) {
+      if (!lmbIsAssigned(run.flags) || run.count === 0n || drconf.lmbSize === 0n) continue;
+      const hotpluggable = (run.flags & DRCONF_MEM_HOTREMOVABLE) !== 0;
+      out.push({ ...rangeOf(run.base, run.count * drconf.lmbSize), source: source(run.drcIndex), nid: lmbNid(scheme, run), hotpluggable });
+    }
+    return out;
+  }
+  // kdump kernel: for every assigned LMB, a count then that many (base, size) pairs replace it.
+  // Each LMB read consumes bytes of the property, so this is bounded by the property's length.
+  const value = usm.value;
+  const pair = 4 * (cells.addressCells + cells.sizeCells);
+  let at = 0;
+  for (const run of drconf.runs) {
+    if (!lmbIsAssigned(run.flags)) continue;
+    const hotpluggable = (run.flags & DRCONF_MEM_HOTREMOVABLE) !== 0;
+    for (let i = 0n; i < run.count; i++) {
+      if (at + 4 * cells.sizeCells > value.length) {
+        throw fdtError(fdt.origin, valueOffset(usm, at), `"linux,drconf-usable-memory" ends before the entry for LMB drc 0x${(run.drcIndex + Number(i)).toString(16)}`);
+      }
+      const ranges = readNumber(value, at, cells.sizeCells);
+      at += 4 * cells.sizeCells;
+      if (ranges > BigInt(value.length - at) / BigInt(pair)) {
+        throw fdtError(fdt.origin, valueOffset(usm, at), `"linux,drconf-usable-memory" claims ${ranges} ranges but the property ends first`);
+      }
+      for (let r = 0n; r < ranges; r++, at += pair) {
+        const base = readNumber(value, at, cells.addressCells);
+        const size = readNumber(value, at + 4 * cells.addressCells, cells.sizeCells);
+        if (size > 0n) out.push({ ...rangeOf(base, size), source: source(run.drcIndex + Number(i)), nid: lmbNid(scheme, run), hotpluggable });
+      }
+    }
+  }
+  return out;
+}
+
+function readChosen(fdt: Fdt, cells: FdtCells): FdtChosen {
+  const chosen = fdtLookup(fdt, '/chosen')?.node;
+  const tuples = (name: string): Range[] | undefined => {
+    const prop = chosen === undefined ? undefined : fdtProperty(chosen, name);
+    if (prop === undefined) return undefined;
+    return decodeTuples(fdt.origin, prop, cells).filter((e) => e.size > 0n).map((e) => rangeOf(e.address, e.size));
+  };
+  const elfcorehdr = tuples('linux,elfcorehdr');
+  if (elfcorehdr !== undefined && elfcorehdr.length !== 1) {
+    throw fdtError(fdt.origin, chosen === undefined ? undefined : fdtProperty(chosen, 'linux,elfcorehdr')?.offset, '"linux,elfcorehdr" must hold exactly one (address, size) pair');
+  }
+  return { elfcorehdr: elfcorehdr?.[0], usableMemoryRanges: tuples('linux,usable-memory-range') ?? [] };
+}
+
+function readNoMap(fdt: Fdt): Range[] {
+  const parent = fdtLookup(fdt, '/reserved-memory');
+  if (parent === undefined) return [];
+  const out: Range[] = [];
+  for (const node of parent.node.children) {
+    const ref: FdtNodeRef = { path: `${parent.path}/${node.name}`, node, ancestors: [...parent.ancestors, parent.node] };
+    if (fdtProperty(node, 'no-map') === undefined || !available(fdt, ref)) continue;
+    // Dynamically placed regions (size/alloc-ranges, no reg) are chosen at boot; nothing to read here.
+    for (const e of decodeReg(fdt.origin, ref) ?? []) if (e.size > 0n) out.push(rangeOf(e.address, e.size));
+  }
+  return out;
+}
+
+interface Attribute<T> {
+  readonly range: Range;
+  readonly value: T;
+}
+
+/**
+ * Cut merged RAM into maximal runs of equal (node, hot-plug flag). Attribute ranges are swept in
+ * address order with one pointer each, so this is O(n log n) in the number of pieces.
+ */
+function partition(
+  ram: readonly Range[],
+  nids: readonly Attribute<number>[],
+  hotplug: readonly Range[],
+  defaultNid: number,
+): FdtMemoryRegion[] {
+  const points = new Set<bigint>();
+  for (const r of [...ram, ...nids.map((a) => a.range), ...hotplug]) {
+    points.add(r.start);
+    points.add(r.end + 1n);
+  }
+  const sorted = [...points].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const byStart = <T extends Range>(xs: readonly T[]): T[] => [...xs].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  const nidRanges = byStart(nids.map((a) => ({ ...a.range, nid: a.value })));
+  const out: { start: bigint; end: bigint; nid: number; hotpluggable: boolean }[] = [];
+  let ri = 0;
+  let ni = 0;
+  let hi = 0;
+  for (let k = 0; k + 1 < sorted.length; k++) {
+    const start = sorted[k]!;
+    const end = sorted[k + 1]! - 1n;
+    while (ri < ram.length && ram[ri]!.end < start) ri++;
+    if (ri >= ram.length || ram[ri]!.start > start) continue;
+    while (ni < nidRanges.length && nidRanges[ni]!.end < start) ni++;
+    // Where node ranges overlap (a broken tree), the one starting lower wins.
+    let nid = defaultNid;
+    for (let j = ni; j < nidRanges.length && nidRanges[j]!.start <= start; j++) {
+      if (nidRanges[j]!.end >= start) {
+        nid = nidRanges[j]!.nid;
+        break;
+      }
+    }
+    while (hi < hotplug.length && hotplug[hi]!.end < start) hi++;
+    const hotpluggable = hi < hotplug.length && hotplug[hi]!.start <= start;
+    const last = out[out.length - 1];
+    if (last !== undefined && last.end + 1n === start && last.nid === nid && last.hotpluggable === hotpluggable) last.end = end;
+    else out.push({ start, end, nid, hotpluggable });
+  }
+  return out.map((r) => ({ name: SYSTEM_RAM, ...r }));
+}
+
+export function readFdtMemory(input: Fdt | Uint8Array, origin = 'device tree'): FdtMemory {
+  const fdt = input instanceof Uint8Array ? parseFdt(input, origin) : input;
+  const warnings: string[] = [];
+  const cells = rootCellsOf(fdt.origin, fdt.root);
+  const memoryNodes = fdtRootChildren(fdt).filter((ref) => isMemoryNode(fdt, ref));
+  const numa = numaSchemeOf(fdt, memoryNodes);
+  const pieces = memoryNodes.flatMap((ref) => memoryNodePieces(fdt, numa, ref));
+  const drconf = readDrconfMemory(fdt, warnings);
+  if (drconf !== undefined) pieces.push(...lmbPieces(fdt, numa, drconf, cells));
+
+  const chosen = readChosen(fdt, cells);
+  let ram = mergeRanges(pieces);
+  const [cap, ...extra] = chosen.usableMemoryRanges;
+  if (cap !== undefined) {
+    // early_init_dt_check_for_usable_mem_range: cap memblock to the first range, add the others.
+    ram = mergeRanges([...subtractRanges(ram, subtractRanges(ram, [cap])), ...extra]);
+  }
+  const noMap = readNoMap(fdt);
+  ram = subtractRanges(ram, noMap);
+
+  const missing = numa.kind === 'numa-node-id' && pieces.some((p) => p.nid === undefined);
+  if (missing) {
+    warnings.push(`${fdt.origin}: some memory nodes have no "numa-node-id"; Linux then gives up on NUMA and puts all memory on node 0`);
+  }
+  const single = missing || numa.kind === 'none';
+  const nids: Attribute<number>[] = single ? [] : pieces.map((p) => ({ range: p, value: p.nid ?? NUMA_NO_NODE }));
+  const regions = partition(ram, nids, mergeRanges(pieces.filter((p) => p.hotpluggable)), single ? 0 : NUMA_NO_NODE);
+  return {
+    systemRam: regions.map(({ name, start, end }) => ({ name, start, end })),
+    regions,
+    pieces,
+    numa,
+    numaFellBack: missing,
+    noMap,
+    chosen,
+    warnings,
+  };
+}
+
+/**
+ * System RAM of a device tree, one range per memblock region (the `memory.dtb` source of a system
+ * description). Throws E_BAD_FDT for a corrupt blob or malformed memory properties.
+ */
+export function fdtSystemRam(blob: Uint8Array | Fdt, origin: string): NamedRange[] {
+  return [...readFdtMemory(blob, origin).systemRam];
+}

@@ -1,0 +1,255 @@
+// Hot-plug events and the machine they change. A CPU goes online or offline within the possible
+// set; a memory block (128 MiB by default) goes online or offline; a DIMM arrives as new System RAM
+// whose blocks then come online one by one — one notifier call per block, as Linux does — and
+// leaves again once they are all offline. Only CPU and memory-block events reach the crash
+// notifier; a DIMM's arrival or removal changes System RAM without one. How it changes it is the
+// arch's RamWalk (ram-walk.ts): a resource of its own, or merged into memblock's region.
+
+import { CrashplugError } from '../base/errors.js';
+import { alignUp, hex } from '../base/hex.js';
+import type { RamWalk } from '../port/plugin.js';
+import { addDimmRam, removeDimmRam } from '../system/ram-walk.js';
+import type { IomemResource, SystemDescription } from '../system/system.js';
+
+/** memory_block_size_bytes() of an x86_64 machine under 64 GiB, and most VMs. */
+export const DEFAULT_BLOCK_SIZE = 128n << 20n;
+
+export interface CpuEvent {
+  readonly kind: 'cpu';
+  readonly action: 'online' | 'offline';
+  readonly cpu: number;
+}
+
+export interface MemoryEvent {
+  readonly kind: 'memory';
+  readonly action: 'online' | 'offline';
+  readonly start: bigint;
+  readonly size: bigint;
+}
+
+export interface DimmAddEvent {
+  readonly kind: 'dimm-add';
+  readonly start: bigint;
+  readonly size: bigint;
+  /** Its NUMA node (node 0, QEMU's default for a pc-dimm, when not given); memblock merges only within a node. */
+  readonly nid?: number | undefined;
+}
+
+/** A DIMM leaving, after all its blocks went offline (remove_memory refuses online memory). */
+export interface DimmRemoveEvent {
+  readonly kind: 'dimm-remove';
+  readonly start: bigint;
+  readonly size: bigint;
+}
+
+export type NotifierEvent = CpuEvent | MemoryEvent;
+export type MachineEvent = NotifierEvent | DimmAddEvent | DimmRemoveEvent;
+
+/** An event on the timeline: when it happens, and which burst of the producer it belongs to. */
+export interface TimedEvent {
+  readonly event: MachineEvent;
+  /** Simulated milliseconds since the start of the run (only the reload strategy looks at time). */
+  readonly atMs: number;
+  /** Events of one burst (a DIMM and its blocks, one CPU) share a batch number. */
+  readonly batch: number;
+}
+
+export function isNotifierEvent(e: MachineEvent): e is NotifierEvent {
+  return e.kind === 'cpu' || e.kind === 'memory';
+}
+
+function bad(message: string): CrashplugError {
+  return new CrashplugError('E_BAD_ARGUMENT', message);
+}
+
+function insertSorted(list: readonly number[], n: number): number[] {
+  return [...list, n].sort((a, b) => a - b);
+}
+
+/**
+ * The machine between events: its description, which memory blocks are offline, and how the arch
+ * walks its RAM. Offline blocks are the few (a DIMM's, until they come online), so each event
+ * copies a handful of entries.
+ */
+export class MachineState {
+  private constructor(
+    readonly system: SystemDescription,
+    readonly blockSize: bigint,
+    readonly offlineBlocks: ReadonlySet<bigint>,
+    readonly ramWalk: RamWalk,
+  ) {}
+
+  /**
+   * At boot every block that holds System RAM is online. `ramWalk` is the port's (`plugin.ramWalk`);
+   * the iomem walk by default, which only matters once DIMMs come or go.
+   */
+  static boot(system: SystemDescription, blockSize = DEFAULT_BLOCK_SIZE, ramWalk: RamWalk = 'iomem'): MachineState {
+    if (blockSize <= 0n || (blockSize & (blockSize - 1n)) !== 0n) throw bad(`memory block size ${hex(blockSize)} is not a power of two`);
+    return new MachineState(system, blockSize, new Set(), ramWalk);
+  }
+
+  isOnline(blockStart: bigint): boolean {
+    const ram = this.system.memory.systemRam;
+    return ram.some((r) => r.start <= blockStart && blockStart <= r.end) && !this.offlineBlocks.has(blockStart / this.blockSize);
+  }
+
+  /** The end (exclusive) of the highest System RAM range. */
+  get ramTop(): bigint {
+    return this.system.memory.systemRam.reduce((top, r) => (r.end + 1n > top ? r.end + 1n : top), 0n);
+  }
+
+  apply(event: MachineEvent): MachineState {
+    switch (event.kind) {
+      case 'cpu':
+        return this.#cpu(event);
+      case 'memory':
+        return this.#memory(event);
+      case 'dimm-add':
+        return this.#dimm(event);
+      case 'dimm-remove':
+        return this.#dimmRemove(event);
+      default: {
+        const never: never = event;
+        throw new Error(`unknown event ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  #cpu(e: CpuEvent): MachineState {
+    const cpus = this.system.cpus;
+    if (!cpus.possible.includes(e.cpu)) throw bad(`CPU ${e.cpu} is not possible (possible: ${cpus.possible.join(',')}); hot-plug stays within the possible set`);
+    const online = cpus.online.includes(e.cpu);
+    if (e.action === 'online') {
+      if (online) throw bad(`CPU ${e.cpu} is already online`);
+      // Onlining a CPU that is not present hot-adds it first.
+      const present = cpus.present.includes(e.cpu) ? cpus.present : insertSorted(cpus.present, e.cpu);
+      return this.#withSystem({ ...this.system, cpus: { ...cpus, present, online: insertSorted(cpus.online, e.cpu) } });
+    }
+    if (!online) throw bad(`CPU ${e.cpu} is not online`);
+    if (cpus.online.length === 1) throw bad(`CPU ${e.cpu} is the last online CPU; Linux refuses to offline it`);
+    return this.#withSystem({ ...this.system, cpus: { ...cpus, online: cpus.online.filter((c) => c !== e.cpu) } });
+  }
+
+  #blocks(start: bigint, size: bigint, what: string): bigint[] {
+    if (size <= 0n || start % this.blockSize !== 0n || size % this.blockSize !== 0n) {
+      throw bad(`${what} [${hex(start)}, +${hex(size)}] is not made of whole ${hex(this.blockSize)}-byte memory blocks`);
+    }
+    const out: bigint[] = [];
+    for (let b = start / this.blockSize; b < (start + size) / this.blockSize; b++) out.push(b);
+    return out;
+  }
+
+  #memory(e: MemoryEvent): MachineState {
+    const blocks = this.#blocks(e.start, e.size, `memory ${e.action}`);
+    const ram = this.system.memory.systemRam;
+    const next = new Set(this.offlineBlocks);
+    for (const b of blocks) {
+      const at = b * this.blockSize;
+      if (!ram.some((r) => r.start <= at && at <= r.end)) throw bad(`memory block at ${hex(at)} holds no System RAM`);
+      if (e.action === 'online') {
+        if (!next.has(b)) throw bad(`memory block at ${hex(at)} is already online`);
+        next.delete(b);
+      } else {
+        if (next.has(b)) throw bad(`memory block at ${hex(at)} is not online`);
+        next.add(b);
+      }
+    }
+    // The System RAM resource stays while its blocks go on- and offline; only their state changes.
+    return new MachineState(this.system, this.blockSize, next, this.ramWalk);
+  }
+
+  #dimm(e: DimmAddEvent): MachineState {
+    this.#blocks(e.start, e.size, 'DIMM');
+    const end = e.start + e.size - 1n;
+    const mem = this.system.memory;
+    const clash = mem.systemRam.find((r) => r.start <= end && e.start <= r.end);
+    if (clash !== undefined) throw bad(`DIMM [${hex(e.start)}, ${hex(end)}] overlaps System RAM [${hex(clash.start)}, ${hex(clash.end)}]`);
+    const added = { name: 'System RAM', start: e.start, end, ...(e.nid === undefined ? {} : { nid: e.nid }) };
+    const systemRam = addDimmRam(mem.systemRam, added, this.ramWalk);
+    // /proc/iomem shows a hot-added DIMM as a top-level resource of its own, whatever memblock makes of it.
+    const iomem =
+      mem.iomem === undefined
+        ? undefined
+        : [...mem.iomem, { name: added.name, start: e.start, end, line: 0, children: [] } satisfies IomemResource].sort((a, b) =>
+            a.start < b.start ? -1 : a.start > b.start ? 1 : 0,
+          );
+    const offline = new Set(this.offlineBlocks);
+    for (let b = e.start / this.blockSize; b <= end / this.blockSize; b++) offline.add(b);
+    return new MachineState({ ...this.system, memory: { ...mem, systemRam, iomem } }, this.blockSize, offline, this.ramWalk);
+  }
+
+  #dimmRemove(e: DimmRemoveEvent): MachineState {
+    const blocks = this.#blocks(e.start, e.size, 'DIMM');
+    const end = e.start + e.size - 1n;
+    const online = blocks.find((b) => !this.offlineBlocks.has(b));
+    if (online !== undefined) throw bad(`DIMM [${hex(e.start)}, ${hex(end)}] still has the block at ${hex(online * this.blockSize)} online; offline every block first, as remove_memory requires`);
+    const mem = this.system.memory;
+    const systemRam = removeDimmRam(mem.systemRam, { start: e.start, end }, this.ramWalk);
+    const iomem = mem.iomem?.filter((r) => !(r.start === e.start && r.end === end));
+    const offline = new Set(this.offlineBlocks);
+    for (const b of blocks) offline.delete(b);
+    return new MachineState({ ...this.system, memory: { ...mem, systemRam, iomem } }, this.blockSize, offline, this.ramWalk);
+  }
+
+  #withSystem(system: SystemDescription): MachineState {
+    return new MachineState(system, this.blockSize, this.offlineBlocks, this.ramWalk);
+  }
+}
+
+/** When a resize's events happen; the defaults make the seeds' resize take minutes under udev, as reported. */
+export interface ResizeTiming {
+  /** Between one DIMM's arrival and the next. */
+  readonly dimmGapMs: number;
+  /** Between two block onlines of one DIMM. */
+  readonly blockGapMs: number;
+}
+
+export const DEFAULT_RESIZE_TIMING: ResizeTiming = { dimmGapMs: 50, blockGapMs: 2 };
+
+export interface ResizePlan {
+  readonly from: bigint;
+  readonly to: bigint;
+  readonly dimmSize: bigint;
+  readonly blockSize?: bigint | undefined;
+  readonly timing?: Partial<ResizeTiming> | undefined;
+}
+
+function totalRam(system: SystemDescription): bigint {
+  return system.memory.systemRam.reduce((sum, r) => sum + (r.end - r.start + 1n), 0n);
+}
+
+/**
+ * Grow a machine from `from` to `to` bytes with DIMMs of `dimmSize`, placed contiguously from the
+ * first DIMM-aligned address at or above the end of the highest RAM range. Each DIMM is one batch:
+ * its arrival, then one online event per memory block.
+ */
+export function resizeEvents(system: SystemDescription, plan: ResizePlan): TimedEvent[] {
+  const blockSize = plan.blockSize ?? DEFAULT_BLOCK_SIZE;
+  const { from, to, dimmSize } = plan;
+  const timing = { ...DEFAULT_RESIZE_TIMING, ...plan.timing };
+  if (blockSize <= 0n || (blockSize & (blockSize - 1n)) !== 0n) throw bad(`--block ${hex(blockSize)} is not a power of two`);
+  if (dimmSize <= 0n) throw bad(`--dimm must be a positive size, not ${dimmSize}`);
+  if (dimmSize % blockSize !== 0n) throw bad(`--dimm ${hex(dimmSize)} is not a whole number of ${hex(blockSize)}-byte memory blocks`);
+  if (to <= from) throw bad(`--resize ${hex(from)}:${hex(to)} does not grow the machine; give FROM:TO with TO above FROM`);
+  if ((to - from) % dimmSize !== 0n) throw bad(`--resize adds ${hex(to - from)} bytes, not a whole number of ${hex(dimmSize)}-byte DIMMs`);
+  const ram = totalRam(system);
+  const slack = from > ram ? from - ram : ram - from;
+  if (slack >= dimmSize) {
+    throw bad(`--resize FROM is ${hex(from)} but ${system.origin} has ${hex(ram)} bytes of System RAM; give its size as FROM`);
+  }
+  const top = MachineState.boot(system, blockSize).ramTop;
+  let base = alignUp(top, dimmSize);
+  const events: TimedEvent[] = [];
+  const dimms = Number((to - from) / dimmSize);
+  const blocksPerDimm = Number(dimmSize / blockSize);
+  for (let k = 0; k < dimms; k++) {
+    const t = k * timing.dimmGapMs;
+    events.push({ event: { kind: 'dimm-add', start: base, size: dimmSize }, atMs: t, batch: k });
+    for (let j = 0; j < blocksPerDimm; j++) {
+      const start = base + BigInt(j) * blockSize;
+      events.push({ event: { kind: 'memory', action: 'online', start, size: blockSize }, atMs: t + (j + 1) * timing.blockGapMs, batch: k });
+    }
+    base += dimmSize;
+  }
+  return events;
+}

@@ -1,0 +1,170 @@
+// A whole hot-plug run: load a kdump image, walk a timeline of machine events through one
+// strategy, and say how it went — events, regenerations, drops, folds, how long kdump was unarmed,
+// whether the header left installed is the one a fresh build of the final machine gives, and
+// whether the purgatory would still let the capture kernel start.
+
+import { buildSystemElfcorehdr } from '../build/system-elfcorehdr.js';
+import { CrashplugError } from '../base/errors.js';
+import { type HotplugFaults, HotplugEngine } from './engine.js';
+import { DEFAULT_BLOCK_SIZE, isNotifierEvent, MachineState, type TimedEvent } from './events.js';
+import type { HotplugMetrics, MetricsSummary } from './metrics.js';
+import { CoalesceStrategy, type HotplugStrategy, KernelStrategy, type StrategyName } from './strategies.js';
+import { KernelLog } from './kernel-log.js';
+import { kexecLoad, type LoadMode } from '../kexec/loader.js';
+import type { Contention } from '../kexec/lock.js';
+import type { PayloadSizes } from '../kexec/payload.js';
+import { KexecState } from '../kexec/state.js';
+import { buildKexecToolsElfcorehdr } from '../kexec/kexec-tools-builder.js';
+import type { ArchPlugin } from '../port/plugin.js';
+import { verifyPurgatory } from '../kexec/purgatory.js';
+import { elfcorehdrLocator } from '../kexec/segment-locator.js';
+import type { SystemDescription } from '../system/system.js';
+import { DEFAULT_UDEV_TIMING, ReloadStrategy, udevReloadSchedule, udevRuleMatches, type UdevTiming } from './udev-reload.js';
+
+export interface SimulationOptions {
+  readonly strategy: StrategyName;
+  readonly mode: LoadMode;
+  readonly payload?: PayloadSizes | undefined;
+  readonly contention?: Contention | undefined;
+  readonly faults?: HotplugFaults | undefined;
+  readonly blockSize?: bigint | undefined;
+  readonly udev?: Partial<UdevTiming> | undefined;
+  /** Check the purgatory after every in-place install (costs a full re-hash each time). */
+  readonly verifyEachUpdate?: boolean | undefined;
+  /** Called now and then with events done so far. */
+  readonly onProgress?: ((done: number, total: number) => void) | undefined;
+  readonly log?: KernelLog | undefined;
+}
+
+export interface SimulationSummary extends MetricsSummary {
+  readonly strategy: StrategyName;
+  readonly mode: LoadMode;
+  readonly elapsedMs: number;
+  readonly finalHeaderMatchesFresh: boolean;
+  readonly purgatoryVerified: boolean;
+  /** In-place installs after which the purgatory check failed (only counted with verifyEachUpdate). */
+  readonly purgatoryFailures: number;
+  /** The reload strategy's simulated timeline. */
+  readonly udev?: { readonly matched: number; readonly reloads: number; readonly lastReloadDoneMs: number; readonly simulatedUnarmedMs: number } | undefined;
+}
+
+export interface SimulationResult {
+  readonly summary: SimulationSummary;
+  readonly kexec: KexecState;
+  readonly machine: MachineState;
+  readonly metrics: HotplugMetrics;
+  /** The elfcorehdr left in the image at the end (as many bytes as `fresh`), if one is loaded. */
+  readonly installed: Uint8Array | undefined;
+  /** What a fresh build of the final machine gives, by whoever owns the header under this strategy. */
+  readonly fresh: Uint8Array;
+  /** The header in place at the end, as long as it was written: the last in-place update, else the load. */
+  readonly installedHeader: Uint8Array | undefined;
+}
+
+/** Notifier events that reach the udev rule, with the machine state each arrived on. */
+function udevArrivals(system: SystemDescription, plugin: ArchPlugin, blockSize: bigint, events: readonly TimedEvent[]): number[] {
+  let m = MachineState.boot(system, blockSize, plugin.ramWalk);
+  const out: number[] = [];
+  for (const e of events) {
+    if (isNotifierEvent(e.event) && udevRuleMatches(e.event, m)) out.push(e.atMs);
+    m = m.apply(e.event);
+  }
+  return out;
+}
+
+/** The header the final machine should carry: the kernel's, unless userspace rebuilds it each time. */
+function freshHeader(system: SystemDescription, plugin: ArchPlugin, strategy: StrategyName, mode: LoadMode): Uint8Array {
+  if (strategy === 'reload' && mode === 'load') return buildKexecToolsElfcorehdr(system, plugin).bytes;
+  return buildSystemElfcorehdr(system, plugin).bytes;
+}
+
+export function simulateHotplug(
+  system: SystemDescription,
+  plugin: ArchPlugin,
+  events: readonly TimedEvent[],
+  options: SimulationOptions,
+): SimulationResult {
+  if (system.crashkernel === undefined) {
+    throw new CrashplugError('E_BAD_SYSTEM', `${system.origin}: no crashkernel reservation, so there is no kdump image to keep up to date; give crashkernel`);
+  }
+  const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+  const kexec = new KexecState(system.crashkernel, { contention: options.contention, log: options.log ?? new KernelLog() });
+  // The udev baseline loads the way legacy kdumpctl does: kexec-tools without --hotplug.
+  const load = { mode: options.mode, payload: options.payload, hotplug: options.strategy !== 'reload' };
+  kexecLoad(kexec, system, plugin, load);
+  let purgatoryFailures = 0;
+  const engine = new HotplugEngine(kexec, plugin, {
+    faults: options.faults,
+    afterInstall: options.verifyEachUpdate ? () => {
+      if (kexec.loaded === undefined || !verifyPurgatory(kexec.loaded, kexec.memory).ok) purgatoryFailures++;
+    } : undefined,
+  });
+  const timing = { ...DEFAULT_UDEV_TIMING, ...options.udev };
+  const schedule = options.strategy === 'reload' ? udevReloadSchedule(udevArrivals(system, plugin, blockSize, events), timing) : undefined;
+  const strategy: HotplugStrategy =
+    schedule !== undefined
+      ? new ReloadStrategy({ kexec, plugin, metrics: engine.metrics, load, schedule })
+      : options.strategy === 'coalesce'
+        ? new CoalesceStrategy(engine)
+        : new KernelStrategy(engine);
+
+  let machine = MachineState.boot(system, blockSize, plugin.ramWalk);
+  const t0 = performance.now();
+  let batch: number | undefined;
+  const every = Math.max(1, Math.floor(events.length / 100));
+  events.forEach((e, i) => {
+    if (batch !== undefined && e.batch !== batch) strategy.onBatchEnd(machine);
+    batch = e.batch;
+    strategy.beforeEvent(e, machine);
+    machine = machine.apply(e.event);
+    if (isNotifierEvent(e.event)) strategy.onNotifierEvent(e.event, machine);
+    if (options.onProgress !== undefined && (i + 1) % every === 0) options.onProgress(i + 1, events.length);
+  });
+  strategy.onBatchEnd(machine);
+  strategy.finish(machine);
+  const elapsedMs = performance.now() - t0;
+  options.onProgress?.(events.length, events.length);
+
+  const fresh = freshHeader(machine.system, plugin, options.strategy, options.mode);
+  const image = kexec.loaded;
+  const index = image === undefined ? -1 : elfcorehdrLocator.locate(image, kexec.memory);
+  const seg = index >= 0 ? image?.segments[index] : undefined;
+  let installed: Uint8Array | undefined;
+  let installedHeader: Uint8Array | undefined;
+  if (seg !== undefined) {
+    if (seg.memsz >= fresh.length) installed = kexec.memory.view(seg.mem, fresh.length).slice();
+    // A reload replaces the image, so only in-place strategies can have written past the load.
+    const last = options.strategy === 'reload' ? undefined : engine.metrics.updates.findLast((u) => u.outcome === 'installed' && u.segment === undefined);
+    installedHeader = kexec.memory.view(seg.mem, last?.bytes ?? seg.bufsz).slice();
+  }
+  const matches = installed !== undefined && Buffer.from(installed).equals(Buffer.from(fresh));
+  const verified = image !== undefined && kexec.crashImage !== null && verifyPurgatory(image, kexec.memory).ok;
+  const metrics = engine.metrics.summary();
+  const udev =
+    schedule === undefined
+      ? undefined
+      : {
+          matched: schedule.matched,
+          reloads: schedule.reloads.length,
+          lastReloadDoneMs: schedule.reloads.length ? schedule.reloads[schedule.reloads.length - 1]!.doneMs : 0,
+          simulatedUnarmedMs: schedule.reloads.reduce((sum, r) => sum + (r.doneMs - r.startMs), 0),
+        };
+  return {
+    summary: {
+      strategy: options.strategy,
+      mode: options.mode,
+      ...metrics,
+      elapsedMs,
+      finalHeaderMatchesFresh: matches,
+      purgatoryVerified: verified,
+      purgatoryFailures,
+      udev,
+    },
+    kexec,
+    machine,
+    metrics: engine.metrics,
+    installed,
+    fresh,
+    installedHeader,
+  };
+}

@@ -1,0 +1,93 @@
+// Rebuilding the elfcorehdr of a loaded image and writing it over the old one, as the kernel's
+// hot-plug path does: the new header is built in a scratch buffer allocated once per image; if
+// it does not fit the segment it is refused and the old header stays byte for byte; otherwise it
+// is copied in by segment-install.ts, kexec_crash_image NULL exactly while the bytes are copied.
+
+import { buildSystemElfcorehdr } from '../build/system-elfcorehdr.js';
+import { CrashplugError } from '../base/errors.js';
+import type { ElfcorehdrUpdate, ElfcorehdrUpdateMessages, ElfcorehdrUpdateOptions } from '../hotplug/context.js';
+import type { KexecImage } from './image.js';
+import type { KexecState } from './state.js';
+import type { ArchPlugin } from '../port/plugin.js';
+import { installSegmentBytes } from './segment-install.js';
+import type { SystemDescription } from '../system/system.js';
+
+/** x86's wording (arch/x86/kernel/crash.c), which ports may replace with their own. */
+export const DEFAULT_UPDATE_MESSAGES: ElfcorehdrUpdateMessages = {
+  buildFailed: 'unable to create new elfcorehdr',
+  tooLarge: (elfsz, memsz) => `update elfcorehdr elfsz ${elfsz} > memsz ${memsz}`,
+};
+
+/** Faults a test injects into one update. */
+export interface InstallFaults {
+  /** The rebuild fails, as prepare_elf_headers does on -ENOMEM. */
+  readonly buildThrows?: boolean | undefined;
+  /** The segment is taken to hold only this many bytes. */
+  readonly memszLimit?: number | undefined;
+}
+
+export class ElfcorehdrInstaller {
+  readonly #scratch: Uint8Array;
+  /** Bytes of the scratch buffer the previous build wrote; only those need zeroing again. */
+  #dirty = 0;
+
+  constructor(
+    readonly kexec: KexecState,
+    readonly plugin: ArchPlugin,
+    readonly image: KexecImage,
+    readonly index: number,
+  ) {
+    const seg = image.segments[index];
+    if (seg === undefined) throw new Error(`no segment ${index} to install an elfcorehdr into`);
+    this.#scratch = new Uint8Array(seg.memsz);
+  }
+
+  /** Build `system`'s header, into the scratch buffer when it fits there. */
+  build(system: SystemDescription, transform?: ElfcorehdrUpdateOptions['transformMemory']): { bytes: Uint8Array; elfsz: number } {
+    const base = this.plugin;
+    const plugin: ArchPlugin = transform === undefined ? base : { ...base, crashMemory: (s) => transform(base.crashMemory(s)) };
+    this.#scratch.fill(0, 0, this.#dirty);
+    this.#dirty = 0;
+    try {
+      const built = buildSystemElfcorehdr(system, plugin, this.#scratch);
+      this.#dirty = built.layout.size;
+      return { bytes: built.bytes, elfsz: built.layout.size };
+    } catch (err) {
+      // Larger than the segment: build it on its own, so the size check can say by how much.
+      if (!(CrashplugError.is(err) && err.code === 'E_ELFCOREHDR_TOO_LARGE')) throw err;
+      const built = buildSystemElfcorehdr(system, plugin);
+      return { bytes: built.bytes, elfsz: built.layout.size };
+    }
+  }
+
+  /**
+   * The whole update; never throws for what the kernel survives (a failed build, a header too
+   * large), returning why instead, with the kernel's message printed.
+   */
+  update(system: SystemDescription, options: ElfcorehdrUpdateOptions = {}, faults: InstallFaults = {}): ElfcorehdrUpdate {
+    const messages = { ...DEFAULT_UPDATE_MESSAGES, ...options.messages };
+    let built: { bytes: Uint8Array; elfsz: number };
+    try {
+      if (faults.buildThrows === true) throw new CrashplugError('E_RANGES_FULL', 'injected: prepare_elf_headers failed with -ENOMEM');
+      built = this.build(system, options.transformMemory);
+    } catch (err) {
+      if (!CrashplugError.is(err)) throw err;
+      this.kexec.log.printk('err', `crash hp: ${messages.buildFailed}`);
+      return { ok: false, reason: 'build-failed', message: `${messages.buildFailed}: ${err.message}` };
+    }
+    const seg = this.image.segments[this.index]!;
+    const memsz = faults.memszLimit ?? seg.memsz;
+    if (built.elfsz > memsz) {
+      const message = messages.tooLarge(built.elfsz, memsz);
+      this.kexec.log.printk('err', `crash hp: ${message}`);
+      return { ok: false, reason: 'too-large', message };
+    }
+    const unarmedNs = this.copy(built.bytes, built.elfsz);
+    return { ok: true, elfsz: built.elfsz, unarmedNs };
+  }
+
+  /** The copy: the crash image pointer is NULL for exactly this long. */
+  copy(bytes: Uint8Array, elfsz: number): bigint {
+    return installSegmentBytes(this.kexec, this.image.segments[this.index]!, bytes.subarray(0, elfsz));
+  }
+}

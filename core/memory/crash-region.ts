@@ -1,0 +1,73 @@
+// The physical memory of the crash reservation (`crashk_res`), sparse: one zero-filled chunk per
+// loaded segment. Hot-plug updates, the purgatory check and the segment scans read and write it
+// by physical address, as the kernel does through the linear map.
+
+import { CrashplugError } from '../base/errors.js';
+import { hex } from '../base/hex.js';
+import type { Range } from './range.js';
+
+interface Chunk {
+  readonly mem: bigint;
+  readonly bytes: Uint8Array;
+}
+
+/** Called after every write; tests use it to see what else was true while the copy ran. */
+export type WriteObserver = (mem: bigint, length: number) => void;
+
+export class CrashRegion {
+  #chunks: Chunk[] = [];
+  #observers: WriteObserver[] = [];
+
+  constructor(readonly reservation: Range) {}
+
+  /** Back [mem, mem + memsz) with zeroed memory; it must lie inside the reservation and overlap nothing. */
+  allocate(mem: bigint, memsz: number): Uint8Array {
+    const end = mem + BigInt(memsz) - 1n;
+    if (mem < this.reservation.start || end > this.reservation.end) {
+      throw new CrashplugError(
+        'E_SEGMENT_PLACEMENT',
+        `segment [${hex(mem)}, ${hex(end)}] lies outside the crash reservation ` +
+          `[${hex(this.reservation.start)}, ${hex(this.reservation.end)}]; the kernel refuses it with -EADDRNOTAVAIL`,
+      );
+    }
+    for (const c of this.#chunks) {
+      if (mem <= c.mem + BigInt(c.bytes.length) - 1n && c.mem <= end) {
+        throw new CrashplugError('E_SEGMENT_PLACEMENT', `segment at ${hex(mem)} overlaps the one at ${hex(c.mem)}`);
+      }
+    }
+    const bytes = new Uint8Array(memsz);
+    this.#chunks.push({ mem, bytes });
+    this.#chunks.sort((a, b) => (a.mem < b.mem ? -1 : a.mem > b.mem ? 1 : 0));
+    return bytes;
+  }
+
+  /** Forget every chunk: the image was unloaded. */
+  clear(): void {
+    this.#chunks = [];
+  }
+
+  /** A live view of [pa, pa + length); the range must lie inside one loaded segment. */
+  view(pa: bigint, length: number): Uint8Array {
+    for (const c of this.#chunks) {
+      if (pa < c.mem) break;
+      const off = pa - c.mem;
+      if (off + BigInt(length) <= BigInt(c.bytes.length)) return c.bytes.subarray(Number(off), Number(off) + length);
+    }
+    throw new CrashplugError(
+      'E_SEGMENT_NOT_FOUND',
+      `no loaded segment holds [${hex(pa)}, ${hex(pa + BigInt(length) - 1n)}] in the crash reservation`,
+    );
+  }
+
+  write(pa: bigint, bytes: Uint8Array): void {
+    this.view(pa, bytes.length).set(bytes);
+    for (const o of this.#observers) o(pa, bytes.length);
+  }
+
+  observeWrites(observer: WriteObserver): () => void {
+    this.#observers.push(observer);
+    return () => {
+      this.#observers = this.#observers.filter((o) => o !== observer);
+    };
+  }
+}

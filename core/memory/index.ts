@@ -1,0 +1,4 @@
+// memory: see the files below; this index is what the rest of crashplug imports from this folder.
+export * from './crash-region.js';
+export * from './exclude-mem-range.js';
+export * from './range.js';

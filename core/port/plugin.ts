@@ -1,0 +1,180 @@
+// The contract between the generic core and an architecture port. A port names itself and may
+// override any hook; every hook has a core default, as Linux's `#ifndef arch_…` stubs do.
+// `ArchHooks` is declared once and the defaults are a `Record` of it, so a hook added here
+// without a default does not compile.
+
+import { type ByteOrder, ELF_CORE_HEADER_ALIGN } from '../elf/elf.js';
+import type { ElfcorehdrLayout, KernelMap } from '../elf/elfcorehdr.js';
+import { excludeWith } from '../memory/exclude-mem-range.js';
+import type { HotplugContext } from '../hotplug/context.js';
+import { KEXEC_CRASH_HOTPLUG_SUPPORT, type SegmentKind } from '../kexec/image.js';
+import type { KexecToolsRanges } from '../kexec/kexec-tools-hooks.js';
+import type { CrashMem, NamedRange } from '../memory/range.js';
+import type { SystemDescription } from '../system/system.js';
+
+/** What a port assumes when the system description is silent. */
+export interface ArchDefaults {
+  /** Linear-map base (`PAGE_OFFSET`) without KASLR. */
+  readonly pageOffset: bigint;
+  readonly pageSize: number;
+}
+
+/**
+ * How the arch's crash code walks System RAM: the iomem resource tree (x86: one range per `System
+ * RAM` resource, never merged, so a hot-added DIMM next to boot RAM stays a PT_LOAD of its own) or
+ * memblock (arm64, powerpc: adjacent memory of one NUMA node is one region, so such a DIMM merges
+ * with its neighbour; facts §13.3, §13.7). Core's machine state applies it when DIMMs come and go.
+ */
+export type RamWalk = 'iomem' | 'memblock';
+
+export interface ArchIdentity {
+  /** The `arch` of a system description, e.g. "x86_64". */
+  readonly id: string;
+  /** One line for `crashplug --help` and the README. */
+  readonly description: string;
+  /** ELF e_machine. */
+  readonly machine: number;
+  /** sizeof(note_buf_t): the p_filesz of each CPU PT_NOTE. */
+  readonly noteSize: bigint;
+  readonly defaults: ArchDefaults;
+  /**
+   * Top-level sections of a system description this port reads (an `arm64` or `fadump` object);
+   * the loader accepts them and carries them raw in `SystemDescription.extensions`. None by default.
+   */
+  readonly extensionKeys?: readonly string[] | undefined;
+  /** How the port's RAM is walked; the iomem walk by default. */
+  readonly ramWalk?: RamWalk | undefined;
+}
+
+/** The crash memory ranges of a machine, and how they came to be. */
+export interface CrashMemory {
+  /** The ranges that become PT_LOADs, in header order. */
+  readonly mem: CrashMem;
+  /** RAM as the arch's walk found it, before exclusions. */
+  readonly systemRam: readonly NamedRange[];
+  /** Holes cut out, in the order the kernel cuts them. */
+  readonly excluded: readonly NamedRange[];
+  /** Ranges the arch adds that are not System RAM (powerpc RTAS/OPAL, backup region). */
+  readonly added: readonly NamedRange[];
+}
+
+/** The kexec_buf an arch asks for when it loads the elfcorehdr with kexec_file_load. */
+export interface ElfcorehdrSegmentSpec {
+  /** kbuf.memsz before kexec_add_buffer rounds it up to a page: header plus hot-plug room. */
+  readonly memsz: number;
+  /** image->elf_headers_sz. */
+  readonly elfHeadersSize: number;
+  /** kbuf.buf_align (at least a page). */
+  readonly align: number;
+  readonly topDown: boolean;
+  /** The arch records elfcorehdr_index at load time (x86), so the purgatory digest can skip it. */
+  readonly presetIndex: boolean;
+  /** A message the kernel prints while sizing (e.g. "number of Phdrs … exceeds max"), if any. */
+  readonly warning?: string | undefined;
+}
+
+/** A segment an arch loads into a kexec_file crash image besides core's (powerpc's device tree). */
+export interface ArchSegment {
+  readonly kind: SegmentKind;
+  /** The bytes to load; bufsz is their length. */
+  readonly buf: Uint8Array;
+  /** kbuf.memsz before kexec_add_buffer rounds it up to a page; at least `buf.length`. */
+  readonly memsz: number;
+  /** kbuf.buf_align. */
+  readonly align: number;
+  readonly topDown: boolean;
+  /** Hot-plug rewrites it in place, so the purgatory digest must leave it out, as it leaves out the elfcorehdr. */
+  readonly excludeFromDigest: boolean;
+}
+
+export interface HotplugSupportQuery {
+  /** kexec_file_load (true) or kexec_load (false). */
+  readonly fileMode: boolean;
+  /** kexec_load flags as passed. */
+  readonly flags: number;
+  readonly system: SystemDescription;
+}
+
+export interface ArchHooks {
+  /** `__va(pa)`: the p_vaddr of a memory PT_LOAD. */
+  va(pa: bigint, system: SystemDescription): bigint;
+  /** The kernel-image PT_LOAD, or undefined when the arch passes need_kernel_map = false. */
+  kernelMap(system: SystemDescription): KernelMap | undefined;
+  /** Memory ranges after the arch's exclusions (the arch half of prepare_elf_headers). */
+  crashMemory(system: SystemDescription): CrashMemory;
+  /** Byte order of the header's fields (EI_DATA is always LSB in the kernel's builder). */
+  fieldByteOrder(system: SystemDescription): ByteOrder;
+  /** Arch fix-ups applied to the built header in place (powerpc's backup-region p_offset). */
+  fixupElfcorehdr(bytes: Uint8Array, layout: ElfcorehdrLayout, system: SystemDescription): void;
+  /** kexec_file: how the elfcorehdr segment is sized and placed (the arch's `kbuf`). */
+  elfcorehdrSegment(system: SystemDescription, layout: ElfcorehdrLayout): ElfcorehdrSegmentSpec;
+  /** The value of /sys/kernel/crash_elfcorehdr_size (`arch_crash_get_elfcorehdr_size`). */
+  sysfsElfcorehdrSize(system: SystemDescription): number;
+  /** kexec-tools' own crash memory list for a kexec_load elfcorehdr; undefined when the port does not model it. */
+  kexecToolsRanges(system: SystemDescription): KexecToolsRanges | undefined;
+  /**
+   * `arch_crash_hotplug_support`: may the kernel update this image in place? Consulted at load
+   * (only for crash loads, only when the kernel has crash hot-plug at all); "no" is the default.
+   */
+  supportsHotplug(query: HotplugSupportQuery): boolean;
+  /**
+   * `arch_crash_handle_hotplug_event`: the arch's part of one hot-plug event, called by core with
+   * the lock held, the image checked, the elfcorehdr located and hp_action set. The default does
+   * nothing, like the kernel's stub.
+   */
+  handleHotplugEvent(ctx: HotplugContext): void;
+  /** The kexec_load flag `kexec --hotplug` passes on this arch (kexec-tools' get_hotplug_kexec_flag). */
+  kexecToolsHotplugFlag(system: SystemDescription): number;
+  /** kexec_file: segments the arch loads after core's, in load order (none by default). */
+  kexecFileSegments(system: SystemDescription): readonly ArchSegment[];
+}
+
+export type HookName = keyof ArchHooks;
+
+/** What a port provides: its identity and the hooks that differ from core's. */
+export type ArchPort = ArchIdentity & Partial<ArchHooks>;
+
+/** A port with every hook resolved and every optional identity field defaulted. */
+export type ArchPlugin = Omit<ArchIdentity, 'extensionKeys' | 'ramWalk'> & {
+  readonly extensionKeys: readonly string[];
+  readonly ramWalk: RamWalk;
+} & Readonly<ArchHooks>;
+
+/**
+ * The memblock-style default: every RAM region one range, room for two splits, `crashkernel`
+ * then `crashkernelLow` excluded (what arm64's prepare_elf_headers does).
+ */
+export function genericCrashMemory(system: SystemDescription, extraSlots = 2): CrashMemory {
+  const systemRam = system.memory.systemRam;
+  let mem: CrashMem = { maxNrRanges: systemRam.length + extraSlots, ranges: systemRam.map((r) => ({ start: r.start, end: r.end })) };
+  const excluded: NamedRange[] = [];
+  const algorithm = system.kernel.excludeAlgorithm;
+  for (const [name, r] of [['crashkernel', system.crashkernel], ['crashkernelLow', system.crashkernelLow]] as const) {
+    if (r === undefined || r.end === 0n) continue;
+    mem = excludeWith(algorithm, mem, r.start, r.end);
+    excluded.push({ name, start: r.start, end: r.end });
+  }
+  return { mem, systemRam, excluded, added: [] };
+}
+
+export const coreDefaults: { readonly [K in HookName]: ArchHooks[K] } = {
+  // asUintN(64, …): the same wrap-around as a u64 add, and V8 compiles it to a machine add.
+  va: (pa, system) => BigInt.asUintN(64, pa + system.pageOffset),
+  kernelMap: () => undefined,
+  crashMemory: (system) => genericCrashMemory(system),
+  fieldByteOrder: () => 'le',
+  fixupElfcorehdr: () => {},
+  elfcorehdrSegment: (_system, layout) => ({
+    memsz: layout.size,
+    elfHeadersSize: layout.size,
+    align: ELF_CORE_HEADER_ALIGN,
+    topDown: false,
+    presetIndex: false,
+  }),
+  sysfsElfcorehdrSize: () => 0,
+  kexecToolsRanges: () => undefined,
+  supportsHotplug: () => false,
+  handleHotplugEvent: () => {},
+  kexecToolsHotplugFlag: () => KEXEC_CRASH_HOTPLUG_SUPPORT,
+  kexecFileSegments: () => [],
+};
