@@ -4,24 +4,18 @@
 // placed top-down. Mainline has no crash hot-plug; a subclass models the proposed series.
 
 import { injectable } from 'inversify';
-import {
-  type ArchPort,
-  type CrashMemory,
-  EM_AARCH64,
-  type ElfcorehdrLayout,
-  type ElfcorehdrSegmentSpec,
-  genericCrashMemory,
-  type HotplugContext,
-  type HotplugSupportQuery,
-  KEXEC_CRASH_HOTPLUG_SUPPORT,
-  type KernelMap,
-  type SystemDescription,
-} from '../core/port/index.js';
+import { type ArchPort, type CrashMemory, crashHotplugBuilt, type ElfcorehdrLayout, type ElfcorehdrSegmentSpec, genericCrashMemory, type HostIdentity, type HotplugContext, type HotplugSupportQuery, KEXEC_CRASH_HOTPLUG_SUPPORT, type KernelMap, type SystemDescription } from '../core/port/index.js';
 import { ARM64_PAGE_OFFSET_48, arm64KernelMap, arm64Va } from './arm64-address.js';
-import { arm64HandleHotplugEvent } from './arm64-hotplug.js';
+import { ARM64_HOTPLUG_MESSAGES, arm64HandleHotplugEvent } from './arm64-hotplug.js';
 import { arm64KexecToolsRanges } from './arm64-kexec-tools.js';
-import { ARM64_CRASH_HOTPLUG_SERIES, ARM64_MAINLINE, ARM64_SECTION, type Arm64Options, arm64OptionsOf } from './arm64-options.js';
-import { arm64ElfcorehdrSegment, arm64HotplugBuilt, arm64SysfsElfcorehdrSize } from './arm64-sizing.js';
+import { ARM64_CRASH_HOTPLUG_SERIES, ARM64_MAINLINE, ARM64_SECTION, ARM64_SECTION_READER, type Arm64Options, arm64OptionsOf } from './arm64-options.js';
+import { arm64ElfcorehdrSegment, arm64SysfsElfcorehdrSize } from './arm64-sizing.js';
+
+/** ELF e_machine of arm64 (include/uapi/linux/elf-em.h). */
+export const EM_AARCH64 = 183;
+
+/** An arm64 host: `__va` is not a plain offset (PHYS_OFFSET is subtracted), so /proc/kcore does not give PAGE_OFFSET. */
+export const ARM64_HOST: HostIdentity = { nodeArch: 'arm64', unameMachine: 'aarch64', kcoreGivesPageOffset: false };
 
 /** sizeof(note_buf_t) on arm64: 24 + 8 + sizeof(elf_prstatus) 392 (facts §1.4). */
 export const ARM64_NOTE_SIZE = 424n;
@@ -34,10 +28,13 @@ export class Arm64Port implements ArchPort {
   readonly id = 'arm64';
   readonly description = 'arm64 (arch/arm64/kernel/machine_kexec_file.c): memblock ranges, kernel-image PT_LOAD, 64 KiB-aligned header';
   readonly machine = EM_AARCH64;
+  readonly machineName = 'EM_AARCH64';
+  readonly updateMessages = { buildFailed: ARM64_HOTPLUG_MESSAGES.buildFailed, tooLarge: ARM64_HOTPLUG_MESSAGES.tooLarge };
+  readonly host = ARM64_HOST;
   readonly noteSize = ARM64_NOTE_SIZE;
   readonly defaults = { pageOffset: ARM64_PAGE_OFFSET_48, pageSize: 4096 };
   /** A description may choose the kernel per machine with an `arm64` object (README "Loading it"). */
-  readonly extensionKeys = [ARM64_SECTION];
+  readonly sections = { [ARM64_SECTION]: ARM64_SECTION_READER };
   /** for_each_mem_range: memblock regions, so a hot-added DIMM merges with a same-node neighbour (facts §13.3). */
   readonly ramWalk = 'memblock' as const;
   /** The kernel this port models unless a system description says otherwise. */
@@ -65,11 +62,11 @@ export class Arm64Port implements ArchPort {
   }
 
   elfcorehdrSegment(system: SystemDescription, layout: ElfcorehdrLayout): ElfcorehdrSegmentSpec {
-    return arm64ElfcorehdrSegment(system, layout, this.optionsFor(system).crashHotplug);
+    return arm64ElfcorehdrSegment(system, layout, crashHotplugBuilt(system, this));
   }
 
   sysfsElfcorehdrSize(system: SystemDescription): number {
-    return arm64SysfsElfcorehdrSize(system, this.optionsFor(system).crashHotplug);
+    return arm64SysfsElfcorehdrSize(system, crashHotplugBuilt(system, this));
   }
 
   /**
@@ -77,8 +74,12 @@ export class Arm64Port implements ArchPort {
    * unload-and-reload is what keeps it right. The series: file mode, or kexec_load with
    * KEXEC_CRASH_HOTPLUG_SUPPORT — it does not take x86's older 0x4.
    */
+  /** Mainline arm64 never selects ARCH_SUPPORTS_CRASH_HOTPLUG; the series does, on the 6.10+ hot-plug API. */
+  archSupportsCrashHotplug(system: SystemDescription): boolean {
+    return this.optionsFor(system).crashHotplug && system.kernel.hotplug === 'hotplug-support';
+  }
+
   supportsHotplug(q: HotplugSupportQuery): boolean {
-    if (!arm64HotplugBuilt(q.system, this.optionsFor(q.system).crashHotplug)) return false;
     return q.fileMode || (q.flags & KEXEC_CRASH_HOTPLUG_SUPPORT) !== 0;
   }
 

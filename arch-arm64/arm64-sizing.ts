@@ -3,22 +3,10 @@
 // The proposed crash hot-plug series reserves room for every possible CPU and, with memory
 // hot-plug, CRASH_MAX_MEMORY_RANGES ranges, the way x86 does.
 
-import {
-  EHDR_SIZE,
-  type ElfcorehdrLayout,
-  type ElfcorehdrSegmentSpec,
-  PHDR_SIZE,
-  PN_XNUM,
-  type SystemDescription,
-} from '../core/port/index.js';
+import { EHDR_SIZE, type ElfcorehdrLayout, type ElfcorehdrSegmentSpec, PHDR_SIZE, PN_XNUM, type SystemDescription } from '../core/port/index.js';
 
 /** SZ_64K: "largest supported page size", so the header stays aligned under any arm64 page size. */
 export const ARM64_ELFCOREHDR_ALIGN = 0x1_0000;
-
-/** The series is active: it is applied, the kernel has the 6.10 hot-plug API, and CRASH_HOTPLUG is built. */
-export function arm64HotplugBuilt(system: SystemDescription, seriesApplied: boolean): boolean {
-  return seriesApplied && system.kernel.hotplug === 'hotplug-support' && system.config.crashHotplug;
-}
 
 /** Program headers the series reserves: vmcoreinfo, kernel map, possible CPUs, and the ranges. */
 export function arm64HotplugPhdrCount(system: SystemDescription, currentRanges: number): number {
@@ -26,11 +14,12 @@ export function arm64HotplugPhdrCount(system: SystemDescription, currentRanges: 
   return 2 + system.cpus.possible.length + (c.memoryHotplug ? c.crashMaxMemoryRanges : currentRanges);
 }
 
-export function arm64ElfcorehdrSegment(system: SystemDescription, layout: ElfcorehdrLayout, seriesApplied: boolean): ElfcorehdrSegmentSpec {
+/** `hotplugBuilt`: core's crashHotplugBuilt for this machine (true only with the series applied). */
+export function arm64ElfcorehdrSegment(system: SystemDescription, layout: ElfcorehdrLayout, hotplugBuilt: boolean): ElfcorehdrSegmentSpec {
   // arm64 has no purgatory to digest the segments, so nothing needs the index recorded early:
   // the handler finds the header by its ELF magic.
   const base = { align: ARM64_ELFCOREHDR_ALIGN, topDown: true, presetIndex: false };
-  if (!arm64HotplugBuilt(system, seriesApplied)) return { ...base, memsz: layout.size, elfHeadersSize: layout.size };
+  if (!hotplugBuilt) return { ...base, memsz: layout.size, elfHeadersSize: layout.size };
   const pnum = arm64HotplugPhdrCount(system, layout.rangeCount);
   if (pnum >= PN_XNUM) {
     return { ...base, memsz: layout.size, elfHeadersSize: layout.size, warning: `number of Phdrs ${pnum} exceeds max` };
@@ -40,8 +29,8 @@ export function arm64ElfcorehdrSegment(system: SystemDescription, layout: Elfcor
 }
 
 /** The series' arch_crash_get_elfcorehdr_size: unlike x86 it counts the Ehdr and the possible CPUs. */
-export function arm64SysfsElfcorehdrSize(system: SystemDescription, seriesApplied: boolean): number {
-  if (!arm64HotplugBuilt(system, seriesApplied)) return 0;
+export function arm64SysfsElfcorehdrSize(system: SystemDescription, hotplugBuilt: boolean): number {
+  if (!hotplugBuilt) return 0;
   const c = system.config;
   return EHDR_SIZE + (2 + system.cpus.possible.length + (c.memoryHotplug ? c.crashMaxMemoryRanges : 0)) * PHDR_SIZE;
 }

@@ -2,7 +2,7 @@
 // defaulted: the boot-memory regions firmware preserves and where it copies them, the reserved
 // area, and the sizes of the kernel structures the crash-info header embeds.
 
-import { CrashplugError, hex, parseU64, type Range, type SystemDescription } from '../core/port/index.js';
+import { CrashplugError, hex, parseU64, type Range, type SectionReader, type SystemDescription, type SystemSection } from '../core/port/index.js';
 import { fadumpExtensionOf } from './ppc-options.js';
 
 /** FADUMP_CPU_UNKNOWN: the crashing CPU before a crash sets it. */
@@ -89,11 +89,20 @@ export function parseFadumpConfig(value: unknown, where = '$.fadump'): FadumpCon
   };
 }
 
-/** The fadump fields of a description, as core carries them (`extensions.fadump`). */
+/** The `fadump` section: parsed once when the description is loaded, kept in `system.extensions`. */
+export const FADUMP_SECTION_READER: SystemSection = {
+  description: 'powerpc firmware-assisted dump: boot memory, its copy, the reserved area, the crashing CPU',
+  parse(value: unknown, r: SectionReader): FadumpConfig {
+    r.object(value, '$.fadump', FADUMP_KEYS); // unknown keys get core's "did you mean"
+    return parseFadumpConfig(value, `${r.origin}: $.fadump`);
+  },
+};
+
+/** The fadump fields of a description, as the loader parsed them (`extensions.fadump`). */
 export function fadumpConfigOf(system: SystemDescription): FadumpConfig {
-  const raw = fadumpExtensionOf(system);
-  if (raw === undefined) {
-    bad(`${system.origin}: $.fadump`, 'missing', 'give fadump.bootMemoryDest and fadump.reservedArea (DESIGN.md "fadump fields (powerpc)")');
+  const config = fadumpExtensionOf(system) as FadumpConfig | undefined;
+  if (config === undefined) {
+    bad(`${system.origin}: $.fadump`, 'missing', 'give fadump.bootMemoryDest and fadump.reservedArea (README "powerpc fadump")');
   }
-  return parseFadumpConfig(raw, `${system.origin}: $.fadump`);
+  return config;
 }

@@ -4,24 +4,8 @@
 // boot memory with the reserved area cut out. Native byte order, unlike kdump's. Because it reads
 // memblock at that boot, memory hot-plugged before the crash needs no re-registration.
 
-import {
-  alignUp,
-  type ByteOrder,
-  CrashplugError,
-  coreElfHeader,
-  EHDR_SIZE,
-  ELFDATA2LSB,
-  ELFDATA2MSB,
-  EM_PPC64,
-  encodeElfCoreHeader,
-  type ProgramHeader,
-  PF_RWX,
-  PHDR_SIZE,
-  PT_LOAD,
-  PT_NOTE,
-  PT_NULL,
-  type SystemDescription,
-} from '../core/port/index.js';
+import { alignUp, type ByteOrder, CrashplugError, coreElfHeader, EHDR_SIZE, ELFDATA2LSB, ELFDATA2MSB, encodeElfCoreHeader, type ProgramHeader, PF_RWX, PHDR_SIZE, PT_LOAD, PT_NOTE, PT_NULL, type SystemDescription } from '../core/port/index.js';
+import { EM_PPC64 } from './ppc-port.js';
 import type { FadumpConfig } from './fadump-config.js';
 import type { FadumpHeaderFields } from './fadump-header.js';
 import { PPC64_NOTE_SIZE } from './ppc-port.js';

@@ -3,24 +3,7 @@
 // which puts every new property and subnode first — so properties and CPU nodes come out in
 // reverse order — inside a blob whose free space was reserved for every possible CPU at load.
 
-import {
-  CrashplugError,
-  type Fdt,
-  fdtAddNode,
-  fdtBaseName,
-  fdtDeleteNode,
-  fdtError,
-  fdtLookup,
-  type FdtNode,
-  fdtProperty,
-  type FdtProperty,
-  fdtSetProperty,
-  fdtWalk,
-  latin1Bytes,
-  parseFdt,
-  propString,
-  serializeFdt,
-} from '../core/port/index.js';
+import { CrashplugError, type Fdt, fdtAddNode, fdtBaseName, fdtDeleteNode, fdtError, fdtLookup, type FdtNode, fdtProperty, type FdtProperty, fdtSetProperty, fdtWalk, latin1Bytes, parseFdt, propString, serializeFdt } from '../core/port/index.js';
 
 /**
  * A live node's properties as the kernel holds them: unflattening a tree without a "name"

@@ -3,25 +3,14 @@
 // `/cpus` of the kdump kernel's device tree; memory events rebuild the elfcorehdr from the ranges
 // of the moment, with a block going offline cut out by `remove_mem_range`.
 
-import {
-  type CrashMemory,
-  CrashplugError,
-  type Fdt,
-  fdtMagicLocator,
-  type HotplugContext,
-  KEXEC_CRASH_HP_ADD_CPU,
-  KEXEC_CRASH_HP_ADD_MEMORY,
-  KEXEC_CRASH_HP_REMOVE_CPU,
-  KEXEC_CRASH_HP_REMOVE_MEMORY,
-  type MemoryNotify,
-} from '../core/port/index.js';
+import { type CrashMemory, CrashplugError, type Fdt, fdtMagicLocator, type HotplugContext, KEXEC_CRASH_HP_ADD_CPU, KEXEC_CRASH_HP_ADD_MEMORY, KEXEC_CRASH_HP_REMOVE_CPU, KEXEC_CRASH_HP_REMOVE_MEMORY, type MemoryNotify } from '../core/port/index.js';
 import { rewriteCrashFdt } from './ppc-cpus-node.js';
 import { frozen, removeMemRange, working } from './ppc-mem-ranges.js';
 import { liveDeviceTree } from './ppc-live-tree.js';
 import type { PowerpcOptions } from './ppc-options.js';
 import type { RemoveMemRangeVariant } from './ppc-profile.js';
 
-/** The kernel's wording for a failed update, which replaces core's (x86's). */
+/** The kernel's wording for a failed update (the port's updateMessages). */
 export const PPC_UPDATE_MESSAGES = {
   buildFailed: 'Failed to prepare elf header',
   tooLarge: (elfsz: number, memsz: number) => `Updated crash elfcorehdr elfsz ${elfsz} > memsz ${memsz}`,

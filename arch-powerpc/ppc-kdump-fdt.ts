@@ -47,7 +47,8 @@ export function kdumpFdt(system: SystemDescription, options: PowerpcOptions): Kd
  * digest is never recomputed. (The kernel's kexec_file digest does include it, but powerpc's
  * purgatory never checks the digest, facts §2.9; crashplug's purgatory model does.)
  */
-export function kdumpFdtSegment(system: SystemDescription, options: PowerpcOptions): ArchSegment {
+/** `hotplugBuilt`: core's crashHotplugBuilt for this machine. */
+export function kdumpFdtSegment(system: SystemDescription, options: PowerpcOptions, hotplugBuilt: boolean): ArchSegment {
   const { blob } = kdumpFdt(system, options);
   return {
     kind: 'fdt',
@@ -55,6 +56,6 @@ export function kdumpFdtSegment(system: SystemDescription, options: PowerpcOptio
     memsz: blob.length,
     align: system.pageSize,
     topDown: true,
-    excludeFromDigest: powerpcProfile(system.kernel).crashHotplug && system.config.crashHotplug,
+    excludeFromDigest: hotplugBuilt,
   };
 }

@@ -4,21 +4,7 @@
 // live tree (of_attach_node, as the first child of /cpus) before it comes online. `update_cpus_node`
 // copies /cpus from here into the kdump kernel's tree, at load and after ADD_CPU.
 
-import {
-  type Fdt,
-  fdtAddNode,
-  fdtBaseName,
-  fdtLookup,
-  type FdtNode,
-  fdtNumbers,
-  fdtProperty,
-  type FdtProperty,
-  fdtSetProperty,
-  fdtString,
-  fdtU32,
-  readNumber,
-  type SystemDescription,
-} from '../core/port/index.js';
+import { type Fdt, fdtAddNode, fdtBaseName, fdtLookup, type FdtNode, fdtNumbers, fdtProperty, type FdtProperty, fdtSetProperty, fdtString, fdtU32, readNumber, type SystemDescription } from '../core/port/index.js';
 import { cpuNodes, threadsPerCore } from './ppc-cpus-node.js';
 import { deviceTreeOf, type PowerpcOptions } from './ppc-options.js';
 

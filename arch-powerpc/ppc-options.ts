@@ -3,7 +3,7 @@
 // behaviour), the device tree the memory came from, and options a caller gives the port itself.
 // Core carries the port's sections raw in `system.extensions` and a `memory.dtb` tree in `system.memory.fdt`.
 
-import { CrashplugError, type Fdt, hex, parseU64, type Range, type SystemDescription } from '../core/port/index.js';
+import { CrashplugError, type Fdt, hex, parseU64, type Range, type SectionReader, type SystemDescription, type SystemSection } from '../core/port/index.js';
 import {
   BACKUP_PHDR_BEHAVIOURS,
   type BackupPhdrBehaviour,
@@ -92,9 +92,18 @@ export function parsePowerpcOptions(value: unknown, where = '$.powerpc'): Powerp
   };
 }
 
+/** The `powerpc` section: parsed once when the description is loaded, kept in `system.extensions`. */
+export const POWERPC_SECTION_READER: SystemSection = {
+  description: 'powerpc kernel details: removeMemRange variant, backupPhdr behaviour, RTAS and OPAL ranges',
+  parse(value: unknown, r: SectionReader): PowerpcOptions {
+    r.object(value, '$.powerpc', POWERPC_KEYS); // unknown keys get core's "did you mean"
+    return parsePowerpcOptions(value, `${r.origin}: $.powerpc`);
+  },
+};
+
 /** The options in force: the description's `powerpc` object over the port's own. */
 export function powerpcOptionsOf(system: SystemDescription, portOptions: PowerpcOptions = {}): PowerpcOptions {
-  const fromSystem = parsePowerpcOptions(system.extensions?.[POWERPC_SECTION], `${system.origin}: $.powerpc`);
+  const fromSystem = (system.extensions?.[POWERPC_SECTION] as PowerpcOptions | undefined) ?? {};
   const pick = <K extends keyof PowerpcOptions>(k: K): PowerpcOptions[K] => (fromSystem[k] !== undefined ? fromSystem[k] : portOptions[k]);
   return {
     removeMemRange: pick('removeMemRange'),
@@ -110,7 +119,7 @@ export function deviceTreeOf(system: SystemDescription, options: PowerpcOptions)
   return system.memory.fdt ?? options.fdt;
 }
 
-/** The raw `fadump` object of the description, if it has one. */
+/** The `fadump` section of the description as loaded (a FadumpConfig), if it has one. */
 export function fadumpExtensionOf(system: SystemDescription): unknown {
   return system.extensions?.[FADUMP_SECTION];
 }

@@ -2,26 +2,26 @@
 // generic core. One code path for both; they differ only in the byte order of the header's fields
 // (the kernel fills C structs natively, under the LSB tag it always writes; facts §13.4).
 
-import { injectable } from 'inversify';
-import {
-  type ArchPort,
-  type ArchSegment,
-  type ByteOrder,
-  type CrashMemory,
-  CrashplugError,
-  type ElfcorehdrLayout,
-  EM_PPC64,
-  type HotplugContext,
-  type HotplugSupportQuery,
-  type SystemDescription,
-} from '../core/port/index.js';
+import { inject, injectable } from 'inversify';
+import { type ArchPort, type ArchSegment, type ByteOrder, type CrashMemory, crashHotplugBuilt, CrashplugError, type ElfcorehdrLayout, type ElfcorehdrSegmentSpec, type HostIdentity, type HotplugContext, type HotplugSupportQuery, type SystemDescription } from '../core/port/index.js';
 import { ppcCrashMemory } from './ppc-crash-memory.js';
-import { ppcHandleHotplugEvent } from './ppc-hotplug.js';
+import { PPC_UPDATE_MESSAGES, ppcHandleHotplugEvent } from './ppc-hotplug.js';
 import { ppcKexecToolsRanges } from './ppc-kexec-tools.js';
 import { kdumpFdtSegment } from './ppc-kdump-fdt.js';
-import { FADUMP_SECTION, POWERPC_SECTION, type PowerpcOptions, powerpcOptionsOf } from './ppc-options.js';
+import { FADUMP_SECTION_READER } from './fadump-config.js';
+import { FADUMP_SECTION, POWERPC_SECTION, POWERPC_SECTION_READER, type PowerpcOptions, powerpcOptionsOf } from './ppc-options.js';
 import { powerpcProfile } from './ppc-profile.js';
 import { ppcElfcorehdrSegment, ppcSysfsElfcorehdrSize, syncBackupRegionPhdr } from './ppc-sizing.js';
+
+/** ELF e_machine of 64-bit PowerPC, both byte orders (include/uapi/linux/elf-em.h). */
+export const EM_PPC64 = 21;
+
+/**
+ * The options a powerpc port is built with (a ContainerModule binds them; `powerpcModuleWith`
+ * binds others): the port never changes after it is made, and a description's `powerpc` object
+ * wins over them machine by machine.
+ */
+export const POWERPC_OPTIONS = Symbol.for('crashplug.powerpc.Options');
 
 /** sizeof(note_buf_t) on ppc64: 24 + 8 + sizeof(elf_prstatus) 504 (ELF_NGREG 48; README "Verified"). */
 export const PPC64_NOTE_SIZE = 536n;
@@ -53,20 +53,18 @@ export abstract class PowerpcPort implements ArchPort {
   /** Field order of the kexec_file header this kernel writes. */
   abstract readonly byteOrder: ByteOrder;
   readonly machine = EM_PPC64;
+  readonly machineName = 'EM_PPC64';
+  readonly updateMessages = PPC_UPDATE_MESSAGES;
+  /** Both byte orders are Node's "ppc64"; os.endianness() tells them apart. */
+  abstract readonly host: HostIdentity;
   readonly noteSize = PPC64_NOTE_SIZE;
   readonly defaults = { pageOffset: PPC64_PAGE_OFFSET, pageSize: PPC64_PAGE_SIZE };
   /** The description's `powerpc` object (ppc-options.ts) and `fadump` object (fadump-config.ts). */
-  readonly extensionKeys = [POWERPC_SECTION, FADUMP_SECTION];
+  readonly sections = { [POWERPC_SECTION]: POWERPC_SECTION_READER, [FADUMP_SECTION]: FADUMP_SECTION_READER };
   /** get_crash_memory_ranges walks memblock: a hot-added DIMM merges with a same-node neighbour (facts §13.7). */
   readonly ramWalk = 'memblock' as const;
 
-  private portOptions: PowerpcOptions = {};
-
-  /** Options a caller sets on the port itself; a description's `powerpc` object wins over them. */
-  withOptions(options: PowerpcOptions): this {
-    this.portOptions = options;
-    return this;
-  }
+  constructor(private readonly portOptions: PowerpcOptions) {}
 
   options(system: SystemDescription): PowerpcOptions {
     return powerpcOptionsOf(system, this.portOptions);
@@ -96,16 +94,25 @@ export abstract class PowerpcPort implements ArchPort {
   /** kexec-tools' header for kexec_load (ppc-kexec-tools.ts): device-tree memory, backup, RTAS last. */
   kexecToolsRanges = (system: SystemDescription) => ppcKexecToolsRanges(system, this.options(system), this.byteOrder);
 
-  elfcorehdrSegment = ppcElfcorehdrSegment;
-  sysfsElfcorehdrSize = ppcSysfsElfcorehdrSize;
+  /** ARCH_SUPPORTS_CRASH_HOTPLUG on powerpc came with 6.10 ("powerpc: add crash CPU/memory hotplug support"). */
+  archSupportsCrashHotplug(system: SystemDescription): boolean {
+    return powerpcProfile(system.kernel).crashHotplug;
+  }
+
+  elfcorehdrSegment(system: SystemDescription, layout: ElfcorehdrLayout): ElfcorehdrSegmentSpec {
+    return ppcElfcorehdrSegment(system, layout, crashHotplugBuilt(system, this));
+  }
+
+  sysfsElfcorehdrSize(system: SystemDescription): number {
+    return ppcSysfsElfcorehdrSize(system, crashHotplugBuilt(system, this));
+  }
 
   /** The kdump kernel's device tree, which ADD_CPU later finds by its magic and rewrites. */
   kexecFileSegments(system: SystemDescription): readonly ArchSegment[] {
-    return [kdumpFdtSegment(system, this.options(system))];
+    return [kdumpFdtSegment(system, this.options(system), crashHotplugBuilt(system, this))];
   }
 
   supportsHotplug(q: HotplugSupportQuery): boolean {
-    if (!powerpcProfile(q.system.kernel).crashHotplug || !q.system.config.crashHotplug) return false;
     return q.fileMode || (q.flags & PPC_HOTPLUG_FLAG) !== 0;
   }
 
@@ -116,14 +123,26 @@ export abstract class PowerpcPort implements ArchPort {
 
 @injectable()
 export class Ppc64Port extends PowerpcPort {
+  // inversify reads the constructor of the bound class itself, so each says what it is made with.
+  constructor(@inject(POWERPC_OPTIONS) options: PowerpcOptions) {
+    super(options);
+  }
+
   readonly id = 'ppc64';
+  readonly host: HostIdentity = { nodeArch: 'ppc64', endianness: 'BE', unameMachine: 'ppc64', kcoreGivesPageOffset: true };
   readonly description = 'ppc64 big-endian (arch/powerpc/kexec): memory from the device tree, backup region, no kernel PT_LOAD, fadump';
   readonly byteOrder: ByteOrder = 'be';
 }
 
 @injectable()
 export class Ppc64lePort extends PowerpcPort {
+  // inversify reads the constructor of the bound class itself, so each says what it is made with.
+  constructor(@inject(POWERPC_OPTIONS) options: PowerpcOptions) {
+    super(options);
+  }
+
   readonly id = 'ppc64le';
+  readonly host: HostIdentity = { nodeArch: 'ppc64', endianness: 'LE', unameMachine: 'ppc64le', kcoreGivesPageOffset: true };
   readonly description = 'ppc64le (arch/powerpc/kexec): memory from the device tree, backup region, no kernel PT_LOAD, fadump';
   readonly byteOrder: ByteOrder = 'le';
 }

@@ -2,25 +2,13 @@
 // kdump_extra_elfcorehdr_size, facts §6.3, W11), what /sys/kernel/crash_elfcorehdr_size shows
 // (arch_crash_get_elfcorehdr_size), and the backup-region p_offset fix-up (facts §13.2).
 
-import {
-  EHDR_SIZE,
-  type ElfcorehdrLayout,
-  type ElfcorehdrSegmentSpec,
-  PHDR_SIZE,
-  PN_XNUM,
-  type SystemDescription,
-} from '../core/port/index.js';
+import { EHDR_SIZE, type ElfcorehdrLayout, type ElfcorehdrSegmentSpec, PHDR_SIZE, PN_XNUM, type SystemDescription } from '../core/port/index.js';
 import { BACKUP_SRC_START } from './ppc-crash-memory.js';
-import { type PowerpcProfile, powerpcProfile } from './ppc-profile.js';
-
-function hotplugBuilt(system: SystemDescription, profile: PowerpcProfile): boolean {
-  return profile.crashHotplug && system.config.crashHotplug;
-}
 
 /** Bytes reserved past the header for ranges hot-plug may add, and what the kernel warns while sizing. */
-export function ppcExtraElfcorehdrSize(system: SystemDescription, nrRanges: number): { extra: number; warning?: string } {
+export function ppcExtraElfcorehdrSize(system: SystemDescription, nrRanges: number, hotplugBuilt: boolean): { extra: number; warning?: string } {
   const c = system.config;
-  if (!hotplugBuilt(system, powerpcProfile(system.kernel)) || !c.memoryHotplug) return { extra: 0 };
+  if (!hotplugBuilt || !c.memoryHotplug) return { extra: 0 };
   if (c.crashMaxMemoryRanges > PN_XNUM) return { extra: 0, warning: `Number of Phdrs ${c.crashMaxMemoryRanges} exceeds max` };
   if (nrRanges >= c.crashMaxMemoryRanges) return { extra: 0, warning: 'Configured crash mem ranges may not be enough' };
   return { extra: (c.crashMaxMemoryRanges - nrRanges) * PHDR_SIZE };
@@ -30,8 +18,8 @@ export function ppcExtraElfcorehdrSize(system: SystemDescription, nrRanges: numb
  * The kbuf of the elfcorehdr: the header bytes plus the hot-plug room, placed bottom-up. powerpc
  * does not record the segment's index; the first hot-plug event finds it by its ELF magic.
  */
-export function ppcElfcorehdrSegment(system: SystemDescription, layout: ElfcorehdrLayout): ElfcorehdrSegmentSpec {
-  const { extra, warning } = ppcExtraElfcorehdrSize(system, layout.rangeCount);
+export function ppcElfcorehdrSegment(system: SystemDescription, layout: ElfcorehdrLayout, hotplugBuilt: boolean): ElfcorehdrSegmentSpec {
+  const { extra, warning } = ppcExtraElfcorehdrSize(system, layout.rangeCount, hotplugBuilt);
   return {
     memsz: layout.size + extra,
     // image->elf_headers_sz stays the header alone in the releases read (README "Open points").
@@ -48,8 +36,8 @@ export function ppcElfcorehdrSegment(system: SystemDescription, layout: Elfcoreh
  * /sys/kernel/crash_elfcorehdr_size for kexec_load: unlike x86 it counts the Ehdr, the CPUs
  * possible now, one vmcoreinfo note and (with memory hot-plug) CRASH_MAX_MEMORY_RANGES ranges.
  */
-export function ppcSysfsElfcorehdrSize(system: SystemDescription): number {
-  if (!hotplugBuilt(system, powerpcProfile(system.kernel))) return 0;
+export function ppcSysfsElfcorehdrSize(system: SystemDescription, hotplugBuilt: boolean): number {
+  if (!hotplugBuilt) return 0;
   const c = system.config;
   const phdrs = system.cpus.possible.length + 1 + (c.memoryHotplug ? c.crashMaxMemoryRanges : 0);
   return EHDR_SIZE + phdrs * PHDR_SIZE;

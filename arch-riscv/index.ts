@@ -1,5 +1,5 @@
 export { riscvModule } from './riscv-module.js';
-export { RISCV64_NOTE_SIZE, Riscv64Port } from './riscv-port.js';
+export { EM_RISCV, RISCV64_HOST, RISCV64_NOTE_SIZE, Riscv64Port } from './riscv-port.js';
 export {
   RISCV_KERNEL_LINK_ADDR,
   RISCV_PAGE_OFFSET_SV39,

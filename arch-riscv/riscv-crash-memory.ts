@@ -4,14 +4,7 @@
 // (OBSERVED through at least 6.18; a fix is on the list), so a crashkernel=…,low reservation is
 // dumped like RAM.
 
-import {
-  type CrashMem,
-  type CrashMemory,
-  CrashplugError,
-  excludeWith,
-  type NamedRange,
-  type SystemDescription,
-} from '../core/port/index.js';
+import { type CrashMem, type CrashMemory, CrashplugError, excludeWith, type NamedRange, type SystemDescription } from '../core/port/index.js';
 import { riscvProfile } from './riscv-profile.js';
 
 /** nr_ranges = 1 + the System RAM count: "for exclusion of crashkernel region". */

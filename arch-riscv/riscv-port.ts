@@ -4,18 +4,16 @@
 // ARCH_SUPPORTS_CRASH_HOTPLUG, so core's "no" stands: udev's unload-and-reload keeps the image right.
 
 import { injectable } from 'inversify';
-import {
-  type ArchPort,
-  type CrashMemory,
-  EM_RISCV,
-  type ElfcorehdrLayout,
-  type ElfcorehdrSegmentSpec,
-  type KernelMap,
-  type SystemDescription,
-} from '../core/port/index.js';
+import { type ArchPort, type CrashMemory, type ElfcorehdrLayout, type ElfcorehdrSegmentSpec, type HostIdentity, type KernelMap, type SystemDescription } from '../core/port/index.js';
 import { RISCV_PAGE_OFFSET_SV39, riscvKernelMap, riscvVa } from './riscv-address.js';
 import { riscvCrashMemory } from './riscv-crash-memory.js';
 import { riscvElfcorehdrSegment } from './riscv-sizing.js';
+
+/** ELF e_machine of RISC-V (include/uapi/linux/elf-em.h). */
+export const EM_RISCV = 243;
+
+/** A riscv64 host: its linear map is not a plain offset of the physical address (riscv-address.ts). */
+export const RISCV64_HOST: HostIdentity = { nodeArch: 'riscv64', unameMachine: 'riscv64', kcoreGivesPageOffset: false };
 
 /**
  * sizeof(note_buf_t) on riscv64: 24 + 8 + sizeof(struct elf_prstatus) 376 — the 112-byte common
@@ -28,6 +26,8 @@ export class Riscv64Port implements ArchPort {
   readonly id = 'riscv64';
   readonly description = 'riscv64 (arch/riscv/kernel/machine_kexec_file.c): System RAM walk, crashkernel excluded, kernel-image PT_LOAD';
   readonly machine = EM_RISCV;
+  readonly machineName = 'EM_RISCV';
+  readonly host = RISCV64_HOST;
   readonly noteSize = RISCV64_NOTE_SIZE;
   /** Sv39: what shipping riscv64 hardware implements; QEMU's virt machine boots Sv57 (give pageOffset). */
   readonly defaults = { pageOffset: RISCV_PAGE_OFFSET_SV39, pageSize: 4096 };

@@ -2,14 +2,7 @@
 // resource in walk order (never merged), room for the count plus the splits, then the low 1 MiB,
 // `crashk_res` and `crashk_low_res` cut out in that order (facts §4.1).
 
-import {
-  type CrashMem,
-  type CrashMemory,
-  CrashplugError,
-  excludeWith,
-  type NamedRange,
-  type SystemDescription,
-} from '../core/port/index.js';
+import { type CrashMem, type CrashMemory, CrashplugError, excludeWith, type NamedRange, type SystemDescription } from '../core/port/index.js';
 import { x86Profile } from './x86-profile.js';
 
 /** "low 1M is always reserved": [0, SZ_1M − 1]. */

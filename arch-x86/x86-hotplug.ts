@@ -3,18 +3,18 @@
 // has not rewritten yet, whose kexec-tools header lists only the present CPUs (W7). Anything else
 // rebuilds the header from the machine as it is now and installs it over the old one.
 
-import {
-  type HotplugContext,
-  KEXEC_CRASH_HP_ADD_CPU,
-  KEXEC_CRASH_HP_REMOVE_CPU,
-  KEXEC_UPDATE_ELFCOREHDR,
-} from '../core/port/index.js';
+import { type ElfcorehdrUpdateMessages, type HotplugContext, KEXEC_CRASH_HP_ADD_CPU, KEXEC_CRASH_HP_REMOVE_CPU, KEXEC_UPDATE_ELFCOREHDR } from '../core/port/index.js';
+
+/** What arch_crash_handle_hotplug_event prints when an update fails; the header is left alone on either. */
+export const X86_UPDATE_MESSAGES: ElfcorehdrUpdateMessages = {
+  buildFailed: 'unable to create new elfcorehdr',
+  tooLarge: (elfsz, memsz) => `update elfcorehdr elfsz ${elfsz} > memsz ${memsz}`,
+};
 
 export function x86HandleHotplugEvent(ctx: HotplugContext): void {
   const cpuEvent = ctx.action === KEXEC_CRASH_HP_ADD_CPU || ctx.action === KEXEC_CRASH_HP_REMOVE_CPU;
   if (cpuEvent && (ctx.image.fileMode || ctx.image.elfcorehdrUpdated)) return;
-  // Core's failure messages are x86's own ("unable to create new elfcorehdr",
-  // "update elfcorehdr elfsz %lu > memsz %lu"); the header is left alone on either.
+  // Failures print X86_UPDATE_MESSAGES (the port's updateMessages).
   // A successful install ends with pr_debug("updated elfcorehdr\n") (seen on 6.12 with dynamic debug).
   if (ctx.updateElfcorehdr().ok) ctx.log('debug', 'updated elfcorehdr');
 }

@@ -3,22 +3,7 @@
 // PT_LOAD it finds through /proc/kcore, and the PAGE_OFFSET it infers. Quirks are kept: this is
 // what a kexec_load'ed header looks like, not what it ought to look like.
 
-import {
-  alignUp,
-  CrashplugError,
-  hex,
-  type IomemResource,
-  iomemKernelSections,
-  type KernelMap,
-  type NamedRange,
-  type KexecToolsBackup,
-  type KexecToolsRange,
-  type KexecToolsRanges,
-  type KexecToolsRangeType,
-  type KexecToolsSegmentRule,
-  type Range,
-  type SystemDescription,
-} from '../core/port/index.js';
+import { alignUp, CrashplugError, hex, type IomemResource, iomemKernelSections, type KernelMap, type NamedRange, type KexecToolsBackup, type KexecToolsRange, type KexecToolsRanges, type KexecToolsRangeType, type KexecToolsSegmentRule, type Range, type SystemDescription } from '../core/port/index.js';
 
 /** kexec-tools' CRASH_MAX_MEMORY_RANGES on x86: it stops reading /proc/iomem there and refuses a split past it. */
 export const KEXEC_TOOLS_X86_MAX_RANGES = 32768;

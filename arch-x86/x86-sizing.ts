@@ -1,19 +1,7 @@
 // How x86 sizes the elfcorehdr segment for hot-plug (crash_load_segments, facts §4.3, W2) and
 // what /sys/kernel/crash_elfcorehdr_size shows (arch_crash_get_elfcorehdr_size, §4.4).
 
-import {
-  EHDR_SIZE,
-  ELF_CORE_HEADER_ALIGN,
-  type ElfcorehdrLayout,
-  type ElfcorehdrSegmentSpec,
-  PHDR_SIZE,
-  PN_XNUM,
-  type SystemDescription,
-} from '../core/port/index.js';
-
-function hotplugBuilt(system: SystemDescription): boolean {
-  return system.config.crashHotplug && system.kernel.hotplug !== 'none';
-}
+import { EHDR_SIZE, ELF_CORE_HEADER_ALIGN, type ElfcorehdrLayout, type ElfcorehdrSegmentSpec, PHDR_SIZE, PN_XNUM, type SystemDescription } from '../core/port/index.js';
 
 /** Program headers the segment is reserved for: 2 + NR_CPUS_DEFAULT + (max ranges or current ranges). */
 export function x86HotplugPhdrCount(system: SystemDescription, currentRanges: number): number {
@@ -21,9 +9,10 @@ export function x86HotplugPhdrCount(system: SystemDescription, currentRanges: nu
   return 2 + c.nrCpusDefault + (c.memoryHotplug ? c.crashMaxMemoryRanges : currentRanges);
 }
 
-export function x86ElfcorehdrSegment(system: SystemDescription, layout: ElfcorehdrLayout): ElfcorehdrSegmentSpec {
+/** `hotplugBuilt`: core's crashHotplugBuilt for this machine (CONFIG_CRASH_HOTPLUG in this release). */
+export function x86ElfcorehdrSegment(system: SystemDescription, layout: ElfcorehdrLayout, hotplugBuilt: boolean): ElfcorehdrSegmentSpec {
   const base = { align: ELF_CORE_HEADER_ALIGN, topDown: false };
-  if (!hotplugBuilt(system)) {
+  if (!hotplugBuilt) {
     return { ...base, memsz: layout.size, elfHeadersSize: layout.size, presetIndex: false };
   }
   const pnum = x86HotplugPhdrCount(system, layout.rangeCount);
@@ -41,8 +30,8 @@ export function x86ElfcorehdrSegment(system: SystemDescription, layout: Elfcoreh
 }
 
 /** Program headers only: the Ehdr is not counted (OBSERVED, facts §4.4 and §13.6). */
-export function x86SysfsElfcorehdrSize(system: SystemDescription): number {
-  if (!hotplugBuilt(system)) return 0;
+export function x86SysfsElfcorehdrSize(system: SystemDescription, hotplugBuilt: boolean): number {
+  if (!hotplugBuilt) return 0;
   const c = system.config;
   return (2 + c.nrCpusDefault + (c.memoryHotplug ? c.crashMaxMemoryRanges : 0)) * PHDR_SIZE;
 }

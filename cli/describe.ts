@@ -4,7 +4,7 @@
 // headers to lines or JSON.
 
 import { hex, hex16 } from '../core/base/index.js';
-import { type ElfCoreHeader, EHDR_SIZE, machineName, PF_R, PF_W, PF_X, PHDR_SIZE, phdrTypeName, type ProgramHeader } from '../core/elf/index.js';
+import { type ElfCoreHeader, EHDR_SIZE, PF_R, PF_W, PF_X, PHDR_SIZE, phdrTypeName, type ProgramHeader } from '../core/elf/index.js';
 import { kernelMemoryLines, kernelReserveLines, kernelSectionsJson } from './describe-kernel.js';
 import { kexecToolsMemoryLines, kexecToolsReserveLines, kexecToolsSectionsJson, kexecToolsSizeLine } from './describe-kexec-tools.js';
 import { type PhdrWhat, whatFromRoles } from './phdr-roles.js';
@@ -98,7 +98,8 @@ export function trailingText(t: TrailingBytes): string {
   return `${t.length} bytes past the last program header, ${t.nonZero} of them non-zero (first at byte ${t.firstNonZero})`;
 }
 
-export function ehdrJson(header: ElfCoreHeader): Json {
+/** `machine`: e_machine's name, from the port that writes it (PluginRegistry.machineName). */
+export function ehdrJson(header: ElfCoreHeader, machine: string): Json {
   const h = header.header;
   return {
     class: 'ELF64',
@@ -107,7 +108,7 @@ export function ehdrJson(header: ElfCoreHeader): Json {
     ei_osabi: h.osabi,
     e_type: h.type,
     e_machine: h.machine,
-    machine: machineName(h.machine),
+    machine,
     e_version: h.version,
     e_entry: hex(h.entry),
     e_phoff: hex(h.phoff),
@@ -123,7 +124,7 @@ export function ehdrJson(header: ElfCoreHeader): Json {
 }
 
 /** The Ehdr in a few lines, as `readelf -h` would say it, plus where the program headers end. */
-export function ehdrLines(header: ElfCoreHeader, source: string, trailing: TrailingBytes): string[] {
+export function ehdrLines(header: ElfCoreHeader, source: string, trailing: TrailingBytes, machine: string): string[] {
   const h = header.header;
   const data = h.data === 1 ? 'little-endian' : h.data === 2 ? 'big-endian' : `unknown (${h.data})`;
   const fields = header.byteOrder === 'le' ? 'little-endian' : 'big-endian';
@@ -131,7 +132,7 @@ export function ehdrLines(header: ElfCoreHeader, source: string, trailing: Trail
   return [
     `ELF header of ${source} (${header.size} bytes):`,
     `  ELF64, EI_DATA ${data}${fields === data ? '' : ` (fields read ${fields})`}, OS/ABI ${h.osabi}, ` +
-      `type ${type}, machine ${machineName(h.machine)} (${h.machine}), version ${h.version}`,
+      `type ${type}, machine ${machine} (${h.machine}), version ${h.version}`,
     `  entry ${hex(h.entry)}, flags ${hex(h.flags)}, e_ehsize ${h.ehsize}, ` +
       `${h.phnum} program headers of ${h.phentsize} bytes at offset ${h.phoff}, ` +
       `e_shoff ${h.shoff}, e_shnum ${h.shnum}, e_shentsize ${h.shentsize}, e_shstrndx ${h.shstrndx}`,
@@ -177,7 +178,7 @@ export function builtReportJson(input: BuiltReportInput): Json {
     arch: system.arch,
     kernel: system.kernel.version,
     builder: input.builder,
-    elfHeader: ehdrJson(header),
+    elfHeader: ehdrJson(header, input.machineName),
     programHeaders: header.phdrs.map((p, i) => phdrJson(p, i, what[i])),
     memory: sections.memory,
     header: {

@@ -9,14 +9,6 @@ import { decodeElfCoreHeader, EHDR_SIZE, PHDR_SIZE, PT_LOAD } from '../core/elf/
 import type { Range } from '../core/memory/index.js';
 import { DEFAULT_KERNEL_CONFIG, formatCpulist, iomemKernelSections, type IomemResource, type KernelConfig } from '../core/system/index.js';
 
-/**
- * Where an unreadable `_text` is assumed to be: the link address without KASLR. Only needed when
- * /proc/kallsyms hides addresses (kptr_restrict) while /proc/iomem shows them.
- */
-export const KERNEL_TEXT_WITHOUT_KASLR: Readonly<Record<string, bigint>> = {
-  x86_64: 0xffff_ffff_8100_0000n,
-};
-
 export type Read = { readonly text: string } | { readonly error: string };
 
 export function tryRead(path: string): Read {
@@ -126,7 +118,8 @@ export function readKernelImage(
   kallsymsPath: string,
   iomemPath: string,
   tree: readonly IomemResource[],
-  arch: string,
+  /** The port's `_text` link address without KASLR (HostIdentity), assumed when kallsyms hides `_text`. */
+  linkedText: bigint | undefined,
   pageOffset: bigint,
   assumptions: string[],
   read: string[],
@@ -150,8 +143,8 @@ export function readKernelImage(
   if (text !== undefined) {
     read.push(`_text ${hex(text)} (${kallsymsPath})`);
   } else {
-    text = KERNEL_TEXT_WITHOUT_KASLR[arch] ?? (textPhys + pageOffset) & 0xffff_ffff_ffff_ffffn;
-    assumptions.push(`_text in ${kallsymsPath} ${kallsymsWhy}: assumed ${hex(text)}${arch in KERNEL_TEXT_WITHOUT_KASLR ? ' (the link address without KASLR)' : ' (the linear-map alias of the kernel)'}`);
+    text = linkedText ?? (textPhys + pageOffset) & 0xffff_ffff_ffff_ffffn;
+    assumptions.push(`_text in ${kallsymsPath} ${kallsymsWhy}: assumed ${hex(text)}${linkedText !== undefined ? ' (the link address without KASLR)' : ' (the linear-map alias of the kernel)'}`);
   }
 
   const end = kallsymsAddress(kallsyms, '_end');

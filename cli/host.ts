@@ -6,10 +6,9 @@ import { arch as osArch, endianness as osEndianness, release as osRelease } from
 import { join, resolve } from 'node:path';
 import { CrashplugError, hex } from '../core/base/index.js';
 import type { Range } from '../core/memory/index.js';
-import type { PluginRegistry } from '../core/port/index.js';
-import { formatCpulist, iomemCrashKernel, iomemSystemRam, kernelProfile, NEWEST_KERNEL, parseCpulist, parseIomem, parseSystemDescription, type CpuSets, type SystemDescription, vmcoreinfoNoteSize } from '../core/system/index.js';
+import type { HostIdentity, PluginRegistry } from '../core/port/index.js';
+import { formatCpulist, iomemCrashKernel, iomemSystemRam, kernelProfile, newestRelease, parseCpulist, parseIomem, type CpuSets, type SystemDescription, vmcoreinfoNoteSize } from '../core/system/index.js';
 import {
-  KERNEL_TEXT_WITHOUT_KASLR,
   parseSysfsHex,
   readConfig,
   readCrashNotes,
@@ -18,6 +17,7 @@ import {
   tryRead,
 } from './host-readers.js';
 import { rangeText } from './phdr-roles.js';
+import { parseSystemJson } from '../api/system-file.js';
 
 export interface HostOptions {
   /** Where /proc and /sys are; "/" on a real machine. */
@@ -39,18 +39,6 @@ export interface HostDescription {
   readonly assumptions: readonly string[];
   /** Values that were read, with where from. */
   readonly read: readonly string[];
-}
-
-/** Node's names for the CPU architectures crashplug has (or may get) ports for. */
-function archIdOf(nodeArch: string, endianness: 'BE' | 'LE'): string {
-  switch (nodeArch) {
-    case 'x64':
-      return 'x86_64';
-    case 'ppc64':
-      return endianness === 'LE' ? 'ppc64le' : 'ppc64';
-    default:
-      return nodeArch; // arm64, riscv64, s390x, loong64 are already the kernel's names
-  }
 }
 
 /** Without CAP_SYS_ADMIN every address in /proc/iomem reads as zero (the names are still there). */
@@ -75,16 +63,19 @@ export function readHostSystem(registry: PluginRegistry, opts: HostOptions = {})
   const read: string[] = [];
 
   const nodeArch = opts.nodeArch ?? osArch();
-  const arch = archIdOf(nodeArch, opts.endianness ?? osEndianness());
-  if (!registry.has(arch)) {
-    const loaded = registry.ids();
+  const endianness = opts.endianness ?? osEndianness();
+  // Each port says what its hosts look like (HostIdentity); none is named here.
+  const plugin = registry.hostPort(nodeArch, endianness);
+  if (plugin?.host === undefined) {
+    const loaded = registry.all().map((p) => (p.host === undefined ? p.id : `${p.id} (node ${p.host.nodeArch})`));
     throw new CrashplugError(
       'E_UNSUPPORTED',
-      `this host is ${arch}, and crashplug has no ${arch} port loaded (ports: ${loaded.join(', ') || 'none'}); ` +
-        'describe a machine of a supported arch with --system FILE.json',
+      `this host is Node arch "${nodeArch}" (${endianness}), and no loaded port claims it (ports: ${loaded.join(', ') || 'none'}); ` +
+        'load a port for it with --port MODULE, or describe a machine of a supported arch with --system FILE.json',
     );
   }
-  const plugin = registry.get(arch);
+  const arch = plugin.id;
+  const host = plugin.host;
 
   // Memory first: without it nothing else is worth reading.
   const iomemPath = at('proc/iomem');
@@ -105,14 +96,14 @@ export function readHostSystem(registry: PluginRegistry, opts: HostOptions = {})
     );
   }
 
-  const kernel = readRelease(opts, assumptions, read);
+  const kernel = readRelease(opts, newestRelease(registry.releases()), assumptions, read);
   const cpuDir = at('sys/devices/system/cpu');
   const { possible, present, online } = readCpuMasks(cpuDir, assumptions, read);
   const { vmcoreinfo, pageSize } = readVmcoreinfo(at('sys/kernel/vmcoreinfo'), arch, plugin.defaults.pageSize, assumptions, read);
   const crashNotes = readCrashNotes(cpuDir, possible, present, plugin.noteSize, pageSize, assumptions, read);
-  const kernelImage = readKernelImage(at('proc/kallsyms'), iomemPath, tree, arch, plugin.defaults.pageOffset, assumptions, read);
+  const kernelImage = readKernelImage(at('proc/kallsyms'), iomemPath, tree, host.kernelTextWithoutKaslr, plugin.defaults.pageOffset, assumptions, read);
 
-  const pageOffset = readPageOffset(at('proc/kcore'), arch, plugin.defaults.pageOffset, ram, kernelImage, assumptions, read);
+  const pageOffset = readPageOffset(at('proc/kcore'), arch, host, plugin.defaults.pageOffset, ram, kernelImage, assumptions, read);
 
   const config = readConfig(cpuDir, at('sys/devices/system/memory'), assumptions, read);
   assumptions.push('header built as kexec_file_load (kexec -s -p) builds it; kexec_load (kexec-tools) writes a different one');
@@ -131,30 +122,28 @@ export function readHostSystem(registry: PluginRegistry, opts: HostOptions = {})
     config,
   };
   const origin = root === resolve('/') ? 'host' : `host (${root})`;
-  const system = parseSystemDescription(json, { origin, baseDir: root, registry });
+  const system = parseSystemJson(json, { origin, baseDir: root, registry });
   return { system, json, assumptions, read };
 }
-
-/** Arches whose `__va(p)` is p + PAGE_OFFSET, so /proc/kcore's vaddr − paddr is PAGE_OFFSET itself. */
-const LINEAR_VA_ARCHES: ReadonlySet<string> = new Set(['x86_64', 'ppc64', 'ppc64le']);
 
 /** PAGE_OFFSET from /proc/kcore where it says it, else the port's default, and why. */
 function readPageOffset(
   kcore: string,
   arch: string,
+  host: HostIdentity,
   fallback: bigint,
   ram: readonly Range[],
   kernelImage: { readonly text: bigint; readonly textRead: boolean },
   assumptions: string[],
   read: string[],
 ): bigint {
-  const found = LINEAR_VA_ARCHES.has(arch) ? readKcoreLinearOffset(kcore, ram, kernelImage.textRead ? kernelImage.text : undefined) : undefined;
+  const found = host.kcoreGivesPageOffset ? readKcoreLinearOffset(kcore, ram, kernelImage.textRead ? kernelImage.text : undefined) : undefined;
   if (found !== undefined && 'offset' in found) {
     read.push(`PAGE_OFFSET ${hex(found.offset)} (${kcore}: p_vaddr − p_paddr of its RAM PT_LOADs, as kexec-tools reads it)`);
     return found.offset;
   }
   const why = found === undefined ? `${arch}'s linear map is not p + PAGE_OFFSET` : `${kcore}: ${found.error}`;
-  const linkedText = KERNEL_TEXT_WITHOUT_KASLR[arch];
+  const linkedText = host.kernelTextWithoutKaslr;
   const kaslrOff = linkedText !== undefined && kernelImage.textRead && kernelImage.text === linkedText;
   assumptions.push(
     `PAGE_OFFSET is not readable (${why}): assumed ${hex(fallback)} (the ${arch} default without memory KASLR); ` +
@@ -164,7 +153,7 @@ function readPageOffset(
 }
 
 /** `uname -r` → the kernel profile's major.minor, unless --kernel names one. */
-function readRelease(opts: HostOptions, assumptions: string[], read: string[]): string {
+function readRelease(opts: HostOptions, newest: string, assumptions: string[], read: string[]): string {
   const release = opts.release ?? osRelease();
   if (opts.kernel !== undefined) {
     read.push(`kernel profile ${opts.kernel} from --kernel (uname -r: ${release})`);
@@ -172,14 +161,14 @@ function readRelease(opts: HostOptions, assumptions: string[], read: string[]): 
   }
   const rel = /^(\d+)\.(\d+)/.exec(release);
   if (rel === null) {
-    assumptions.push(`uname -r "${release}" has no major.minor: modelled as kernel ${NEWEST_KERNEL}, the newest crashplug knows`);
-    return NEWEST_KERNEL;
+    assumptions.push(`uname -r "${release}" has no major.minor: modelled as kernel ${newest}, the newest crashplug knows`);
+    return newest;
   }
   const kernel = `${rel[1]}.${rel[2]}`;
   read.push(`kernel ${kernel} (uname -r: ${release})`);
   const k = kernelProfile(kernel, 'uname -r');
-  if (!kernelProfile(NEWEST_KERNEL).atLeast(k.major, k.minor)) {
-    assumptions.push(`kernel ${kernel} is newer than the newest crashplug models (${NEWEST_KERNEL}): assumed to build the header as ${NEWEST_KERNEL} does`);
+  if (!kernelProfile(newest).atLeast(k.major, k.minor)) {
+    assumptions.push(`kernel ${kernel} is newer than the newest crashplug models (${newest}): assumed to build the header as ${newest} does`);
   }
   return kernel;
 }

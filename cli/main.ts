@@ -1,17 +1,18 @@
-// The composition root of the `crashplug` command: loads every arch port into the container,
-// defines the commands, and turns failures into one stderr line and an exit code — 2 for bad
-// input (a CrashplugError or a usage error), 1 for an internal fault.
+// The composition root of the `crashplug` command: loads the built-in ports and any given with
+// --port or CRASHPLUG_PORTS into one container, defines core's commands and the ports' own, and
+// turns failures into one stderr line and an exit code — 2 for bad input (a CrashplugError or a
+// usage error), 1 for an internal fault (ours, or a port's).
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { type Crashplug, createCrashplug } from '../api/crashplug.js';
+import { loadPortModule, portsFromEnv } from '../api/load-ports.js';
 import { CrashplugError } from '../core/base/index.js';
-import { type PluginRegistry, registryOf } from '../core/port/index.js';
-import { ARCH_MODULES } from './arch-modules.js';
 import { registerElfcorehdr } from './commands/elfcorehdr.js';
-import { registerFadump } from './commands/fadump.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerSimulate } from './commands/simulate.js';
 import type { CliContext } from './context.js';
+import { registerPortCommands } from './port-commands.js';
 
 export const EXIT_OK = 0;
 export const EXIT_INTERNAL = 1;
@@ -32,7 +33,37 @@ function packageVersion(): string {
   }
 }
 
-function buildProgram(ctx: CliContext, io: CliIo): Command {
+/** `--port MODULE` / `--port=MODULE`, wherever they stand, taken out of argv (they act before parsing). */
+export function takePortArgs(argv: readonly string[]): { specs: string[]; rest: string[] } {
+  const specs: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--port') {
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith('-')) throw new CrashplugError('E_BAD_ARGUMENT', "option '--port <module>' argument missing; give a port module's path or package name");
+      specs.push(v);
+      i++;
+    } else if (a.startsWith('--port=')) {
+      specs.push(a.slice('--port='.length));
+    } else {
+      rest.push(a);
+    }
+  }
+  return { specs, rest };
+}
+
+function portsHelp(crashplug: Crashplug, external: readonly string[]): string {
+  const lines = crashplug.registry.all().map((p) => `  ${p.id.padEnd(10)} ${p.description}`);
+  const from = external.length > 0 ? `\nPorts loaded from outside crashplug: ${external.join(', ')}` : '';
+  return `\nArch ports loaded (add one with --port MODULE or CRASHPLUG_PORTS=MODULE,…):\n${lines.join('\n')}${from}`;
+}
+
+function buildProgram(ctx: CliContext, io: CliIo, crashplug: Crashplug, external: readonly string[]): Command {
   const program = new Command('crashplug');
   // Set before the commands are added: subcommands made with .command() inherit both.
   program
@@ -47,11 +78,12 @@ function buildProgram(ctx: CliContext, io: CliIo): Command {
     .description('A byte-exact model of how Linux builds the kdump elfcorehdr and keeps it right during CPU and memory hot-plug')
     .version(packageVersion())
     .showSuggestionAfterError()
-    .addHelpText('after', () => `\nArch ports loaded: ${ctx.registry().ids().join(', ')}`);
+    .option('--port <module>', 'load an arch port from outside crashplug: a path or a package name (repeatable; also CRASHPLUG_PORTS, comma-separated)')
+    .addHelpText('after', () => portsHelp(crashplug, external));
   registerElfcorehdr(program, ctx);
   registerInspect(program, ctx);
   registerSimulate(program, ctx);
-  registerFadump(program, ctx);
+  registerPortCommands(program, crashplug.commands, ctx);
   return program;
 }
 
@@ -65,11 +97,15 @@ function stackOf(err: unknown): string {
 }
 
 /** Run one command line (argv as in process.argv) and return the exit code; never throws. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  let registry: PluginRegistry | undefined;
-  const ctx: CliContext = { registry: () => (registry ??= registryOf(ARCH_MODULES)), out: io.out };
+export async function runCli(argv: readonly string[], io: CliIo, env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
   try {
-    await buildProgram(ctx, io).parseAsync([...argv]);
+    const { specs, rest } = takePortArgs(argv.slice(2));
+    const external = [...portsFromEnv(env.CRASHPLUG_PORTS), ...specs];
+    const modules = [];
+    for (const spec of external) modules.push(await loadPortModule(spec));
+    const crashplug = createCrashplug({ ports: modules });
+    const ctx: CliContext = { registry: () => crashplug.registry, out: io.out };
+    await buildProgram(ctx, io, crashplug, external).parseAsync([...argv.slice(0, 2), ...rest]);
     return EXIT_OK;
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -79,7 +115,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (CrashplugError.is(err)) {
       io.err(`crashplug: ${err.toLine().replace(/\s*\n\s*/g, ' ')}\n`);
       if (io.debug) io.err(stackOf(err));
-      return EXIT_BAD_INPUT;
+      // A port's own fault (E_PORT_FAULT) is not the user's input: exit 1, like ours.
+      return err.internal ? EXIT_INTERNAL : EXIT_BAD_INPUT;
     }
     const why = err instanceof Error ? err.message : String(err);
     io.err(`crashplug: internal error: ${why.replace(/\s*\n\s*/g, ' ')}${io.debug ? '' : ' (set CRASHPLUG_DEBUG=1 for the stack trace)'}\n`);

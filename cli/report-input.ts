@@ -9,6 +9,8 @@ import type { ReportRole } from './phdr-roles.js';
 
 export interface ReportCommon {
   readonly system: SystemDescription;
+  /** e_machine's name, from the port. */
+  readonly machineName: string;
   readonly header: ElfCoreHeader;
   /** One role per program header the builder wrote, in header order. */
   readonly roles: readonly ReportRole[];

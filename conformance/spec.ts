@@ -96,7 +96,7 @@ export const INVARIANT_TEXT: { readonly [K in Invariant]: InvariantText } = {
   },
   'hotplug-capability': {
     says: 'a kexec_file crash image gets hotplug_support exactly when the spec says the arch has crash hot-plug',
-    todo: "check the port's supportsHotplug against arch_crash_hotplug_support and ARCH_SUPPORTS_CRASH_HOTPLUG",
+    todo: "check the port's archSupportsCrashHotplug against ARCH_SUPPORTS_CRASH_HOTPLUG and its supportsHotplug against arch_crash_hotplug_support",
   },
   'hotplug-fresh': {
     says: 'after hot-plug events the header installed in place is the one a fresh build of the final machine gives, and still conforms',

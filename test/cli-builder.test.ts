@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { x86KexecToolsRanges } from '../arch-x86/index.js';
-import { ARCH_MODULES } from '../cli/arch-modules.js';
+import { ARCH_MODULES } from '../api/builtin-ports.js';
 import { registerElfcorehdr } from '../cli/commands/elfcorehdr.js';
 import { CrashplugError } from '../core/base/index.js';
 import { PluginRegistry, registryOf } from '../core/port/index.js';

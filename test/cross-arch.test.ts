@@ -7,7 +7,7 @@
 
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { ARCH_MODULES } from '../cli/arch-modules.js';
+import { ARCH_MODULES } from '../api/builtin-ports.js';
 import { CrashplugError } from '../core/base/index.js';
 import { buildSystemElfcorehdr } from '../core/build/index.js';
 import { decodeElfCoreHeader, elfcorehdrSize, PT_LOAD, PT_NOTE } from '../core/elf/index.js';

@@ -9,14 +9,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ARCH_MODULES } from '../cli/arch-modules.js';
+import { ARCH_MODULES } from '../api/builtin-ports.js';
 import { registerInspect } from '../cli/commands/inspect.js';
 import { buildSystemElfcorehdr } from '../core/build/index.js';
 import { decodeElfCoreHeader } from '../core/elf/index.js';
 import { PluginRegistry, registryOf } from '../core/port/index.js';
-import { loadSystemFile, NEWEST_KERNEL, type SystemDescription } from '../core/system/index.js';
+import { NEWEST_KERNEL, type SystemDescription } from '../core/system/index.js';
 import { type CandidateGroup, explainHeader, modelledReleases, rangeHolds } from '../core/build/index.js';
 import { cpuIds, systemRam, x86Plugin, x86System } from './support/systems.js';
+import { loadSystemFile } from '../api/system-file.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SYSTEM = join(here, 'fixtures', 'real-x86_64-6.1', 'system.json');

@@ -9,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildSystemElfcorehdr } from '../core/build/index.js';
 import { registryOf } from '../core/port/index.js';
-import { loadSystemFile, type SystemDescription } from '../core/system/index.js';
+import { type SystemDescription } from '../core/system/index.js';
 import { x86Module } from '../arch-x86/index.js';
 import { w1System } from './fixtures/w1/system.js';
+import { loadSystemFile } from '../api/system-file.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const registry = registryOf([x86Module]);

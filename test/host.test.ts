@@ -11,12 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x86Module } from '../arch-x86/index.js';
 import { CrashplugError } from '../core/base/index.js';
 import { buildSystemElfcorehdr } from '../core/build/index.js';
-import { coreElfHeader, decodeElfCoreHeader, EM_X86_64, encodeElfCoreHeader, type ProgramHeader, PT_LOAD, PT_NOTE } from '../core/elf/index.js';
+import { coreElfHeader, decodeElfCoreHeader, encodeElfCoreHeader, type ProgramHeader, PT_LOAD, PT_NOTE } from '../core/elf/index.js';
 import { registryOf } from '../core/port/index.js';
+import { ARCH_MODULES } from '../api/builtin-ports.js';
 import { trailingBytes } from '../cli/describe.js';
 import { diffElfcorehdrs, differenceText } from '../cli/diff.js';
 import { type HostOptions, readHostSystem } from '../cli/host.js';
 import { guessWhat, whatFromLayout } from '../cli/phdr-roles.js';
+import { EM_X86_64 } from '../arch-x86/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'real-x86_64-6.1');
@@ -275,12 +277,29 @@ describe('readHostSystem', () => {
     it('fails with E_UNSUPPORTED naming the arch', () => {
       const err = hostError(guest61(), { nodeArch: 'riscv64' });
       expect(err.code).toBe('E_UNSUPPORTED');
-      expect(err.message).toContain('this host is riscv64');
+      expect(err.message).toContain('this host is Node arch "riscv64" (LE), and no loaded port claims it');
+      expect(err.message).toContain('--port MODULE');
     });
 
-    it('names little-endian ppc64 "ppc64le"', () => {
-      expect(hostError(guest61(), { nodeArch: 'ppc64', endianness: 'LE' }).message).toContain('this host is ppc64le');
-      expect(hostError(guest61(), { nodeArch: 'ppc64', endianness: 'BE' }).message).toContain('this host is ppc64,');
+    it('names the byte order, which tells ppc64 from ppc64le', () => {
+      expect(hostError(guest61(), { nodeArch: 'ppc64', endianness: 'LE' }).message).toContain('Node arch "ppc64" (LE)');
+      expect(hostError(guest61(), { nodeArch: 'ppc64', endianness: 'BE' }).message).toContain('Node arch "ppc64" (BE)');
+    });
+  });
+
+  describe('which port is the host (each port’s HostIdentity, no table in the CLI)', () => {
+    const all = registryOf(ARCH_MODULES);
+    it.each([
+      ['x64', 'LE', 'x86_64'],
+      ['arm64', 'LE', 'arm64'],
+      ['riscv64', 'LE', 'riscv64'],
+      ['ppc64', 'LE', 'ppc64le'],
+      ['ppc64', 'BE', 'ppc64'],
+    ] as const)('Node arch %s (%s) is the %s port', (nodeArch, endianness, id) => {
+      expect(all.hostPort(nodeArch, endianness)?.id).toBe(id);
+    });
+    it('no port claims s390x', () => {
+      expect(all.hostPort('s390x', 'BE')).toBeUndefined();
     });
   });
 });

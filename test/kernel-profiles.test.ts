@@ -12,23 +12,24 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { x86Profile } from '../arch-x86/index.js';
-import { ARCH_MODULES } from '../cli/arch-modules.js';
+import { ARCH_MODULES } from '../api/builtin-ports.js';
 import { registerElfcorehdr } from '../cli/commands/elfcorehdr.js';
 import { CrashplugError } from '../core/base/index.js';
 import { buildSystemElfcorehdr } from '../core/build/index.js';
-import { decodeElfCoreHeader, EM_RISCV, PT_LOAD, PT_NOTE } from '../core/elf/index.js';
+import { decodeElfCoreHeader, PT_LOAD, PT_NOTE } from '../core/elf/index.js';
 import { type CrashMem, excludeMemRangeOld, excludeWith } from '../core/memory/index.js';
 import { type ArchPort, PluginRegistry, registryOf } from '../core/port/index.js';
-import { kernelProfile, loadSystemFile, NEWEST_KERNEL, parseSystemDescription, type SystemDescription } from '../core/system/index.js';
+import { kernelProfile, NEWEST_KERNEL, type SystemDescription } from '../core/system/index.js';
 import { modelledReleases } from '../core/build/index.js';
 import { KERNEL_BREAKPOINTS } from '../core/system/index.js';
 import { cpuIds, systemRam, x86Plugin, x86System } from './support/systems.js';
+import { loadSystemFile, parseSystemJson } from '../api/system-file.js';
+import { EM_RISCV } from '../arch-riscv/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REAL = join(here, 'fixtures', 'real-x86_64-6.1', 'system.json');
 const work = mkdtempSync(join(tmpdir(), 'crashplug-profiles-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
 
 /** A profile's behaviour without its name: what must not change between two breakpoints. */
 function behaviour(version: string): string {
@@ -91,7 +92,7 @@ describe('a version with a stable sublevel', () => {
 
   it('is read from a description', () => {
     const json = { ...JSON.parse(readFileSync(REAL, 'utf8')), kernel: '6.12.107' };
-    const system = parseSystemDescription(json, { origin: 'x', baseDir: dirname(REAL), registry: registryOf(ARCH_MODULES) });
+    const system = parseSystemJson(json, { origin: 'x', baseDir: dirname(REAL), registry: registryOf(ARCH_MODULES) });
     expect([system.kernel.version, system.kernel.sublevel]).toEqual(['6.12.107', 107]);
   });
 });
@@ -99,10 +100,10 @@ describe('a version with a stable sublevel', () => {
 describe('W3: one exclusion over two ranges, [0,99] and [100,199] minus [50,150]', () => {
   // A port with no hooks of its own: core's memblock-style crash memory, no low-1M cut, so the
   // worked example's numbers go through unchanged.
-  const port: ArchPort = { id: 'w3', description: 'test port', machine: EM_RISCV, noteSize: 368n, defaults: { pageOffset: 0n, pageSize: 4096 } };
+  const port: ArchPort = { id: 'w3', description: 'test port', machine: EM_RISCV, machineName: 'EM_RISCV', noteSize: 368n, defaults: { pageOffset: 0n, pageSize: 4096 } };
   const registry = new PluginRegistry([port]);
   const w3 = (kernel: string): SystemDescription =>
-    parseSystemDescription(
+    parseSystemJson(
       {
         arch: 'w3',
         kernel,
@@ -327,6 +328,6 @@ describe('the `kernel` of a description, and --kernel over it', () => {
 
   it('without a `kernel` the newest release is modelled', () => {
     const json = { arch: 'x86_64', memory: { ranges: [['0x100000', '0xbfffffff']] }, cpus: { possible: '0' }, crashNotes: { base: '0x1000', stride: '0x400' }, vmcoreinfo: { address: '0x2000' } };
-    expect(parseSystemDescription(json, { origin: 'x', baseDir: here, registry: registryOf(ARCH_MODULES) }).kernel.version).toBe(NEWEST_KERNEL);
+    expect(parseSystemJson(json, { origin: 'x', baseDir: here, registry: registryOf(ARCH_MODULES) }).kernel.version).toBe(NEWEST_KERNEL);
   });
 });

@@ -11,11 +11,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { arm64Module } from '../arch-arm64/index.js';
 import { powerpcModule } from '../arch-powerpc/index.js';
 import { x86Module } from '../arch-x86/index.js';
-import { EM_X86_64 } from '../core/elf/index.js';
+
 import { fdtLookup } from '../core/fdt/index.js';
 import { type ArchPort, PluginRegistry, registryOf } from '../core/port/index.js';
-import { parseSystemDescription, type SystemDescription } from '../core/system/index.js';
+import { type SystemDescription } from '../core/system/index.js';
 import { crashplugErrorOf as errorOf } from './support/errors.js';
+import { parseSystemJson } from '../api/system-file.js';
+import { EM_X86_64 } from '../arch-x86/index.js';
 
 const FIXTURES = fileURLToPath(new URL('fixtures', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'crashplug-system-ports-'));
@@ -25,9 +27,8 @@ const all = registryOf([x86Module, arm64Module, powerpcModule]);
 const x86Only = registryOf([x86Module]);
 
 function parse(json: unknown, registry: PluginRegistry = all): SystemDescription {
-  return parseSystemDescription(json, { origin: 'sys.json', baseDir: tmp, registry });
+  return parseSystemJson(json, { origin: 'sys.json', baseDir: tmp, registry });
 }
-
 
 function description(arch: string, memory: unknown, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { arch, memory, cpus: { possible: '0-3' }, crashNotes: { base: '0x48000000', stride: '0x10000' }, vmcoreinfo: { address: '0x49000000' }, ...extra };
@@ -89,14 +90,27 @@ describe('memory.dtb', () => {
 
 describe('sections a port declares', () => {
   it('lists the loaded ports’ keys, sorted, once each', () => {
-    expect(all.extensionKeys()).toEqual(['arm64', 'fadump', 'powerpc']);
-    expect(x86Only.extensionKeys()).toEqual([]);
+    expect(all.sectionKeys()).toEqual(['arm64', 'fadump', 'powerpc']);
+    expect(x86Only.sectionKeys()).toEqual([]);
   });
 
-  it('carries each given section raw in extensions, whichever arch the description is for', () => {
+  it('parses the port’s own sections once, at load, into extensions', () => {
+    const system = parse(description('arm64', { ranges: [['0x40000000', '0x7fffffff']] }, { arm64: { crashHotplug: true } }));
+    expect(system.extensions).toEqual({ arm64: { crashHotplug: true } });
+    const ppc = parse(description('ppc64le', { ranges: [['0x0', '0x7fffffff']] }, { powerpc: { removeMemRange: 'exact' } }));
+    expect(ppc.extensions).toEqual({ powerpc: { removeMemRange: 'exact', backupPhdr: undefined, rtas: undefined, opal: undefined } });
+  });
+
+  it('refuses a section only another port reads, naming that port and the fix', () => {
     const fadump = { bootMemoryDest: '0x40020000', reservedArea: ['0x40000000', '0x8002ffff'] };
-    const system = parse(description('x86_64', { ranges: [['0x100000', '0x7fffffff']] }, { fadump, arm64: { crashHotplug: true } }));
-    expect(system.extensions).toEqual({ fadump, arm64: { crashHotplug: true } });
+    const err = errorOf(() => parse(description('x86_64', { ranges: [['0x100000', '0x7fffffff']] }, { fadump })));
+    expect(err.code).toBe('E_BAD_SYSTEM');
+    expect(err.message).toMatch(/^sys\.json: \$\.fadump: the "fadump" section is read by the ppc64, ppc64le ports, not by x86_64; remove it, or set "arch" to "ppc64" or "ppc64le"$/);
+  });
+
+  it('refuses an unknown key inside a port’s section with core’s "did you mean"', () => {
+    const err = errorOf(() => parse(description('arm64', { ranges: [['0x40000000', '0x7fffffff']] }, { arm64: { crashHotplg: true } })));
+    expect(err.message).toMatch(/^sys\.json: \$\.arm64\.crashHotplg: unknown key "crashHotplg"; did you mean "crashHotplug"\?/);
   });
 
   it('gives an empty extensions object when no section is given', () => {
@@ -120,7 +134,8 @@ describe('sections a port declares', () => {
   });
 
   it('refuses a port that claims one of core’s own keys', () => {
-    const port: ArchPort = { id: 'odd', description: 'claims memory', machine: EM_X86_64, noteSize: 368n, defaults: { pageOffset: 0n, pageSize: 4096 }, extensionKeys: ['memory'] };
+    const memory = { description: 'a second memory section', parse: (v: unknown) => v };
+    const port: ArchPort = { id: 'odd', description: 'claims memory', machine: EM_X86_64, machineName: 'EM_X86_64', noteSize: 368n, defaults: { pageOffset: 0n, pageSize: 4096 }, sections: { memory } };
     const err = errorOf(() => parse(description('odd', { ranges: [['0x0', '0xffff']] }), new PluginRegistry([port])));
     expect(err.code).toBe('E_PLUGIN');
     expect(err.message).toMatch(/"memory", which core reads itself/);

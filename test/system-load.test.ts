@@ -10,8 +10,9 @@ import { x86Module } from '../arch-x86/index.js';
 import type { ErrorCode } from '../core/base/index.js';
 import { buildSystemElfcorehdr } from '../core/build/index.js';
 import { registryOf } from '../core/port/index.js';
-import { DEFAULT_KERNEL_CONFIG, loadSystemFile, NEWEST_KERNEL, parseSystemDescription, type SystemDescription, type SystemOverrides } from '../core/system/index.js';
+import { DEFAULT_KERNEL_CONFIG, NEWEST_KERNEL, type SystemDescription, type SystemOverrides } from '../core/system/index.js';
 import { crashplugErrorOf as errorOf } from './support/errors.js';
+import { loadSystemFile, parseSystemJson } from '../api/system-file.js';
 
 const registry = registryOf([x86Module]);
 const REAL_DIR = fileURLToPath(new URL('fixtures/real-x86_64-6.1', import.meta.url));
@@ -19,7 +20,6 @@ const REAL_DIR = fileURLToPath(new URL('fixtures/real-x86_64-6.1', import.meta.u
 const REAL_HEADER = join(REAL_DIR, 'elfcorehdr-kernel-kexec_file.bin');
 const tmp = mkdtempSync(join(tmpdir(), 'crashplug-system-load-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
 
 /** A small valid description; each test changes what it is about. */
 function minimal(): Record<string, unknown> {
@@ -33,7 +33,7 @@ function minimal(): Record<string, unknown> {
 }
 
 function parse(json: unknown, overrides?: SystemOverrides): SystemDescription {
-  return parseSystemDescription(json, { origin: 'sys.json', baseDir: tmp, registry, overrides });
+  return parseSystemJson(json, { origin: 'sys.json', baseDir: tmp, registry, overrides });
 }
 
 /** `minimal()` with one dotted field set, or removed when `value` is undefined. */
@@ -320,7 +320,7 @@ describe('parseSystemDescription', () => {
       ['a nested key is unknown', () => withField('cpus.presnt', '0'), 'E_BAD_SYSTEM', /^sys\.json: \$\.cpus\.presnt: unknown key "presnt"; did you mean "present"\?/],
       ['arch is missing', () => withField('arch', undefined), 'E_BAD_SYSTEM', 'sys.json: $.arch: missing; give the architecture, one of "x86_64"'],
       ['arch is not a string', () => withField('arch', 64), 'E_BAD_SYSTEM', /^sys\.json: \$\.arch: expected a string, got number 64/],
-      ['arch has no port', () => withField('arch', 'riscv64'), 'E_UNKNOWN_ARCH', 'sys.json: $.arch: no port for "riscv64"; the ports loaded are "x86_64"'],
+      ['arch has no port', () => withField('arch', 'riscv64'), 'E_UNKNOWN_ARCH', 'sys.json: $.arch: no port for "riscv64"; the ports loaded are "x86_64" (a port outside crashplug is loaded with --port MODULE or CRASHPLUG_PORTS)'],
       ['memory is missing', () => withField('memory', undefined), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory: missing; /],
       ['memory has no source', () => withField('memory', {}), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory: no memory source; give exactly one of memory\.iomem/],
       ['memory has two sources', () => withField('memory', { iomem: 'x', ranges: [] }), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory: has both "iomem" and "ranges"; /],

@@ -22,12 +22,13 @@ import {
 import { x86Module } from '../../arch-x86/index.js';
 import { CrashplugError } from '../../core/base/index.js';
 import { buildSystemElfcorehdr } from '../../core/build/index.js';
-import { decodeElfCoreHeader, EM_AARCH64, PT_LOAD, PT_NOTE } from '../../core/elf/index.js';
-import { KEXEC_CRASH_HOTPLUG_SUPPORT, KEXEC_FILE_ON_CRASH, KEXEC_ON_CRASH, KEXEC_UPDATE_ELFCOREHDR } from '../../core/kexec/index.js';
+import { decodeElfCoreHeader, PT_LOAD, PT_NOTE } from '../../core/elf/index.js';
+import { hotplugSupportAtLoad, KEXEC_CRASH_HOTPLUG_SUPPORT, KEXEC_FILE_ON_CRASH, KEXEC_ON_CRASH, KEXEC_UPDATE_ELFCOREHDR } from '../../core/kexec/index.js';
 import { registryOf, resolvePlugin } from '../../core/port/index.js';
 import type { SystemDescription } from '../../core/system/index.js';
 import { arm64Plugin, arm64System, dtbSystem, W15 } from '../../test/fixtures/arm64/arm64-systems.js';
 import { qemuDump } from '../../test/fixtures/fdt/fdt-tools.js';
+import { EM_AARCH64 } from '../../arch-arm64/index.js';
 
 const plugin = arm64Plugin();
 const series = resolvePlugin(Object.assign(new Arm64Port(), { options: ARM64_CRASH_HOTPLUG_SERIES }));
@@ -175,27 +176,25 @@ describe('arm64 port', () => {
   });
 
   describe('crash hot-plug', () => {
-    const query = (system: SystemDescription, fileMode: boolean, flags: number) => ({ system, fileMode, flags });
-
     it('mainline: not supported, whatever the load (the engine falls back to the udev reload)', () => {
       const system = arm64System();
       for (const [fileMode, flags] of [[true, KEXEC_FILE_ON_CRASH], [false, KEXEC_ON_CRASH | KEXEC_CRASH_HOTPLUG_SUPPORT], [false, KEXEC_ON_CRASH | KEXEC_UPDATE_ELFCOREHDR]] as const) {
-        expect(plugin.supportsHotplug(query(system, fileMode, flags))).toBe(false);
+        expect(hotplugSupportAtLoad(system, plugin, fileMode, flags)).toBe(false);
       }
       expect(plugin.sysfsElfcorehdrSize(system)).toBe(0);
     });
 
     it('with the series: kexec_file images, and kexec_load with 0x8 but not x86\'s 0x4', () => {
       const system = arm64System();
-      expect(series.supportsHotplug(query(system, true, KEXEC_FILE_ON_CRASH))).toBe(true);
-      expect(series.supportsHotplug(query(system, false, KEXEC_ON_CRASH | KEXEC_CRASH_HOTPLUG_SUPPORT))).toBe(true);
-      expect(series.supportsHotplug(query(system, false, KEXEC_ON_CRASH | KEXEC_UPDATE_ELFCOREHDR))).toBe(false);
+      expect(hotplugSupportAtLoad(system, series, true, KEXEC_FILE_ON_CRASH)).toBe(true);
+      expect(hotplugSupportAtLoad(system, series, false, KEXEC_ON_CRASH | KEXEC_CRASH_HOTPLUG_SUPPORT)).toBe(true);
+      expect(hotplugSupportAtLoad(system, series, false, KEXEC_ON_CRASH | KEXEC_UPDATE_ELFCOREHDR)).toBe(false);
       expect(series.sysfsElfcorehdrSize(system)).toBe(64 + (2 + 4 + 8192) * 56);
     });
 
     it('with the series: nothing on kernels before 6.10 or without CONFIG_CRASH_HOTPLUG', () => {
       for (const system of [arm64System({ kernel: '6.6' }), arm64System({ config: { crashHotplug: false } })]) {
-        expect(series.supportsHotplug(query(system, true, KEXEC_FILE_ON_CRASH))).toBe(false);
+        expect(hotplugSupportAtLoad(system, series, true, KEXEC_FILE_ON_CRASH)).toBe(false);
         expect(series.sysfsElfcorehdrSize(system)).toBe(0);
       }
     });
@@ -203,13 +202,14 @@ describe('arm64 port', () => {
     it('the system description\'s "arm64" object overrides the port\'s default either way', () => {
       const on = arm64System({ arm64: { crashHotplug: true } });
       const off = arm64System({ arm64: { crashHotplug: false } });
-      expect(plugin.supportsHotplug(query(on, true, KEXEC_FILE_ON_CRASH))).toBe(true);
-      expect(series.supportsHotplug(query(off, true, KEXEC_FILE_ON_CRASH))).toBe(false);
+      expect(hotplugSupportAtLoad(on, plugin, true, KEXEC_FILE_ON_CRASH)).toBe(true);
+      expect(hotplugSupportAtLoad(off, series, true, KEXEC_FILE_ON_CRASH)).toBe(false);
     });
 
     it('refuses a malformed "arm64" object, naming the field', () => {
-      expect(thrown(() => plugin.supportsHotplug(query(arm64System({ arm64: { crashHotplug: 'yes' } }), true, 2))).message).toMatch(/\$\.arm64\.crashHotplug: expected true or false/);
-      expect(thrown(() => plugin.supportsHotplug(query(arm64System({ arm64: { hotplug: true } }), true, 2))).message).toMatch(/\$\.arm64\.hotplug: not an arm64 option/);
+      // The section is parsed once, when the description is loaded, with core's reader.
+      expect(thrown(() => arm64System({ arm64: { crashHotplug: 'yes' } })).message).toMatch(/\$\.arm64\.crashHotplug: expected true or false/);
+      expect(thrown(() => arm64System({ arm64: { hotplug: true } })).message).toMatch(/\$\.arm64\.hotplug: unknown key "hotplug"; the known keys are "crashHotplug"/);
     });
   });
 
@@ -222,7 +222,7 @@ describe('arm64 port', () => {
 
     it('the series module binds the series port', () => {
       const p = registryOf([arm64CrashHotplugModule]).get('arm64');
-      expect(p.supportsHotplug({ system: arm64System(), fileMode: true, flags: KEXEC_FILE_ON_CRASH })).toBe(true);
+      expect(hotplugSupportAtLoad(arm64System(), p, true, KEXEC_FILE_ON_CRASH)).toBe(true);
     });
 
     it('refuses both arm64 modules at once', () => {

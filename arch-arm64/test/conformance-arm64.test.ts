@@ -3,11 +3,12 @@
 // The spec is arch/arm64/kernel/machine_kexec_file.c and asm/memory.h as the facts read them (§5).
 
 import { arm64CrashHotplugModule, arm64Module } from '../index.js';
-import { EM_AARCH64 } from '../../core/elf/index.js';
+
 import type { SystemDescription } from '../../core/system/index.js';
 import { type ConformanceSpec, describeConformance } from '../../conformance/index.js';
 import { arm64System, dtbSystem, W15 } from '../../test/fixtures/arm64/arm64-systems.js';
 import { QEMU_FIXTURES, qemuDump } from '../../test/fixtures/fdt/fdt-tools.js';
+import { EM_AARCH64 } from '../../arch-arm64/index.js';
 
 const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 

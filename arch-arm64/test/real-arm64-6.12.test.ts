@@ -13,12 +13,14 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { arm64Module, arm64PageOffset } from '../index.js';
 import { buildSystemElfcorehdr } from '../../core/build/index.js';
-import { decodeElfCoreHeader, EM_AARCH64, PT_LOAD } from '../../core/elf/index.js';
+import { decodeElfCoreHeader, PT_LOAD } from '../../core/elf/index.js';
 import { fdtSystemRam } from '../../core/fdt/index.js';
 import { crashSysfs, kexecLoad, KexecState } from '../../core/kexec/index.js';
 import { registryOf } from '../../core/port/index.js';
-import { iomemSystemRam, loadSystemFile, parseIomem, type SystemDescription } from '../../core/system/index.js';
+import { iomemSystemRam, parseIomem, type SystemDescription } from '../../core/system/index.js';
 import { arm64Plugin } from '../../test/fixtures/arm64/arm64-systems.js';
+import { loadSystemFile } from '../../api/system-file.js';
+import { EM_AARCH64 } from '../../arch-arm64/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'real-arm64-6.12');
 

@@ -3,10 +3,11 @@
 // map, memory sorted without merging, the first 64 KiB as a backup PT_LOAD, RTAS/OPAL added.
 
 import { powerpcModule } from '../index.js';
-import { EM_PPC64 } from '../../core/elf/index.js';
+
 import type { SystemDescription } from '../../core/system/index.js';
 import { type ConformanceSpec, describeConformance } from '../../conformance/index.js';
 import { cpuIds, ppcSystem, type PpcArch, ram, W11 } from '../../test/fixtures/powerpc/systems.js';
+import { EM_PPC64 } from '../../arch-powerpc/index.js';
 
 function sparse(count: number): ReturnType<typeof ram> {
   return Array.from({ length: count }, (_, i) => {

@@ -4,6 +4,7 @@
 // (W10). Every expected number is read off the facts, never off what the code printed.
 
 import { describe, expect, it } from 'vitest';
+import { hotplugSupportAtLoad, KEXEC_FILE_ON_CRASH, KEXEC_ON_CRASH } from '../../core/kexec/index.js';
 import {
   BACKUP_SRC_SIZE,
   emptyCrashMem,
@@ -305,7 +306,7 @@ describe('the powerpc profile table', () => {
 });
 
 describe('arch_crash_hotplug_support on powerpc (W16)', () => {
-  const q = (kernel: string, fileMode: boolean, flags: number) => ppcPlugin().supportsHotplug({ fileMode, flags, system: ppcSystem({ kernel }) });
+  const q = (kernel: string, fileMode: boolean, flags: number) => hotplugSupportAtLoad(ppcSystem({ kernel }), ppcPlugin(), fileMode, flags | (fileMode ? KEXEC_FILE_ON_CRASH : KEXEC_ON_CRASH));
 
   it('honours only KEXEC_CRASH_HOTPLUG_SUPPORT (0x8) for kexec_load', () => {
     expect(q('6.10', false, 0x1 | 0x4)).toBe(false);

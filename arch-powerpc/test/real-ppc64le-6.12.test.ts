@@ -16,9 +16,10 @@ import { buildSystemElfcorehdr } from '../../core/build/index.js';
 import { KernelLog, simulateHotplug, type TimedEvent } from '../../core/hotplug/index.js';
 import { buildKexecToolsElfcorehdr, KexecState, kexecLoad } from '../../core/kexec/index.js';
 import { registryOf } from '../../core/port/index.js';
-import { iomemSystemRam, loadSystemFile, parseIomem, type SystemDescription } from '../../core/system/index.js';
+import { iomemSystemRam, parseIomem, type SystemDescription } from '../../core/system/index.js';
 import { powerpcModule } from '../index.js';
 import { ppcPlugin } from '../../test/fixtures/powerpc/systems.js';
+import { loadSystemFile } from '../../api/system-file.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'real-ppc64le-6.12');
 const read = (name: string): Uint8Array => new Uint8Array(readFileSync(join(fixture, name)));

@@ -5,9 +5,10 @@
 import { fileURLToPath } from 'node:url';
 import { riscvModule } from '../index.js';
 import { registryOf } from '../../core/port/index.js';
-import { loadSystemFile, type SystemDescription } from '../../core/system/index.js';
+import { type SystemDescription } from '../../core/system/index.js';
 import { type ConformanceSpec, describeConformance } from '../../conformance/index.js';
 import { RV, riscvSparseRam, riscvSystem } from '../../test/fixtures/riscv64/riscv-systems.js';
+import { loadSystemFile } from '../../api/system-file.js';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/riscv64/system.json', import.meta.url));
 const ids = (n: number): number[] => Array.from({ length: n }, (_, i) => i);

@@ -10,15 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSystemElfcorehdr } from '../../core/build/index.js';
 import { registryOf } from '../../core/port/index.js';
-import { loadSystemFile } from '../../core/system/index.js';
-import { ARCH_MODULES } from '../../cli/arch-modules.js';
+
+import { ARCH_MODULES } from '../../api/builtin-ports.js';
 import { riscvPlugin } from '../../test/fixtures/riscv64/riscv-systems.js';
+import { loadSystemFile } from '../../api/system-file.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'crashplug.js');
 const SYSTEM = join(ROOT, 'test', 'fixtures', 'riscv64', 'system.json');
-
-
 
 let work: string;
 beforeAll(() => {

@@ -8,12 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { RISCV64_NOTE_SIZE, riscvModule } from '../index.js';
 import { CrashplugError } from '../../core/base/index.js';
 import { buildSystemElfcorehdr } from '../../core/build/index.js';
-import { decodeElfCoreHeader, EM_RISCV, PT_LOAD } from '../../core/elf/index.js';
+import { decodeElfCoreHeader, PT_LOAD } from '../../core/elf/index.js';
 import { buildKexecToolsElfcorehdr, KEXEC_FILE_ON_CRASH, kexecLoad, KexecState, SMALL_PAYLOAD } from '../../core/kexec/index.js';
 import { registryOf } from '../../core/port/index.js';
-import { loadSystemFile } from '../../core/system/index.js';
-import { ARCH_MODULES } from '../../cli/arch-modules.js';
+
+import { ARCH_MODULES } from '../../api/builtin-ports.js';
 import { RV, riscvPlugin, riscvSystem } from '../../test/fixtures/riscv64/riscv-systems.js';
+import { loadSystemFile } from '../../api/system-file.js';
+import { EM_RISCV } from '../../arch-riscv/index.js';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/riscv64/system.json', import.meta.url));
 const plugin = riscvPlugin();

@@ -5,11 +5,13 @@
 
 import { fileURLToPath } from 'node:url';
 import { x86Module } from '../index.js';
-import { EM_X86_64 } from '../../core/elf/index.js';
+
 import { registryOf } from '../../core/port/index.js';
-import { loadSystemFile, type SystemDescription } from '../../core/system/index.js';
+import { type SystemDescription } from '../../core/system/index.js';
 import { type ConformanceSpec, describeConformance, reservationsOf } from '../../conformance/index.js';
 import { cpuIds, sparseRam, systemRam, W1, x86RamWithRanges, x86System } from '../../test/support/systems.js';
+import { loadSystemFile } from '../../api/system-file.js';
+import { EM_X86_64 } from '../../arch-x86/index.js';
 
 const REAL_6_1 = fileURLToPath(new URL('../../test/fixtures/real-x86_64-6.1/system.json', import.meta.url));
 

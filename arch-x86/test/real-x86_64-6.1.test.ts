@@ -9,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildSystemElfcorehdr } from '../../core/build/index.js';
 import { registryOf } from '../../core/port/index.js';
-import { loadSystemFile, type SystemDescription } from '../../core/system/index.js';
+import { type SystemDescription } from '../../core/system/index.js';
 import { x86Module } from '../index.js';
 import { systemRam, x86Plugin, x86System } from '../../test/support/systems.js';
+import { loadSystemFile } from '../../api/system-file.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'real-x86_64-6.1');
 const captured = new Uint8Array(readFileSync(join(fixture, 'elfcorehdr-kernel-kexec_file.bin')));

@@ -15,9 +15,10 @@ import { buildSystemElfcorehdr } from '../../core/build/index.js';
 import { KernelLog, simulateHotplug, type TimedEvent } from '../../core/hotplug/index.js';
 import { CPU_CRASH_HOTPLUG, CRASH_ELFCOREHDR_SIZE, crashSysfs, kexecLoad, KexecState, MEMORY_CRASH_HOTPLUG } from '../../core/kexec/index.js';
 import { registryOf } from '../../core/port/index.js';
-import { iomemSystemRam, loadSystemFile, parseIomem, type SystemDescription } from '../../core/system/index.js';
+import { iomemSystemRam, parseIomem, type SystemDescription } from '../../core/system/index.js';
 import { x86Module } from '../index.js';
 import { x86Plugin } from '../../test/support/systems.js';
+import { loadSystemFile } from '../../api/system-file.js';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'real-x86_64-6.12-hotplug');
 const read = (name: string): Uint8Array => new Uint8Array(readFileSync(join(fixture, name)));

@@ -18,6 +18,7 @@ function kernelBuilt(system: SystemDescription, plugin: ArchPlugin): BuiltHeader
   return {
     builder: 'kernel',
     system,
+    machineName: plugin.machineName,
     bytes: built.bytes,
     header: decodeElfCoreHeader(built.bytes, "crashplug's header"),
     roles: rolesOfLayout(built.layout),
@@ -37,6 +38,7 @@ function kexecToolsBuilt(system: SystemDescription, plugin: ArchPlugin): BuiltHe
   return {
     builder: 'kexec-tools',
     system,
+    machineName: plugin.machineName,
     bytes: built.bytes,
     header: built.header,
     roles: built.layout.roles,

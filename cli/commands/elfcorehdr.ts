@@ -4,7 +4,7 @@
 
 import { type Command, Option } from 'commander';
 import { CrashplugError } from '../../core/base/index.js';
-import { HEADER_BUILDERS, loadSystemFile, type HeaderBuilder } from '../../core/system/index.js';
+import { HEADER_BUILDERS, type HeaderBuilder } from '../../core/system/index.js';
 import type { CliContext } from '../context.js';
 import { builtReportJson, builtReportLines } from '../describe.js';
 import { writeFileAtomic } from '../files.js';
@@ -12,6 +12,7 @@ import { readHostSystem, type HostDescription } from '../host.js';
 import { memoryMapOf } from '../memory-map-rows.js';
 import { memoryMapSvg } from '../svg-memory-map.js';
 import { buildHeader } from './build-header.js';
+import { loadSystemFile } from '../../api/system-file.js';
 
 interface ElfcorehdrOptions {
   readonly system?: string;

@@ -5,7 +5,7 @@
 
 import type { Command } from 'commander';
 import { decodeElfCoreHeader } from '../../core/elf/index.js';
-import { loadSystemFile } from '../../core/system/index.js';
+
 import { type Explanation, explainHeader } from '../../core/build/index.js';
 import type { CliContext } from '../context.js';
 import { ehdrJson, ehdrLines, phdrJson, phdrTable, trailingBytes } from '../describe.js';
@@ -14,6 +14,7 @@ import { explanationJson, explanationLines } from '../explain.js';
 import { readInputFile } from '../files.js';
 import { guessWhat, type PhdrWhat, whatFromRoles } from '../phdr-roles.js';
 import { buildHeader, type BuiltHeader } from './build-header.js';
+import { loadSystemFile } from '../../api/system-file.js';
 
 interface InspectOptions {
   readonly json?: boolean;
@@ -73,7 +74,7 @@ function runInspect(path: string, opts: InspectOptions, ctx: CliContext): void {
     const json = {
       file: path,
       size: bytes.length,
-      elfHeader: ehdrJson(header),
+      elfHeader: ehdrJson(header, ctx.registry().machineName(header.header.machine)),
       rolesFrom: cmp === undefined ? 'guessed' : 'crashplug',
       programHeaders: header.phdrs.map((p, i) => phdrJson(p, i, what[i])),
       trailing: { from: trailing.from, length: trailing.length, nonZero: trailing.nonZero, ...(trailing.firstNonZero === undefined ? {} : { firstNonZero: trailing.firstNonZero }) },
@@ -98,7 +99,7 @@ function runInspect(path: string, opts: InspectOptions, ctx: CliContext): void {
     return;
   }
 
-  const lines = [...ehdrLines(header, path, trailing)];
+  const lines = [...ehdrLines(header, path, trailing, ctx.registry().machineName(header.header.machine))];
   for (const w of header.warnings) lines.push(`warning: ${w}`);
   lines.push('', 'Program headers:');
   lines.push(...phdrTable(header, what, cmp === undefined ? 'What (guessed)' : "What (crashplug's layout)"));

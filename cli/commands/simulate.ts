@@ -7,10 +7,12 @@ import { type Command, Option } from 'commander';
 import { CrashplugError, hex, parseU64 } from '../../core/base/index.js';
 import { resizeEvents, type SimulationSummary, simulateHotplug, STRATEGIES, type StrategyName } from '../../core/hotplug/index.js';
 import { contentionFraction, type LoadMode, REALISTIC_PAYLOAD } from '../../core/kexec/index.js';
-import { loadSystemFile } from '../../core/system/index.js';
+
 import type { CliContext } from '../context.js';
 import { writeFileAtomic } from '../files.js';
 import { nsText, unarmedSvg } from '../svg-unarmed.js';
+import { HOST_CLOCK } from '../../api/host-clock.js';
+import { loadSystemFile } from '../../api/system-file.js';
 
 interface SimulateOptions {
   readonly system: string;
@@ -113,6 +115,7 @@ function textReport(s: SimulationSummary, head: string, outHeader: string | unde
     `  dropped (lock busy)      ${s.dropped}`,
     `  coalesced                ${s.coalesced}`,
     `  failed updates           ${s.failedUpdates}`,
+    `  arch hook failures       ${s.hookFailures}`,
     `  bytes written            ${s.bytesWritten}`,
     `  kdump unarmed            ${ms(s.unarmedNs.total)} in ${s.unarmedNs.count} windows, longest ${ms(s.unarmedNs.max)}`,
     `  elapsed                  ${s.elapsedMs.toFixed(1)} ms`,
@@ -146,6 +149,7 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
     blockSize,
     contention: contentionFraction(contention, seed),
     onProgress: progressBar(),
+    clock: HOST_CLOCK,
   });
   const s = result.summary;
   const header = result.installedHeader;

@@ -17,7 +17,12 @@ export type ErrorCode =
   | 'E_SEGMENT_PLACEMENT'
   | 'E_KEXEC_EINVAL'
   | 'E_IO'
+  /** Ports that cannot be loaded together (two claim one arch) or a port section that clashes with core's. */
   | 'E_PLUGIN'
+  /** A module given to `--port` (or CRASHPLUG_PORTS) is not a crashplug port: it says what is missing. */
+  | 'E_PORT_MODULE'
+  /** A port's hook threw something other than a CrashplugError: a fault in the port, not in the input. */
+  | 'E_PORT_FAULT'
   /** The fadump crash-info header's magic is old, byte-swapped or not fadump's. */
   | 'E_FADUMP_MAGIC'
   /** A fadump crash-info header with the right magic that the second kernel still refuses: empty, truncated, sizes that do not match. */
@@ -40,6 +45,11 @@ export class CrashplugError extends Error {
   /** True for our errors even when they cross a module-copy boundary (the brand, not instanceof). */
   static is(value: unknown): value is CrashplugError {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
+  /** A fault of crashplug or of a port rather than of the input (the CLI exits 1, not 2). */
+  get internal(): boolean {
+    return this.code === 'E_PORT_FAULT';
   }
 
   /** The one-line form the CLI prints: `E_CODE: message`. */

@@ -9,7 +9,7 @@ import { buildSystemElfcorehdr } from './system-elfcorehdr.js';
 import { decodeElfCoreHeader } from '../elf/decode.js';
 import { compareHeaderBytes, type FieldDifference, type HeaderBytes } from '../elf/elfcorehdr-fields.js';
 import { CrashplugError } from '../base/errors.js';
-import { KERNEL_BREAKPOINTS, kernelProfile, NEWEST_KERNEL } from '../system/kernel-profile.js';
+import { KERNEL_BREAKPOINTS, kernelProfile, newestRelease } from '../system/kernel-profile.js';
 import { buildKexecToolsElfcorehdr } from '../kexec/kexec-tools-builder.js';
 import type { ArchPlugin } from '../port/plugin.js';
 import { HEADER_BUILDERS } from '../system/load.js';
@@ -88,8 +88,9 @@ function next(v: Version): Version {
 }
 
 /** Every release from the oldest modelled to the newest, oldest first. */
-export function modelledReleases(): string[] {
-  const newest = parse(NEWEST_KERNEL);
+/** `portReleases`: the releases the port models beyond core's; the list runs to the newest of all. */
+export function modelledReleases(portReleases: readonly string[] = []): string[] {
+  const newest = parse(newestRelease(portReleases));
   const out: string[] = [];
   for (let v = parse(KERNEL_BREAKPOINTS[0]!); compare(v, newest) <= 0; v = next(v)) out.push(text(v));
   return out;
@@ -149,7 +150,7 @@ function grouped(builder: HeaderBuilder, tried: readonly Tried[], releases: read
   for (let i = 1; i <= tried.length; i++) {
     if (i < tried.length && same(tried[start]!, tried[i]!)) continue;
     const next = releases[i];
-    const to = next === undefined ? NEWEST_KERNEL : text(previous(parse(next)));
+    const to = next === undefined ? releases[releases.length - 1]! : text(previous(parse(next)));
     groups.push({
       builder,
       kernels: { from: tried[start]!.release, to },
@@ -193,7 +194,7 @@ function lexLess(a: readonly number[], b: readonly number[]): boolean {
 
 /** `file` is the captured header; `system` the machine it came from (its own kernel and builder are ignored). */
 export function explainHeader(file: HeaderBytes, system: SystemDescription, plugin: ArchPlugin, opts: ExplainOptions = {}): Explanation {
-  const releases = opts.releases ?? modelledReleases();
+  const releases = opts.releases ?? modelledReleases(plugin.releases);
   const groups: CandidateGroup[] = [];
   const unavailable: { builder: HeaderBuilder; reason: string }[] = [];
   for (const builder of HEADER_BUILDERS) {

@@ -25,11 +25,6 @@ export const PF_W = 2;
 export const PF_R = 4;
 export const PF_RWX = PF_R | PF_W | PF_X;
 
-export const EM_386 = 3;
-export const EM_PPC64 = 21;
-export const EM_X86_64 = 62;
-export const EM_AARCH64 = 183;
-export const EM_RISCV = 243;
 
 /** How multi-byte fields are stored; independent of EI_DATA (big-endian ppc64 writes BE under an LSB tag). */
 export type ByteOrder = 'le' | 'be';
@@ -108,13 +103,3 @@ export function phdrTypeName(type: number): string {
   }
 }
 
-export function machineName(machine: number): string {
-  const names: Record<number, string> = {
-    [EM_386]: 'EM_386',
-    [EM_PPC64]: 'EM_PPC64',
-    [EM_X86_64]: 'EM_X86_64',
-    [EM_AARCH64]: 'EM_AARCH64',
-    [EM_RISCV]: 'EM_RISCV',
-  };
-  return names[machine] ?? `machine ${machine}`;
-}

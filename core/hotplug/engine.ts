@@ -123,7 +123,9 @@ export class HotplugEngine {
         this.plugin.handleHotplugEvent(this.#context(image, index, call, system, seq));
         if (this.metrics.updates.length === before) this.metrics.noops++;
       } catch (err) {
-        // The registry has already named the port and hook; the kernel just goes on.
+        // The registry has already named the port and hook; the kernel just goes on, and so do we,
+        // but the failure is counted so a summary cannot look clean.
+        this.metrics.hookFailures++;
         kexec.log.printk('err', `crash hp: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
         // Errors in the hook are no reason to roll back: the image counts as updated either way.

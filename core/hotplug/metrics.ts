@@ -30,6 +30,8 @@ export interface MetricsSummary {
   readonly installs: number;
   readonly failedUpdates: number;
   readonly noops: number;
+  /** Events whose arch hook threw (the kernel logs it and carries on; the image counts as updated). */
+  readonly hookFailures: number;
   readonly skipped: { readonly notLoaded: number; readonly noHotplugSupport: number; readonly notLocated: number };
   readonly bytesWritten: number;
   readonly unarmedNs: { readonly total: number; readonly max: number; readonly count: number };
@@ -43,6 +45,7 @@ export class HotplugMetrics {
   installs = 0;
   failedUpdates = 0;
   noops = 0;
+  hookFailures = 0;
   notLoaded = 0;
   noHotplugSupport = 0;
   notLocated = 0;
@@ -73,6 +76,7 @@ export class HotplugMetrics {
       installs: this.installs,
       failedUpdates: this.failedUpdates,
       noops: this.noops,
+      hookFailures: this.hookFailures,
       skipped: { notLoaded: this.notLoaded, noHotplugSupport: this.noHotplugSupport, notLocated: this.notLocated },
       bytesWritten: this.bytesWritten,
       unarmedNs: { total: Number(this.unarmedTotalNs), max: Number(this.unarmedMaxNs), count: unarmedCount },

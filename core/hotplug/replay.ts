@@ -3,6 +3,7 @@
 // whether the header left installed is the one a fresh build of the final machine gives, and
 // whether the purgatory would still let the capture kernel start.
 
+import type { Clock } from '../base/clock.js';
 import { buildSystemElfcorehdr } from '../build/system-elfcorehdr.js';
 import { CrashplugError } from '../base/errors.js';
 import { type HotplugFaults, HotplugEngine } from './engine.js';
@@ -34,6 +35,8 @@ export interface SimulationOptions {
   /** Called now and then with events done so far. */
   readonly onProgress?: ((done: number, total: number) => void) | undefined;
   readonly log?: KernelLog | undefined;
+  /** Times the run and every unarmed window; without one, core counts ticks instead of reading time. */
+  readonly clock?: Clock | undefined;
 }
 
 export interface SimulationSummary extends MetricsSummary {
@@ -88,7 +91,7 @@ export function simulateHotplug(
     throw new CrashplugError('E_BAD_SYSTEM', `${system.origin}: no crashkernel reservation, so there is no kdump image to keep up to date; give crashkernel`);
   }
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
-  const kexec = new KexecState(system.crashkernel, { contention: options.contention, log: options.log ?? new KernelLog() });
+  const kexec = new KexecState(system.crashkernel, { contention: options.contention, log: options.log ?? new KernelLog(), clock: options.clock });
   // The udev baseline loads the way legacy kdumpctl does: kexec-tools without --hotplug.
   const load = { mode: options.mode, payload: options.payload, hotplug: options.strategy !== 'reload' };
   kexecLoad(kexec, system, plugin, load);
@@ -109,7 +112,7 @@ export function simulateHotplug(
         : new KernelStrategy(engine);
 
   let machine = MachineState.boot(system, blockSize, plugin.ramWalk);
-  const t0 = performance.now();
+  const t0 = kexec.clock.nowNs();
   let batch: number | undefined;
   const every = Math.max(1, Math.floor(events.length / 100));
   events.forEach((e, i) => {
@@ -122,7 +125,7 @@ export function simulateHotplug(
   });
   strategy.onBatchEnd(machine);
   strategy.finish(machine);
-  const elapsedMs = performance.now() - t0;
+  const elapsedMs = Number(kexec.clock.nowNs() - t0) / 1e6;
   options.onProgress?.(events.length, events.length);
 
   const fresh = freshHeader(machine.system, plugin, options.strategy, options.mode);

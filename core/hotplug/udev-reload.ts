@@ -124,7 +124,7 @@ export class ReloadStrategy implements HotplugStrategy {
     const { kexec, plugin, metrics, load } = this.ctx;
     metrics.regenerations++;
     metrics.coalesced += r.absorbed;
-    const t0 = process.hrtime.bigint();
+    const t0 = kexec.clock.nowNs();
     kexecUnload(kexec);
     let bytes = 0;
     let ok = true;
@@ -135,7 +135,7 @@ export class ReloadStrategy implements HotplugStrategy {
       ok = false;
       kexec.log.printk('err', `kdumpctl reload: ${err instanceof Error ? err.message : String(err)}`);
     }
-    const unarmedNs = process.hrtime.bigint() - t0;
+    const unarmedNs = kexec.clock.nowNs() - t0;
     metrics.record({ seq: this.#seq++, action: 'reload', folded: 1 + r.absorbed, outcome: ok ? 'reloaded' : 'reload-failed', bytes, unarmedNs });
   }
 }

@@ -12,10 +12,13 @@ import type { ArchPlugin } from '../port/plugin.js';
 import { installSegmentBytes } from './segment-install.js';
 import type { SystemDescription } from '../system/system.js';
 
-/** x86's wording (arch/x86/kernel/crash.c), which ports may replace with their own. */
+/**
+ * Core's wording of a failed update. The kernel has none of its own (each arch prints its own), so a
+ * port says its arch's in `ArchIdentity.updateMessages`, and a hook may still override per update.
+ */
 export const DEFAULT_UPDATE_MESSAGES: ElfcorehdrUpdateMessages = {
-  buildFailed: 'unable to create new elfcorehdr',
-  tooLarge: (elfsz, memsz) => `update elfcorehdr elfsz ${elfsz} > memsz ${memsz}`,
+  buildFailed: 'cannot build a new elfcorehdr',
+  tooLarge: (elfsz, memsz) => `new elfcorehdr of ${elfsz} bytes does not fit its segment of ${memsz}`,
 };
 
 /** Faults a test injects into one update. */
@@ -65,7 +68,7 @@ export class ElfcorehdrInstaller {
    * large), returning why instead, with the kernel's message printed.
    */
   update(system: SystemDescription, options: ElfcorehdrUpdateOptions = {}, faults: InstallFaults = {}): ElfcorehdrUpdate {
-    const messages = { ...DEFAULT_UPDATE_MESSAGES, ...options.messages };
+    const messages = { ...DEFAULT_UPDATE_MESSAGES, ...this.plugin.updateMessages, ...options.messages };
     let built: { bytes: Uint8Array; elfsz: number };
     try {
       if (faults.buildThrows === true) throw new CrashplugError('E_RANGES_FULL', 'injected: prepare_elf_headers failed with -ENOMEM');

@@ -28,7 +28,7 @@ import type { KexecState } from './state.js';
 import { buildKexecToolsElfcorehdr } from './kexec-tools-builder.js';
 import type { KexecToolsRanges } from './kexec-tools-hooks.js';
 import { kexecToolsSegmentRuleOf, kexecToolsSegmentSize } from './kexec-tools-segment.js';
-import type { ArchPlugin } from '../port/plugin.js';
+import { type ArchPlugin, crashHotplugBuilt } from '../port/plugin.js';
 import { storePurgatoryDigest } from './purgatory.js';
 import type { SystemDescription } from '../system/system.js';
 
@@ -102,13 +102,9 @@ export function hotplugSupportAtLoad(system: SystemDescription, plugin: ArchPlug
   return plugin.supportsHotplug({ fileMode, flags, system });
 }
 
-/**
- * CONFIG_CRASH_HOTPLUG is built: a 6.6+ kernel configured for it on an arch that has it
- * (ARCH_SUPPORTS_CRASH_HOTPLUG, which shows as the arch accepting a file-mode image).
- */
+/** CONFIG_CRASH_HOTPLUG is built: core's one answer (crashHotplugBuilt), from the release, the config and the arch. */
 export function kernelHasCrashHotplug(system: SystemDescription, plugin: ArchPlugin): boolean {
-  if (system.kernel.hotplug === 'none' || !system.config.crashHotplug) return false;
-  return plugin.supportsHotplug({ fileMode: true, flags: KEXEC_FILE_ON_CRASH, system });
+  return crashHotplugBuilt(system, plugin);
 }
 
 function segment(kind: SegmentKind, buf: Uint8Array, mem: bigint, memsz: number): KexecSegment {

@@ -10,9 +10,9 @@ import type { KexecState } from './state.js';
 export function installSegmentBytes(kexec: KexecState, seg: KexecSegment, bytes: Uint8Array): bigint {
   const previous = kexec.crashImage;
   kexec.crashImage = null;
-  const t0 = process.hrtime.bigint();
+  const t0 = kexec.clock.nowNs();
   kexec.memory.write(seg.mem, bytes);
-  const t1 = process.hrtime.bigint();
+  const t1 = kexec.clock.nowNs();
   kexec.crashImage = previous;
   return t1 - t0;
 }

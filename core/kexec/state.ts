@@ -1,6 +1,7 @@
 // The kernel-side globals around a crash image: the `kexec_crash_image` pointer (what a panic
 // would use), the kexec lock, `kexec_in_progress`, the crash reservation's memory and the log.
 
+import { type Clock, countingClock } from '../base/clock.js';
 import { CrashRegion } from '../memory/crash-region.js';
 import { KernelLog } from '../hotplug/kernel-log.js';
 import type { KexecImage } from './image.js';
@@ -10,6 +11,8 @@ import type { Range } from '../memory/range.js';
 export interface KexecStateOptions {
   readonly contention?: Contention | undefined;
   readonly log?: KernelLog | undefined;
+  /** What unarmed windows are timed with; a counting clock (no real time) when not given. */
+  readonly clock?: Clock | undefined;
 }
 
 export class KexecState {
@@ -22,11 +25,13 @@ export class KexecState {
   readonly memory: CrashRegion;
   readonly lock: KexecLock;
   readonly log: KernelLog;
+  readonly clock: Clock;
 
   constructor(reservation: Range, options: KexecStateOptions = {}) {
     this.memory = new CrashRegion(reservation);
     this.lock = new KexecLock(options.contention);
     this.log = options.log ?? new KernelLog();
+    this.clock = options.clock ?? countingClock();
   }
 
   /** Is kdump armed: would a panic now find a crash image? */

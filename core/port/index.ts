@@ -3,7 +3,7 @@
 // leaves it only with a major version.
 export { CrashplugError, type ErrorCode } from '../base/errors.js';
 export { alignUp, hex, parseU64 } from '../base/hex.js';
-export { type ByteOrder, coreElfHeader, EHDR_SIZE, ELF_CORE_HEADER_ALIGN, ELFDATA2LSB, ELFDATA2MSB, EM_AARCH64, EM_PPC64, EM_RISCV, EM_X86_64, PF_RWX, PHDR_SIZE, PN_XNUM, type ProgramHeader, PT_LOAD, PT_NOTE, PT_NULL } from '../elf/elf.js';
+export { type ByteOrder, coreElfHeader, EHDR_SIZE, ELF_CORE_HEADER_ALIGN, ELFDATA2LSB, ELFDATA2MSB, PF_RWX, PHDR_SIZE, PN_XNUM, type ProgramHeader, PT_LOAD, PT_NOTE, PT_NULL } from '../elf/elf.js';
 export { type ElfcorehdrLayout, type KernelMap } from '../elf/elfcorehdr.js';
 export { encodeElfCoreHeader } from '../elf/encode.js';
 export { DRCONF_NODE_PATH, lmbIsAssigned, readDrconfMemory } from '../fdt/drconf.js';
@@ -12,7 +12,7 @@ export { type Fdt, fdtBaseName, fdtError, fdtLookup, type FdtNode, fdtProperty, 
 export { parseFdt } from '../fdt/read.js';
 export { fdtNumbers, fdtString, fdtU32, latin1Bytes, propString, readNumber, regCellsOf } from '../fdt/value.js';
 export { serializeFdt } from '../fdt/write.js';
-export { type ElfcorehdrUpdateOptions, type HotplugContext, type MemoryNotify } from '../hotplug/context.js';
+export { type ElfcorehdrUpdateMessages, type ElfcorehdrUpdateOptions, type HotplugContext, type MemoryNotify } from '../hotplug/context.js';
 export { KEXEC_CRASH_HOTPLUG_SUPPORT, KEXEC_CRASH_HP_ADD_CPU, KEXEC_CRASH_HP_ADD_MEMORY, KEXEC_CRASH_HP_REMOVE_CPU, KEXEC_CRASH_HP_REMOVE_MEMORY, KEXEC_UPDATE_ELFCOREHDR } from '../kexec/image.js';
 export { type KexecToolsBackup, type KexecToolsRange, type KexecToolsRanges, type KexecToolsRangeType } from '../kexec/kexec-tools-hooks.js';
 export { type KexecToolsSegmentRule } from '../kexec/kexec-tools-segment.js';
@@ -22,7 +22,26 @@ export { type CrashMem, type NamedRange, type Range } from '../memory/range.js';
 export { iomemKernelSections } from '../system/iomem.js';
 export { type KernelProfile } from '../system/kernel-profile.js';
 export { type IomemResource, type SystemDescription } from '../system/system.js';
+export type { PortCommand, PortCommandIo, PortOption, PortSubcommand } from './command.js';
 export { buildContainer, registryOf } from './container.js';
-export { type ArchDefaults, type ArchHooks, type ArchIdentity, type ArchPlugin, type ArchPort, type ArchSegment, coreDefaults, type CrashMemory, type ElfcorehdrSegmentSpec, genericCrashMemory, type HookName, type HotplugSupportQuery, type RamWalk } from './plugin.js';
+export {
+  type ArchDefaults,
+  type ArchHooks,
+  type ArchIdentity,
+  type ArchPlugin,
+  type ArchPort,
+  type ArchSegment,
+  coreDefaults,
+  type CrashMemory,
+  crashHotplugBuilt,
+  type ElfcorehdrSegmentSpec,
+  genericCrashMemory,
+  type HookName,
+  type HostIdentity,
+  type HotplugSupportQuery,
+  type RamWalk,
+  type SectionReader,
+  type SystemSection,
+} from './plugin.js';
 export { PluginRegistry, resolvePlugin } from './registry.js';
 export { TOKENS } from './tokens.js';

@@ -6,10 +6,10 @@
 import { type ByteOrder, ELF_CORE_HEADER_ALIGN } from '../elf/elf.js';
 import type { ElfcorehdrLayout, KernelMap } from '../elf/elfcorehdr.js';
 import { excludeWith } from '../memory/exclude-mem-range.js';
-import type { HotplugContext } from '../hotplug/context.js';
+import type { ElfcorehdrUpdateMessages, HotplugContext } from '../hotplug/context.js';
 import { KEXEC_CRASH_HOTPLUG_SUPPORT, type SegmentKind } from '../kexec/image.js';
 import type { KexecToolsRanges } from '../kexec/kexec-tools-hooks.js';
-import type { CrashMem, NamedRange } from '../memory/range.js';
+import type { CrashMem, NamedRange, Range } from '../memory/range.js';
 import type { SystemDescription } from '../system/system.js';
 
 /** What a port assumes when the system description is silent. */
@@ -27,6 +27,56 @@ export interface ArchDefaults {
  */
 export type RamWalk = 'iomem' | 'memblock';
 
+/**
+ * How a live machine of this arch shows itself to `crashplug … --host`: which Node and kernel
+ * names mean "this port", and what to assume where /proc hides a value.
+ */
+export interface HostIdentity {
+  /** Node's `process.arch` on this arch ("x64", "arm64", "ppc64", "riscv64", "loong64"). */
+  readonly nodeArch: string;
+  /** `os.endianness()`, when one Node arch serves two ports (ppc64 "BE", ppc64le "LE"). */
+  readonly endianness?: 'BE' | 'LE' | undefined;
+  /** `uname -m`. */
+  readonly unameMachine: string;
+  /** `_text`'s link address without KASLR, assumed when /proc/kallsyms hides it; unknown when absent. */
+  readonly kernelTextWithoutKaslr?: bigint | undefined;
+  /**
+   * `__va(p)` is `p + PAGE_OFFSET`, so /proc/kcore's `p_vaddr − p_paddr` of a RAM PT_LOAD is
+   * PAGE_OFFSET itself, KASLR or not (false where the linear map is not a plain offset: arm64).
+   */
+  readonly kcoreGivesPageOffset: boolean;
+}
+
+/**
+ * A top-level section of a system description a port reads (an `arm64`, `powerpc` or `fadump`
+ * object). Core hands `parse` the raw JSON and a reader with its messages and "did you mean"
+ * help, once, when the description is loaded; the port later finds the parsed value in
+ * `system.extensions[key]`.
+ */
+export interface SystemSection {
+  /** What the section holds, for messages and `--help`. */
+  readonly description: string;
+  parse(value: unknown, reader: SectionReader): unknown;
+}
+
+/** Core's JSON reader, as a port's section parser sees it: every failure is one coded, located message. */
+export interface SectionReader {
+  /** The description's name ("machine.json") for messages. */
+  readonly origin: string;
+  /** Throws E_BAD_SYSTEM: `<origin>: <path>: <what>; <todo>`. */
+  bad(path: string, what: string, todo: string): never;
+  /** An object whose keys must be among `keys` (a typo gets "did you mean"). */
+  object(value: unknown, path: string, keys?: readonly string[]): Record<string, unknown>;
+  string(value: unknown, path: string, todo: string): string;
+  boolean(value: unknown, path: string): boolean;
+  /** A u64 from a "0x…" string (or a safe integer). */
+  u64(value: unknown, path: string): bigint;
+  /** An inclusive `["start", "end"]` range. */
+  range(value: unknown, path: string): Range;
+  /** An integer ≥ min. */
+  count(value: unknown, path: string, min: number): number;
+}
+
 export interface ArchIdentity {
   /** The `arch` of a system description, e.g. "x86_64". */
   readonly id: string;
@@ -34,16 +84,27 @@ export interface ArchIdentity {
   readonly description: string;
   /** ELF e_machine. */
   readonly machine: number;
+  /** e_machine's name, as readelf and `include/uapi/linux/elf-em.h` say it ("EM_X86_64"). */
+  readonly machineName: string;
   /** sizeof(note_buf_t): the p_filesz of each CPU PT_NOTE. */
   readonly noteSize: bigint;
   readonly defaults: ArchDefaults;
+  /** How a live machine of this arch is recognised and read (`--host`); without it, --host refuses. */
+  readonly host?: HostIdentity | undefined;
   /**
-   * Top-level sections of a system description this port reads (an `arm64` or `fadump` object);
-   * the loader accepts them and carries them raw in `SystemDescription.extensions`. None by default.
+   * Top-level sections of a system description this port reads, by key, each parsed once at load
+   * into `SystemDescription.extensions`. None by default.
    */
-  readonly extensionKeys?: readonly string[] | undefined;
+  readonly sections?: Readonly<Record<string, SystemSection>> | undefined;
+  /**
+   * Kernel releases at which something this port models changes, beyond core's own breakpoints
+   * ("6.19", "7.3"): `inspect --against` tries them, and the newest of all is the default.
+   */
+  readonly releases?: readonly string[] | undefined;
   /** How the port's RAM is walked; the iomem walk by default. */
   readonly ramWalk?: RamWalk | undefined;
+  /** What the arch's handler prints when an in-place update fails (after "crash hp: "); core's wording by default. */
+  readonly updateMessages?: Partial<ElfcorehdrUpdateMessages> | undefined;
 }
 
 /** The crash memory ranges of a machine, and how they came to be. */
@@ -96,6 +157,12 @@ export interface HotplugSupportQuery {
 }
 
 export interface ArchHooks {
+  /**
+   * `ARCH_SUPPORTS_CRASH_HOTPLUG`: can crash hot-plug be built for this arch in this release (and
+   * with this machine's port options)? Core combines the answer with the release's generic support
+   * and `CONFIG_CRASH_HOTPLUG` once, in `crashHotplugBuilt`; no other code asks. "No" by default.
+   */
+  archSupportsCrashHotplug(system: SystemDescription): boolean;
   /** `__va(pa)`: the p_vaddr of a memory PT_LOAD. */
   va(pa: bigint, system: SystemDescription): bigint;
   /** The kernel-image PT_LOAD, or undefined when the arch passes need_kernel_map = false. */
@@ -135,10 +202,22 @@ export type HookName = keyof ArchHooks;
 export type ArchPort = ArchIdentity & Partial<ArchHooks>;
 
 /** A port with every hook resolved and every optional identity field defaulted. */
-export type ArchPlugin = Omit<ArchIdentity, 'extensionKeys' | 'ramWalk'> & {
-  readonly extensionKeys: readonly string[];
+export type ArchPlugin = Omit<ArchIdentity, 'sections' | 'releases' | 'ramWalk' | 'updateMessages'> & {
+  readonly updateMessages: Partial<ElfcorehdrUpdateMessages>;
+  readonly sections: Readonly<Record<string, SystemSection>>;
+  readonly releases: readonly string[];
   readonly ramWalk: RamWalk;
 } & Readonly<ArchHooks>;
+
+/**
+ * Whether the kernel has crash hot-plug for this machine at all: the release has the generic
+ * handler (6.6+), `CONFIG_CRASH_HOTPLUG` is on, and the arch selects `ARCH_SUPPORTS_CRASH_HOTPLUG`.
+ * The one place these three are combined; ports ask it rather than deciding again.
+ */
+export function crashHotplugBuilt(system: SystemDescription, port: Pick<ArchHooks, 'archSupportsCrashHotplug'> | Partial<ArchHooks>): boolean {
+  if (system.kernel.hotplug === 'none' || !system.config.crashHotplug) return false;
+  return port.archSupportsCrashHotplug?.(system) ?? false;
+}
 
 /**
  * The memblock-style default: every RAM region one range, room for two splits, `crashkernel`
@@ -159,6 +238,7 @@ export function genericCrashMemory(system: SystemDescription, extraSlots = 2): C
 
 export const coreDefaults: { readonly [K in HookName]: ArchHooks[K] } = {
   // asUintN(64, …): the same wrap-around as a u64 add, and V8 compiles it to a machine add.
+  archSupportsCrashHotplug: () => false,
   va: (pa, system) => BigInt.asUintN(64, pa + system.pageOffset),
   kernelMap: () => undefined,
   crashMemory: (system) => genericCrashMemory(system),

@@ -1,8 +1,10 @@
 // Resolves the bound ports into complete plug-ins: core defaults fill the hooks a port leaves out,
-// and whatever a hook throws is wrapped with the port's id and the hook's name.
+// and whatever a hook throws is wrapped with the port's id and the hook's name. The registry also
+// answers the questions that used to be per-arch tables elsewhere: which port is this host, what
+// is e_machine N called, which releases does anything model, which description sections exist.
 
 import { CrashplugError } from '../base/errors.js';
-import { type ArchHooks, type ArchPlugin, type ArchPort, coreDefaults, type HookName } from './plugin.js';
+import { type ArchHooks, type ArchPlugin, type ArchPort, coreDefaults, type HookName, type SystemSection } from './plugin.js';
 
 const HOOKS = Object.keys(coreDefaults) as HookName[];
 
@@ -14,8 +16,9 @@ function wrapHook<K extends HookName>(port: ArchPort, name: K, hook: ArchHooks[K
       if (CrashplugError.is(err)) {
         throw new CrashplugError(err.code, `${port.id} ${name}: ${err.message}`, { cause: err });
       }
+      // A TypeError in a port is the port's bug, not bad input: an internal fault (exit 1).
       const why = err instanceof Error ? err.message : String(err);
-      throw new CrashplugError('E_PLUGIN', `the ${port.id} port failed in ${name}: ${why}`, { cause: err });
+      throw new CrashplugError('E_PORT_FAULT', `the ${port.id} port failed in ${name}: ${why}`, { cause: err });
     }
   };
   return wrapped as ArchHooks[K];
@@ -27,16 +30,20 @@ export function resolvePlugin(port: ArchPort): ArchPlugin {
     const own = port[name];
     hooks[name] = own === undefined ? coreDefaults[name] : wrapHook(port, name, own as ArchHooks[typeof name]);
   }
-  return {
+  return Object.freeze({
     id: port.id,
     description: port.description,
     machine: port.machine,
+    machineName: port.machineName,
     noteSize: port.noteSize,
     defaults: port.defaults,
-    extensionKeys: [...(port.extensionKeys ?? [])],
+    host: port.host,
+    sections: Object.freeze({ ...(port.sections ?? {}) }),
+    releases: Object.freeze([...(port.releases ?? [])]),
     ramWalk: port.ramWalk ?? 'iomem',
+    updateMessages: Object.freeze({ ...(port.updateMessages ?? {}) }),
     ...(hooks as unknown as ArchHooks),
-  };
+  });
 }
 
 export class PluginRegistry {
@@ -56,9 +63,43 @@ export class PluginRegistry {
     return [...this.#plugins.keys()].sort();
   }
 
-  /** Every top-level description section some loaded port reads (`ArchIdentity.extensionKeys`), sorted. */
-  extensionKeys(): string[] {
-    return [...new Set([...this.#plugins.values()].flatMap((p) => p.extensionKeys))].sort();
+  /** Every loaded plug-in, by id. */
+  all(): ArchPlugin[] {
+    return this.ids().map((id) => this.#plugins.get(id)!);
+  }
+
+  /** Every top-level description section some loaded port reads, with the ports that read it. */
+  sections(): Map<string, { readonly section: SystemSection; readonly ports: string[] }> {
+    const out = new Map<string, { section: SystemSection; ports: string[] }>();
+    for (const p of this.all()) {
+      for (const [key, section] of Object.entries(p.sections)) {
+        const seen = out.get(key);
+        if (seen === undefined) out.set(key, { section, ports: [p.id] });
+        else seen.ports.push(p.id);
+      }
+    }
+    return out;
+  }
+
+  /** The section keys of `sections()`, sorted. */
+  sectionKeys(): string[] {
+    return [...this.sections().keys()].sort();
+  }
+
+  /** Releases the loaded ports model beyond core's breakpoints. */
+  releases(): string[] {
+    return [...new Set(this.all().flatMap((p) => p.releases))];
+  }
+
+  /** e_machine's name from the port that writes it, or "machine N" when no loaded port does. */
+  machineName(machine: number): string {
+    return this.all().find((p) => p.machine === machine)?.machineName ?? `machine ${machine}`;
+  }
+
+  /** The port whose host identity matches Node's arch (and byte order), if one is loaded. */
+  hostPort(nodeArch: string, endianness: 'BE' | 'LE'): ArchPlugin | undefined {
+    const candidates = this.all().filter((p) => p.host?.nodeArch === nodeArch);
+    return candidates.find((p) => p.host?.endianness === endianness) ?? candidates.find((p) => p.host?.endianness === undefined);
   }
 
   has(arch: string): boolean {
@@ -71,7 +112,8 @@ export class PluginRegistry {
       const known = this.ids();
       throw new CrashplugError(
         'E_UNKNOWN_ARCH',
-        `${where}: no port for "${arch}"; the ports loaded are ${known.length ? known.map((k) => `"${k}"`).join(', ') : 'none'}`,
+        `${where}: no port for "${arch}"; the ports loaded are ${known.length ? known.map((k) => `"${k}"`).join(', ') : 'none'}` +
+          ' (a port outside crashplug is loaded with --port MODULE or CRASHPLUG_PORTS)',
       );
     }
     return p;

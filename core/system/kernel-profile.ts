@@ -71,6 +71,23 @@ export const KERNEL_BREAKPOINTS: readonly string[] = ['5.4', '6.6', '6.9', '6.10
 /** The newest behaviour crashplug models; the default profile. */
 export const NEWEST_KERNEL = '6.18';
 
+/**
+ * The newest release anything loaded models: core's, or a port's own (`ArchIdentity.releases`)
+ * when it is newer. The default profile of a description that names none.
+ */
+export function newestRelease(portReleases: readonly string[] = []): string {
+  let best = NEWEST_KERNEL;
+  let bestProfile = kernelProfile(best);
+  for (const r of portReleases) {
+    const p = kernelProfile(r, 'a port\'s release');
+    if (!bestProfile.atLeast(p.major, p.minor)) {
+      best = `${p.major}.${p.minor}`;
+      bestProfile = p;
+    }
+  }
+  return best;
+}
+
 export function kernelProfile(version: string, where = 'kernel'): KernelProfile {
   const m = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(version.trim());
   if (!m) {

@@ -2,15 +2,15 @@
 // JSON path of whatever is wrong, and fills every default, so the rest of crashplug works on a
 // complete SystemDescription and never re-checks its input.
 
-import { dirname } from 'node:path';
 import { formatCpulist, parseCpulist } from './cpulist.js';
 import { CrashplugError } from '../base/errors.js';
 import { U64_MAX } from '../base/hex.js';
 import { iomemCrashKernel } from './iomem.js';
-import { kernelProfile, NEWEST_KERNEL } from './kernel-profile.js';
+import { kernelProfile, newestRelease } from './kernel-profile.js';
+import type { ArchPlugin } from '../port/plugin.js';
 import type { PluginRegistry } from '../port/registry.js';
 import { at, describe, type Json, Reader } from './json-reader.js';
-import { MEMORY_TODO, readMemory, readText } from './memory.js';
+import { MEMORY_TODO, readMemory, type SystemFiles } from './memory.js';
 import {
   type CpuSets,
   type CrashNotes,
@@ -33,6 +33,8 @@ export interface ParseSystemOptions {
   /** Folder that relative paths inside the description (memory.iomem) resolve against. */
   readonly baseDir: string;
   readonly registry: PluginRegistry;
+  /** How files the description names (memory.iomem, memory.dtb) are read: core itself reads none. */
+  readonly files: SystemFiles;
   readonly overrides?: SystemOverrides | undefined;
 }
 
@@ -47,7 +49,7 @@ export const DEFAULT_KERNEL_CONFIG: KernelConfig = {
 export const HEADER_BUILDERS: readonly HeaderBuilder[] = ['kernel', 'kexec-tools'];
 
 /**
- * Every top-level key core reads. The loaded ports add theirs (`ArchIdentity.extensionKeys`);
+ * Every top-level key core reads. The loaded ports add theirs (`ArchIdentity.sections`);
  * anything else is almost always a typo of one of these.
  */
 export const SYSTEM_KEYS = [
@@ -61,9 +63,20 @@ function cpusNamed(cpus: readonly number[]): string {
 }
 
 /** The ports' sections, each checked to be an object and carried raw for its port. */
-function readExtensions(r: Reader, top: Json, keys: readonly string[]): Readonly<Record<string, unknown>> {
+/**
+ * The port sections of a description, each parsed once by the port that reads it. A section only
+ * another port reads is refused: it would be silently ignored for this arch.
+ */
+function readSections(r: Reader, top: Json, plugin: ArchPlugin, registry: PluginRegistry): Readonly<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  for (const key of keys) if (top[key] !== undefined) out[key] = r.object(top[key], at('$', key));
+  for (const [key, { ports }] of registry.sections()) {
+    if (top[key] === undefined) continue;
+    const section = plugin.sections[key];
+    if (section === undefined) {
+      r.bad(at('$', key), `the "${key}" section is read by the ${ports.join(', ')} port${ports.length > 1 ? 's' : ''}, not by ${plugin.id}`, `remove it, or set "arch" to ${ports.map((p) => `"${p}"`).join(' or ')}`);
+    }
+    out[key] = section.parse(top[key], r);
+  }
   return Object.freeze(out);
 }
 
@@ -203,20 +216,20 @@ function readPageSize(r: Reader, value: unknown, fallback: number): number {
 export function parseSystemDescription(json: unknown, opts: ParseSystemOptions): SystemDescription {
   const r = new Reader(opts.origin);
   // A port's key that shadowed one of core's would be read twice, differently.
-  const portKeys = opts.registry.extensionKeys();
+  const portKeys = opts.registry.sectionKeys();
   const clash = portKeys.find((k) => (SYSTEM_KEYS as readonly string[]).includes(k));
   if (clash !== undefined) throw new CrashplugError('E_PLUGIN', `a port declares the section "${clash}", which core reads itself; rename the port's section`);
   // Unknown keys first: a typo of a required key would otherwise be reported as that key missing.
   const top = r.object(json, '$', [...SYSTEM_KEYS, ...portKeys]);
   const need = (key: string, todo: string): unknown => r.required(top, key, '$', todo);
   const optionalU64 = (key: string): bigint | undefined => (top[key] === undefined ? undefined : r.u64(top[key], at('$', key)));
-  const extensions = readExtensions(r, top, portKeys);
 
   const ports = opts.registry.ids().map((k) => `"${k}"`).join(', ');
   const arch = r.string(need('arch', `give the architecture, one of ${ports}`), '$.arch', 'write the arch as a string such as "x86_64"');
   const plugin = opts.registry.get(arch, `${opts.origin}: $.arch`);
+  const extensions = readSections(r, top, plugin, opts.registry);
   const pageSize = readPageSize(r, top.pageSize, plugin.defaults.pageSize);
-  const memory = readMemory(r, need('memory', MEMORY_TODO), opts.baseDir);
+  const memory = readMemory(r, need('memory', MEMORY_TODO), opts.baseDir, opts.files);
   const cpus = readCpus(r, need('cpus', 'give cpus.possible as a cpulist such as "0-3"'));
   const crashNotes = readCrashNotes(r, need('crashNotes', 'give crashNotes.base and .stride, or crashNotes.addresses'), cpus.possible);
   const vmcoreinfo = readVmcoreinfo(r, need('vmcoreinfo', 'give vmcoreinfo.address (the first field of /sys/kernel/vmcoreinfo)'), pageSize);
@@ -231,7 +244,7 @@ export function parseSystemDescription(json: unknown, opts: ParseSystemOptions):
   const kernel =
     o.kernel !== undefined
       ? kernelProfile(o.kernel, 'kernel override')
-      : kernelProfile(top.kernel === undefined ? NEWEST_KERNEL : readKernelVersion(r, top.kernel), `${opts.origin}: $.kernel`);
+      : kernelProfile(top.kernel === undefined ? newestRelease(opts.registry.releases()) : readKernelVersion(r, top.kernel), `${opts.origin}: $.kernel`);
   const builder = o.builder !== undefined ? builderOverride(o.builder) : top.builder === undefined ? 'kernel' : readBuilder(r, top.builder);
   return {
     arch,
@@ -253,33 +266,4 @@ export function parseSystemDescription(json: unknown, opts: ParseSystemOptions):
     config: readConfig(r, top.config),
     extensions,
   };
-}
-
-/** JSON.parse's message with the line and column, where V8 gives a position. */
-function jsonSyntaxError(path: string, text: string, err: unknown): CrashplugError {
-  const msg = err instanceof Error ? err.message : String(err);
-  const lineCol = /\(line (\d+) column (\d+)\)/.exec(msg);
-  const pos = /at position (\d+)/.exec(msg);
-  let where = '';
-  if (lineCol !== null) {
-    where = `:${lineCol[1]}:${lineCol[2]}`;
-  } else if (pos !== null || /end of JSON input/.test(msg)) {
-    const offset = pos === null ? text.length : Number(pos[1]);
-    const before = text.slice(0, offset);
-    const line = before.split('\n').length;
-    where = `:${line}:${offset - before.lastIndexOf('\n')}`;
-  }
-  return new CrashplugError('E_BAD_SYSTEM', `${path}${where}: not valid JSON (${msg}); fix the syntax there`, { cause: err });
-}
-
-/** Read and parse a system description file; relative paths inside it resolve against its folder. */
-export function loadSystemFile(path: string, registry: PluginRegistry, overrides?: SystemOverrides): SystemDescription {
-  const text = readText(path, `${path}: cannot read the system description`).replace(/^\uFEFF/, '');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw jsonSyntaxError(path, text, err);
-  }
-  return parseSystemDescription(json, { origin: path, baseDir: dirname(path), registry, overrides });
 }

@@ -2,7 +2,6 @@
 // flattened device tree blob (memblock's regions with their NUMA nodes, and the whole tree kept
 // for the port), or a list of ranges used as given — and the file reading the loader shares.
 
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { CrashplugError } from '../base/errors.js';
 import { readFdtMemory } from '../fdt/memory.js';
@@ -19,8 +18,18 @@ function resolve(baseDir: string, file: string): string {
   return isAbsolute(file) ? file : join(baseDir, file);
 }
 
+/**
+ * How the loader reads the files a description names. Core reads no file itself: the caller passes
+ * this in (crashplug's API and CLI read from disk with a size cap; a test may serve them from memory).
+ * Each call throws a CrashplugError naming `what` when the file cannot be read.
+ */
+export interface SystemFiles {
+  readText(path: string, what: string): string;
+  readBytes(path: string, what: string): Uint8Array;
+}
+
 /** `$.memory` → System RAM as the arch's walk sees it; relative paths resolve against `baseDir`. */
-export function readMemory(r: Reader, value: unknown, baseDir: string): MemoryDescription {
+export function readMemory(r: Reader, value: unknown, baseDir: string, files: SystemFiles): MemoryDescription {
   const json = r.object(value, '$.memory', ['iomem', 'dtb', 'ranges']);
   const given = ['iomem', 'dtb', 'ranges'].filter((k) => json[k] !== undefined);
   if (given.length !== 1) {
@@ -36,30 +45,12 @@ export function readMemory(r: Reader, value: unknown, baseDir: string): MemoryDe
   if (json.dtb !== undefined) {
     const path = resolve(baseDir, r.string(json.dtb, '$.memory.dtb', 'give the path of a flattened device tree blob (/sys/firmware/fdt, or QEMU\'s dumpdtb)'));
     // Plain blobs only: QEMU and /sys/firmware/fdt write them so; a gzipped one fails on its magic.
-    const fdt = parseFdt(readBytes(path, `${r.origin}: $.memory.dtb: cannot read ${path}`), path);
+    const fdt = parseFdt(files.readBytes(path, `${r.origin}: $.memory.dtb: cannot read ${path}`), path);
     // memblock's regions, each with its node, so a hot-added DIMM merges only within a node.
     const systemRam = readFdtMemory(fdt, path).regions.map(({ name, start, end, nid }) => ({ name, start, end, nid }));
     return { source: 'dtb', origin: path, systemRam, fdt };
   }
   const path = resolve(baseDir, r.string(json.iomem, '$.memory.iomem', 'give the path of a /proc/iomem capture'));
-  const iomem = parseIomem(readText(path, `${r.origin}: $.memory.iomem: cannot read ${path}`), path);
+  const iomem = parseIomem(files.readText(path, `${r.origin}: $.memory.iomem: cannot read ${path}`), path);
   return { source: 'iomem', origin: path, systemRam: iomemSystemRam(iomem), iomem };
-}
-
-/** E_IO naming `what` and the system's reason when a file cannot be read. */
-function readFile<T>(read: () => T, what: string): T {
-  try {
-    return read();
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new CrashplugError('E_IO', `${what} (${why}); check the path and its permissions`, { cause: err });
-  }
-}
-
-export function readText(path: string, what: string): string {
-  return readFile(() => readFileSync(path, 'utf8'), what);
-}
-
-function readBytes(path: string, what: string): Uint8Array {
-  return readFile(() => new Uint8Array(readFileSync(path)), what);
 }

@@ -1,0 +1,69 @@
+// Loading a system description from disk: core parses, this reads. Relative paths inside the
+// description (memory.iomem, memory.dtb) resolve against the file's folder.
+
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CrashplugError } from '../core/base/index.js';
+import type { PluginRegistry } from '../core/port/index.js';
+import { parseSystemDescription, type SystemDescription, type SystemFiles, type SystemOverrides } from '../core/system/index.js';
+
+/** E_IO naming `what` and the system's reason when a file cannot be read. */
+function readOrFail<T>(read: () => T, what: string): T {
+  try {
+    return read();
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new CrashplugError('E_IO', `${what} (${why}); check the path and its permissions`, { cause: err });
+  }
+}
+
+/** The files of a description, read from disk. */
+export const diskFiles: SystemFiles = {
+  readText: (path, what) => readOrFail(() => readFileSync(path, 'utf8'), what),
+  readBytes: (path, what) => readOrFail(() => new Uint8Array(readFileSync(path)), what),
+};
+
+export interface ParseJsonOptions {
+  /** Names the description in messages. */
+  readonly origin: string;
+  /** Folder that relative paths inside the description resolve against. */
+  readonly baseDir: string;
+  readonly registry: PluginRegistry;
+  readonly overrides?: SystemOverrides | undefined;
+  /** Where the description's files come from; the disk by default. */
+  readonly files?: SystemFiles | undefined;
+}
+
+/** A parsed JSON value → a complete SystemDescription, reading the files it names from disk. */
+export function parseSystemJson(json: unknown, opts: ParseJsonOptions): SystemDescription {
+  return parseSystemDescription(json, { ...opts, files: opts.files ?? diskFiles });
+}
+
+/** JSON.parse's message with the line and column, where V8 gives a position. */
+function jsonSyntaxError(path: string, text: string, err: unknown): CrashplugError {
+  const msg = err instanceof Error ? err.message : String(err);
+  const lineCol = /\(line (\d+) column (\d+)\)/.exec(msg);
+  const pos = /at position (\d+)/.exec(msg);
+  let where = '';
+  if (lineCol !== null) {
+    where = `:${lineCol[1]}:${lineCol[2]}`;
+  } else if (pos !== null || /end of JSON input/.test(msg)) {
+    const offset = pos === null ? text.length : Number(pos[1]);
+    const before = text.slice(0, offset);
+    const line = before.split('\n').length;
+    where = `:${line}:${offset - before.lastIndexOf('\n')}`;
+  }
+  return new CrashplugError('E_BAD_SYSTEM', `${path}${where}: not valid JSON (${msg}); fix the syntax there`, { cause: err });
+}
+
+/** Read and parse a system description file; relative paths inside it resolve against its folder. */
+export function loadSystemFile(path: string, registry: PluginRegistry, overrides?: SystemOverrides): SystemDescription {
+  const text = diskFiles.readText(path, `${path}: cannot read the system description`).replace(/^\uFEFF/, '');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw jsonSyntaxError(path, text, err);
+  }
+  return parseSystemDescription(json, { origin: path, baseDir: dirname(path), registry, overrides, files: diskFiles });
+}
