@@ -1,4 +1,4 @@
-// The fadump fields of a system description (DESIGN.md "fadump fields (powerpc)"), read and
+// The fadump fields of a system description (arch-powerpc/README.md "fadump fields"), read and
 // defaulted: the boot-memory regions firmware preserves and where it copies them, the reserved
 // area, and the sizes of the kernel structures the crash-info header embeds.
 
@@ -60,7 +60,7 @@ function count(v: unknown, where: string, min: number, max: number): number {
 /** Read the `fadump` object (raw JSON); `where` names it in messages. */
 export function parseFadumpConfig(value: unknown, where = '$.fadump'): FadumpConfig {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    bad(where, 'missing or not an object', 'give fadump.bootMemoryDest and fadump.reservedArea (DESIGN.md "fadump fields")');
+    bad(where, 'missing or not an object', 'give fadump.bootMemoryDest and fadump.reservedArea (arch-powerpc/README.md "fadump fields")');
   }
   const json = value as Record<string, unknown>;
   for (const key of Object.keys(json)) {
@@ -102,7 +102,7 @@ export const FADUMP_SECTION_READER: SystemSection = {
 export function fadumpConfigOf(system: SystemDescription): FadumpConfig {
   const config = fadumpExtensionOf(system) as FadumpConfig | undefined;
   if (config === undefined) {
-    bad(`${system.origin}: $.fadump`, 'missing', 'give fadump.bootMemoryDest and fadump.reservedArea (README "powerpc fadump")');
+    bad(`${system.origin}: $.fadump`, 'missing', 'give fadump.bootMemoryDest and fadump.reservedArea (arch-powerpc/README.md "fadump fields")');
   }
   return config;
 }

@@ -21,7 +21,8 @@ import { x86Plugin } from './support/systems.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURE = join(here, 'fixtures', 'real-x86_64-6.1');
 const SYSTEM = join(FIXTURE, 'system.json');
-const CAPTURE = [join(FIXTURE, 'elfcorehdr-kexec-tools.bin'), join(here, '..', '..', 'shared', 'fixtures', 'real-x86_64-6.1', 'elfcorehdr-kexec-tools.bin')].find(existsSync)!;
+const CAPTURE = join(FIXTURE, 'elfcorehdr-kexec-tools.bin');
+if (!existsSync(CAPTURE)) throw new Error(`fixture not found at ${CAPTURE}`);
 
 const work = mkdtempSync(join(tmpdir(), 'crashplug-builder-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

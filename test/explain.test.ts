@@ -23,7 +23,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const SYSTEM = join(here, 'fixtures', 'real-x86_64-6.1', 'system.json');
 function capture(name: string): string {
   const local = join(here, 'fixtures', 'real-x86_64-6.1', name);
-  return existsSync(local) ? local : join(here, '..', '..', 'shared', 'fixtures', 'real-x86_64-6.1', name);
+  if (!existsSync(local)) throw new Error(`fixture ${name} not found at ${local}`);
+  return local;
 }
 const KERNEL_CAPTURE = capture('elfcorehdr-kernel-kexec_file.bin');
 const KEXEC_TOOLS_CAPTURE = capture('elfcorehdr-kexec-tools.bin');

@@ -18,12 +18,11 @@ import { x86KexecToolsRanges } from '../arch-x86/x86-kexec-tools.js';
 import { cpuIds, systemRam, x86Plugin, x86System } from './support/systems.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The repository's copy of the capture when it has one, else the shared fixtures beside the repository. */
+/** A file of the real x86_64 6.1 capture (test/fixtures/real-x86_64-6.1/). */
 function fixtureFile(name: string): string {
-  const candidates = [join(here, 'fixtures', 'real-x86_64-6.1', name), join(here, '..', '..', 'shared', 'fixtures', 'real-x86_64-6.1', name)];
-  const found = candidates.find((p) => existsSync(p));
-  if (found === undefined) throw new Error(`fixture ${name} not found in ${candidates.join(' or ')}`);
-  return found;
+  const path = join(here, 'fixtures', 'real-x86_64-6.1', name);
+  if (!existsSync(path)) throw new Error(`fixture ${name} not found at ${path}`);
+  return path;
 }
 
 const captured = new Uint8Array(readFileSync(fixtureFile('elfcorehdr-kexec-tools.bin')));

@@ -1,4 +1,4 @@
-// The system description reader: the real x86_64 machine's file, every default DESIGN.md names,
+// The system description reader: the real x86_64 machine's file, every default README.md names,
 // the caller's overrides, and for each field a bad value whose message names its JSON path.
 
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

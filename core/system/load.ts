@@ -1,4 +1,4 @@
-// Reader of the system description (JSON, format 1; DESIGN.md): validates every field, names the
+// Reader of the system description (JSON, format 1; README.md): validates every field, names the
 // JSON path of whatever is wrong, and fills every default, so the rest of crashplug works on a
 // complete SystemDescription and never re-checks its input.
 
@@ -212,7 +212,7 @@ function readPageSize(r: Reader, value: unknown, fallback: number): number {
   return pageSize;
 }
 
-/** A parsed JSON value → a complete SystemDescription (every default of DESIGN.md filled). */
+/** A parsed JSON value → a complete SystemDescription (every default README.md names filled). */
 export function parseSystemDescription(json: unknown, opts: ParseSystemOptions): SystemDescription {
   const r = new Reader(opts.origin);
   // A port's key that shadowed one of core's would be read twice, differently.

@@ -1,4 +1,4 @@
-// The machine crashplug models, after the system description (DESIGN.md, format 1) has been read
+// The machine crashplug models, after the system description (README.md, format 1) has been read
 // and every default filled in. Immutable: a hot-plug event makes a new SystemDescription.
 
 import type { Fdt } from '../fdt/fdt.js';
