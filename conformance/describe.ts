@@ -4,7 +4,7 @@
 // checked instead (an arch without crash hot-plug is held to the reload fallback).
 
 import type { ContainerModule } from 'inversify';
-import { describe, it } from 'vitest';
+import { CrashplugError } from '../core/base/index.js';
 import { runConformance } from './run.js';
 import { type ConformanceReport, type ConformanceSpec, INVARIANT_TEXT, INVARIANTS } from './spec.js';
 
@@ -13,7 +13,15 @@ export interface DescribeOptions {
   readonly timeout?: number;
 }
 
+// vitest is an optional peer of the package: `crashplug/conformance` loads without it (runConformance
+// needs none), and only describeConformance asks for it.
+const vitest = await import('vitest').catch(() => undefined);
+
 export function describeConformance(name: string, module: ContainerModule, spec: ConformanceSpec, options: DescribeOptions = {}): void {
+  if (vitest === undefined) {
+    throw new CrashplugError('E_UNSUPPORTED', 'describeConformance runs the kit as vitest cases, and vitest is not installed; npm install -D vitest, or call runConformance');
+  }
+  const { describe, it } = vitest;
   const timeout = options.timeout ?? 300_000;
   describe(name, () => {
     let report: ConformanceReport | undefined;
