@@ -1,5 +1,5 @@
-// What every command gets from the composition root: the port registry (built on first use, so
-// `--help` never waits for it) and where its output goes.
+// What every command gets from the composition root: the port registry, where its output goes,
+// and how it says that the answer it computed is bad (exit 3), which scripts can test.
 
 import type { PluginRegistry } from '../core/port/index.js';
 
@@ -7,4 +7,10 @@ export interface CliContext {
   readonly registry: () => PluginRegistry;
   /** Standard output; the commands write whole reports, never partial ones. */
   readonly out: (text: string) => void;
+  /**
+   * The command ran, and its answer is bad: check found an error, inspect --against found
+   * differences, simulate ended with failed updates or a stale header. The CLI exits 3 after the
+   * report is written (unless the command was given --no-fail). `why` is kept for --json callers.
+   */
+  readonly answerIsBad: (why: string) => void;
 }

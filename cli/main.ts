@@ -17,6 +17,8 @@ import { registerPortCommands } from './port-commands.js';
 export const EXIT_OK = 0;
 export const EXIT_INTERNAL = 1;
 export const EXIT_BAD_INPUT = 2;
+/** The command worked and its answer is bad (CliContext.answerIsBad); `--no-fail` turns it into 0. */
+export const EXIT_ANSWER_BAD = 3;
 
 export interface CliIo {
   readonly out: (text: string) => void;
@@ -57,6 +59,15 @@ export function takePortArgs(argv: readonly string[]): { specs: string[]; rest: 
   return { specs, rest };
 }
 
+const EXIT_CODES_HELP = [
+  'Exit codes:',
+  '  0  fine',
+  '  1  internal fault (of crashplug, or E_PORT_FAULT of a port)',
+  '  2  bad input: one line on stderr, "crashplug: E_CODE: what, where, what to do"; nothing written',
+  '  3  the answer is bad (a check found an error, inspect --against found differences,',
+  '     simulate ended with failed updates or a stale header); --no-fail makes it 0',
+].join('\n');
+
 function portsHelp(crashplug: Crashplug, external: readonly string[]): string {
   const lines = crashplug.registry.all().map((p) => `  ${p.id.padEnd(10)} ${p.description}`);
   const from = external.length > 0 ? `\nPorts loaded from outside crashplug: ${external.join(', ')}` : '';
@@ -79,7 +90,8 @@ function buildProgram(ctx: CliContext, io: CliIo, crashplug: Crashplug, external
     .version(packageVersion())
     .showSuggestionAfterError()
     .option('--port <module>', 'load an arch port from outside crashplug: a path or a package name (repeatable; also CRASHPLUG_PORTS, comma-separated)')
-    .addHelpText('after', () => portsHelp(crashplug, external));
+    .option('--no-fail', 'exit 0 even when the answer is bad (otherwise exit 3: see "Exit codes")')
+    .addHelpText('after', () => `${portsHelp(crashplug, external)}\n\n${EXIT_CODES_HELP}`);
   registerElfcorehdr(program, ctx);
   registerInspect(program, ctx);
   registerSimulate(program, ctx);
@@ -104,9 +116,13 @@ export async function runCli(argv: readonly string[], io: CliIo, env: Readonly<R
     const modules = [];
     for (const spec of external) modules.push(await loadPortModule(spec));
     const crashplug = createCrashplug({ ports: modules });
-    const ctx: CliContext = { registry: () => crashplug.registry, out: io.out };
-    await buildProgram(ctx, io, crashplug, external).parseAsync([...argv.slice(0, 2), ...rest]);
-    return EXIT_OK;
+    const bad: string[] = [];
+    const ctx: CliContext = { registry: () => crashplug.registry, out: io.out, answerIsBad: (why) => void bad.push(why) };
+    // --no-fail acts after the command, whichever command it is: taken out like --port.
+    const noFail = rest.includes('--no-fail');
+    const args = rest.filter((a) => a !== '--no-fail');
+    await buildProgram(ctx, io, crashplug, external).parseAsync([...argv.slice(0, 2), ...args]);
+    return bad.length > 0 && !noFail ? EXIT_ANSWER_BAD : EXIT_OK;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Commander has printed its message (or the help/version it was asked for) already.

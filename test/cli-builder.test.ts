@@ -30,7 +30,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 async function elfcorehdr(registry: PluginRegistry, ...args: string[]): Promise<string> {
   let out = '';
   const program = new Command('crashplug').exitOverride();
-  registerElfcorehdr(program, { registry: () => registry, out: (t) => void (out += t) });
+  registerElfcorehdr(program, { registry: () => registry, out: (t) => void (out += t), answerIsBad: () => {} });
   await program.parseAsync(['node', 'crashplug', 'elfcorehdr', ...args]);
   return out;
 }

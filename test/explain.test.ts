@@ -47,7 +47,7 @@ function altered(): Uint8Array {
 async function inspect(...args: string[]): Promise<string> {
   let out = '';
   const program = new Command('crashplug').exitOverride();
-  registerInspect(program, { registry: () => registryOf(ARCH_MODULES), out: (t) => void (out += t) });
+  registerInspect(program, { registry: () => registryOf(ARCH_MODULES), out: (t) => void (out += t), answerIsBad: () => {} });
   await program.parseAsync(['node', 'crashplug', 'inspect', ...args]);
   return out;
 }

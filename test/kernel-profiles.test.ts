@@ -310,7 +310,7 @@ describe('the `kernel` of a description, and --kernel over it', () => {
   async function elfcorehdrJson(...args: string[]): Promise<{ kernel: string; programHeaders: { role: string }[] }> {
     let out = '';
     const program = new Command('crashplug').exitOverride();
-    registerElfcorehdr(program, { registry: () => registryOf(ARCH_MODULES), out: (t) => void (out += t) });
+    registerElfcorehdr(program, { registry: () => registryOf(ARCH_MODULES), out: (t) => void (out += t), answerIsBad: () => {} });
     await program.parseAsync(['node', 'crashplug', 'elfcorehdr', '--system', file, '--json', ...args]);
     return JSON.parse(out) as { kernel: string; programHeaders: { role: string }[] };
   }
