@@ -10,7 +10,7 @@ import { builtReportJson, builtReportLines } from '../describe.js';
 import { writeFileAtomic } from '../files.js';
 import { readHostSystem, type HostDescription } from '../host.js';
 import { memoryMapOf } from '../memory-map-rows.js';
-import { memoryMapSvg } from '../svg-memory-map.js';
+import { memoryMapPicture, type MemoryMapPicture } from '../svg-memory-map.js';
 import { buildHeader } from './build-header.js';
 
 interface ElfcorehdrOptions {
@@ -78,10 +78,25 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
     if (opts.out !== undefined) lines.push(`Wrote ${built.bytes.length} bytes to ${opts.out}`);
     text = `${lines.join('\n')}\n`;
   }
-  const svg = opts.svg === undefined ? undefined : memoryMapSvg(memoryMapOf(built));
+  const picture = opts.svg === undefined ? undefined : memoryMapPicture(memoryMapOf(built));
+  const wrote: string[] = [];
+  if (opts.svg !== undefined && picture !== undefined) wrote.push(`wrote ${opts.svg} (${memoryMapWhat(picture)})`);
   if (opts.out !== undefined) writeFileAtomic(opts.out, built.bytes);
-  if (opts.svg !== undefined && svg !== undefined) writeFileAtomic(opts.svg, new TextEncoder().encode(svg));
-  ctx.out(text);
+  if (opts.svg !== undefined && picture !== undefined) writeFileAtomic(opts.svg, new TextEncoder().encode(picture.svg));
+  // What was written: on stderr under --json, so that stdout stays one JSON object.
+  if (opts.json === true) for (const w of wrote) process.stderr.write(`${w}\n`);
+  ctx.out(opts.json === true ? text : text + wrote.map((w) => `${w}\n`).join(''));
+}
+
+/** "memory map, 8192 System RAM ranges in 6 bars (4 bands), 8192 PT_LOADs in 6 bars (4 bands)": what --svg drew. */
+export function memoryMapWhat(p: MemoryMapPicture): string {
+  const row = (label: string, noun: string): string => {
+    const r = p.rows.find((x) => x.label === label);
+    if (r === undefined) return '';
+    const n = `${r.bars} ${noun}${r.bars === 1 ? '' : 's'}`;
+    return r.bands === 0 ? n : `${n} in ${r.items} bars (${r.bands} band${r.bands === 1 ? '' : 's'})`;
+  };
+  return ['memory map', row('System RAM', 'System RAM range'), row('PT_LOAD (RAM)', 'PT_LOAD')].filter((s) => s !== '').join(', ');
 }
 
 /** The host reader assumes the kernel's builder; with kexec-tools' that line would mislead. */
