@@ -12,7 +12,8 @@ import { buildHeader } from '../cli/commands/build-header.js';
 import { memoryMapOf } from '../cli/memory-map-rows.js';
 import { memoryMapPicture } from '../cli/svg-memory-map.js';
 import { haveChromium, launchBrowser, measureSvg, openDocument, outside, overlaps, svgPage } from './support/browser.js';
-import { machineWith, x86Registry } from './support/picture-machines.js';
+import { machineWith, ramOf, x86Registry } from './support/picture-machines.js';
+import { W1 } from './support/systems.js';
 
 const OUT = 'out/pictures';
 const DOCS = process.env.UPDATE_PICTURES === '1';
@@ -57,6 +58,119 @@ describe.skipIf(!haveChromium())('pictures in headless chromium', () => {
       console.log(`memory map, ${count} ranges: ${pic.items} bars (${pic.bands} bands), ${m.texts} labels, ${m.width}x${m.height} px`);
       expect(pic.items).toBeLessThan(80);
     });
+  });
+
+  /** Runs `simulate` with pictures; returns what it said. */
+  function simulate(name: string, args: readonly string[]): { said: string; svg: string; file: string } {
+    const file = join(work(), `${name}.svg`);
+    const said = execFileSync(process.execPath, ['bin/crashplug.js', 'simulate', ...args, '--svg', file]).toString();
+    return { said, svg: readFileSync(file, 'utf8'), file };
+  }
+
+  const SMALL = ['--system', 'test/fixtures/hotplug/system-small-segment.json', '--resize', '32G:48G', '--dimm', '128M'];
+
+  it('draws and counts refused updates and dropped events, and marks when the header stopped covering the machine', async () => {
+    // A segment sized for 4 CPUs and 16 ranges: from the 67th range on, every header is too large; and one try in 20 finds the lock busy.
+    const { said, svg, file } = simulate('timeline-refused-dropped', [...SMALL, '--strategy', 'kernel', '--contention', '0.05', '--svg-scale', '12s']);
+    expect(said).toMatch(new RegExp(`wrote ${file} \\(timeline: 128 events, \\d+ updates, [1-9]\\d* refused, [1-9]\\d* dropped, 0 unarmed windows; time 0-12 s;`));
+    expect(svg).toMatch(/update\(s\) refused/);
+    expect(svg).toMatch(/event\(s\) dropped: kexec lock busy/);
+    expect(svg).toMatch(/header stops covering the machine at /);
+    expect(svg).toMatch(/>warm-up \(JIT\)</);
+    await check(browser, 'timeline-refused-dropped', svg, 'timeline.png');
+  });
+
+  it('draws udev reloads on the same fixed scale as the in-place strategies, so they compare', async () => {
+    const reload = simulate('timeline-reload', [...SMALL, '--strategy', 'reload', '--svg-scale', '12s']);
+    const coalesce = simulate('timeline-coalesce', [...SMALL, '--strategy', 'coalesce', '--contention', '0.3', '--svg-scale', '12s']);
+    for (const r of [reload, coalesce]) expect(r.said).toMatch(/time 0-12 s;/);
+    expect(reload.svg).toMatch(/kdump unarmed \(kdumpctl reload\) from /);
+    await check(browser, 'timeline-reload', reload.svg);
+    await check(browser, 'timeline-coalesce', coalesce.svg);
+    // A scale shorter than the run says what it leaves out.
+    const short = simulate('timeline-clipped', [...SMALL, '--strategy', 'reload', '--svg-scale', '2s']);
+    expect(short.said).toMatch(/time 0-2 s \([\d.]+ s past it not drawn\)/);
+    await check(browser, 'timeline-clipped', short.svg);
+  });
+
+  it("draws the 3840-event resize without one mark per event and with Node's warm-up left out of the statistics", async () => {
+    const big = simulate('timeline-3840', ['--system', 'test/fixtures/hotplug/system.json', '--resize', '32G:512G', '--contention', '0.05']);
+    expect(big.said).toMatch(/timeline: 3840 events, \d+ updates, 0 refused, [1-9]\d* dropped/);
+    expect(big.svg.length).toBeLessThan(400_000);
+    expect(big.svg).toMatch(/after the warm-up \(first 10, longest [^)]+\): median /);
+    await check(browser, 'timeline-3840', big.svg);
+  });
+
+  /** A system description file for the synthetic machine with `count` ranges (the CLI reads files). */
+  function machineFile(count: number): string {
+    const file = join(work(), `machine-${count}.json`);
+    const hx = (v: bigint): string => `0x${v.toString(16)}`;
+    const json = {
+      arch: 'x86_64',
+      kernel: '6.18',
+      memory: { ranges: ramOf(count).map((r) => [hx(r.start), hx(r.end)]) },
+      cpus: { possible: '0-3' },
+      crashNotes: { base: hx(W1.crashNotesBase), stride: hx(W1.crashNotesStride) },
+      vmcoreinfo: { address: hx(W1.vmcoreinfo.address), size: hx(W1.vmcoreinfo.size) },
+      crashkernel: [hx(W1.crashkernel.start), hx(W1.crashkernel.end)],
+      kernelImage: { text: hx(W1.kernelImage.text), textPhys: hx(W1.kernelImage.textPhys), size: hx(W1.kernelImage.size) },
+    };
+    writeFileSync(file, JSON.stringify(json));
+    return file;
+  }
+
+  /** Opens a report page offline; checks it fetched nothing, and every picture in it. */
+  async function checkPage(name: string, html: string, docsName?: string): Promise<{ pictures: number; rowsWithTitle: number }> {
+    expect(html).not.toMatch(/<script|<link|@import|<iframe|<img|\bsrc=/i);
+    expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toMatch(/https?:\/\//);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    try {
+      await page.route('**/*', (route) => route.abort());
+      await page.setContent(html, { waitUntil: 'load' });
+      expect(requests.filter((u) => !u.startsWith('data:') && u !== 'about:blank')).toEqual([]);
+      const pictures = (await page.evaluate('document.querySelectorAll("svg").length')) as number;
+      for (let i = 0; i < pictures; i++) {
+        const m = await measureSvg(page, i);
+        expect(overlaps(m.texts).map(([a, b]) => `"${a.text}" over "${b.text}"`), `${name}: picture ${i}`).toEqual([]);
+        expect(outside(m).map((t) => t.text), `${name}: picture ${i}`).toEqual([]);
+      }
+      const rowsWithTitle = (await page.evaluate('document.querySelectorAll("tr[title]").length')) as number;
+      mkdirSync(OUT, { recursive: true });
+      const png = await page.screenshot({ fullPage: false });
+      writeFileSync(join(OUT, `${name}.png`), png);
+      writeFileSync(join(OUT, `${name}.html`), html);
+      if (DOCS && docsName !== undefined) writeFileSync(join('docs', docsName), png);
+      return { pictures, rowsWithTitle };
+    } finally {
+      await page.close();
+    }
+  }
+
+  it('elfcorehdr --html writes one self-contained page for 8192 ranges: summary, findings, map, hover table', async () => {
+    const file = join(work(), 'report-8192.html');
+    const said = execFileSync(process.execPath, ['bin/crashplug.js', 'elfcorehdr', '--system', machineFile(8192), '--html', file], { maxBuffer: 256 << 20 }).toString();
+    expect(said).toMatch(new RegExp(`wrote ${file} \\(HTML report: memory map, 8192 System RAM ranges in \\d+ bars \\(\\d+ bands?\\), 8192 PT_LOADs in \\d+ bars \\(\\d+ bands?\\), 8198 program headers, \\d+ KiB\\)`));
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain('<h2>Findings');
+    const r = await checkPage('report-elfcorehdr-8192', html);
+    expect(r.pictures).toBe(1);
+    expect(r.rowsWithTitle).toBe(8198);
+  });
+
+  it('simulate --html shows the timeline, the findings of a run that went wrong and the installed header', async () => {
+    const file = join(work(), 'report-simulate.html');
+    const said = execFileSync(process.execPath, [
+      'bin/crashplug.js', 'simulate', ...SMALL, '--strategy', 'kernel', '--contention', '0.05', '--svg-scale', '12s', '--html', file,
+    ]).toString();
+    expect(said).toContain(`wrote ${file} (HTML report: timeline: 128 events`);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain('the header left installed is not what a fresh build of the final machine gives');
+    expect(html).toMatch(/event\(s\) dropped on a busy kexec lock/);
+    const r = await checkPage('report-simulate', html, 'report.png');
+    expect(r.pictures).toBe(1);
+    expect(r.rowsWithTitle).toBeGreaterThan(10);
   });
 
   it('labels the NUMA nodes of the real two-node arm64 guest (its device tree gives the node ids)', async () => {
