@@ -182,11 +182,14 @@ interface Axis {
   x(pa: bigint): number;
 }
 
-function axisOf(ticks: readonly bigint[], cover: readonly { start: bigint; end: bigint }[]): Axis {
+function axisOf(ticks: readonly bigint[], cover: readonly { start: bigint; end: bigint }[], bars: readonly MapBar[]): Axis {
   const n = Math.max(1, ticks.length - 1);
   const covered = (a: bigint, b: bigint): boolean => cover.some((c) => c.start < b && a < c.end);
+  // A column where many bars start holds a band and its label: it gets more room.
+  const starts = new Array<number>(n).fill(0);
+  for (const b of bars) if (b.kind !== 'node') starts[Math.min(n - 1, columnOf(ticks, b.start))]!++;
   const weights = ticks.slice(1).map((t, i) => {
-    const w = 1 + log2(t - ticks[i]!);
+    const w = (1 + log2(t - ticks[i]!)) * (1 + Math.log2(1 + starts[i]!) / 3);
     return covered(ticks[i]!, t) ? w : 0.3 * w;
   });
   const total = weights.reduce((a, b) => a + b, 0) || 1;
@@ -268,7 +271,7 @@ export function memoryMapPicture(map: MemoryMap): MemoryMapPicture {
   const rows = map.rows.map((r) => ({ ...r, bars: r.bars.filter((b) => b.end >= b.start) }));
   const all = rows.flatMap((r) => r.bars);
   const { ticks, aggregate } = all.length === 0 ? { ticks: [0n, 1n], aggregate: false } : keptBoundaries(rows);
-  const axis = axisOf(ticks, coverOf(all));
+  const axis = axisOf(ticks, coverOf(all), all);
   const right = LEFT + PLOT + RIGHT - 4;
   const body: string[] = [];
   const stats: { label: string; bars: number; items: number; bands: number }[] = [];
