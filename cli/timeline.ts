@@ -152,6 +152,8 @@ function placeCoalesce(all: readonly TimedEvent[], notifier: readonly TimedEvent
   let queue: { event: NotifierEvent; i: number }[] = [];
   let seq = 0;
   let retries = 0;
+  /** Events before this index are already in an installed header. */
+  let covered = 0;
   const flush = (atMs: number, canBeBusy: boolean): void => {
     if (queue.length === 0) return;
     const calls = foldEvents(queue.map((q) => q.event));
@@ -166,7 +168,8 @@ function placeCoalesce(all: readonly TimedEvent[], notifier: readonly TimedEvent
       if ((recs ?? []).some(headerInstalled)) {
         // A regeneration reads the whole machine: everything queued up to here is in it, and so is
         // every earlier event still waiting for a header.
-        for (let k = 0; k <= queue[consumed + call.folded - 1]!.i; k++) if (coveredMs[k] === undefined) coveredMs[k] = atMs;
+        const upTo = queue[consumed + call.folded - 1]!.i;
+        for (; covered <= upTo; covered++) coveredMs[covered] ??= atMs;
       }
       consumed += call.folded;
     }

@@ -95,4 +95,14 @@ describe('crashplug simulate --svg', () => {
     expect(summary.regenerations).toBe(16); // 2 GiB of 128 MiB blocks, one regeneration each
     expect(updates).toHaveLength(16);
   });
+
+  it('refuses a --svg-scale that is not a time, and writes nothing', () => {
+    const file = join(work, 'bad-scale.svg');
+    const r = spawnSync(process.execPath, [
+      'bin/crashplug.js', 'simulate', '--system', 'test/fixtures/hotplug/system.json', '--resize', '32G:33G', '--svg', file, '--svg-scale', 'soon',
+    ]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.toString()).toContain('--svg-scale "soon" is not a positive time');
+    expect(existsSync(file)).toBe(false);
+  });
 });

@@ -155,6 +155,7 @@ function timelineWhat(p: TimelinePicture): string {
 
 function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
   const { from, to } = resizeOf(opts.resize);
+  const maxMs = opts.svgScale === undefined ? undefined : scaleOf(opts.svgScale);
   const dimmSize = size(opts.dimm, '--dimm');
   const blockSize = size(opts.block, '--block');
   const contention = fraction(opts.contention);
@@ -198,7 +199,6 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
       `(${sizeText(blockSize)} blocks), strategy ${opts.strategy}, ${mode}`;
     text = textReport(s, head, opts.outHeader, header?.length ?? 0);
   }
-  const maxMs = opts.svgScale === undefined ? undefined : scaleOf(opts.svgScale);
   const files: [string, Uint8Array][] = [];
   const wrote: string[] = [];
   if (opts.outHeader !== undefined) files.push([opts.outHeader, header!]);
