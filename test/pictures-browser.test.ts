@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildHeader } from '../cli/commands/build-header.js';
 import { memoryMapOf } from '../cli/memory-map-rows.js';
 import { memoryMapPicture } from '../cli/svg-memory-map.js';
-import { haveChromium, launchBrowser, measureSvg, openDocument, outside, overlaps, svgPage } from './support/browser.js';
+import { CHROMIUM, haveChromium, launchBrowser, measureSvg, openDocument, outside, overlaps, svgPage } from './support/browser.js';
 import { machineWith, ramOf, x86Registry } from './support/picture-machines.js';
 import { W1 } from './support/systems.js';
 
@@ -41,9 +41,11 @@ async function check(browser: Browser, name: string, svg: string, docsName?: str
   }
 }
 
-describe.skipIf(!haveChromium())('pictures in headless chromium', () => {
+describe('pictures in headless chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
+    // No skipping: a missing browser must fail the run, not pass it untested (.ci/run installs it).
+    if (!haveChromium()) throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set CRASHPLUG_CHROMIUM)`);
     browser = await launchBrowser();
   });
   afterAll(async () => {
