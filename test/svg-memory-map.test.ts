@@ -47,7 +47,7 @@ describe('memoryMapSvg', () => {
 
     it('escapes text, and a range running to the top of the address space ends at the right edge', () => {
       expect(svg).toContain('t &lt;&amp;&gt;');
-      expect(b[3]!.x + b[3]!.width).toBeCloseTo(170 + 1000, 0);
+      expect(b[3]!.x + b[3]!.width).toBeCloseTo(160 + 1100, 0);
     });
   });
 });
@@ -60,16 +60,16 @@ describe('crashplug elfcorehdr --svg', () => {
     execFileSync(process.execPath, ['bin/crashplug.js', 'elfcorehdr', '--system', SYSTEM, '--svg', file]);
     const titles = bars(readFileSync(file, 'utf8')).map((r) => r.title);
     expect(titles).toEqual([
-      'System RAM [0x1000-0x9fbff]',
-      'System RAM [0x100000-0x7ffdefff]',
-      'System RAM [0x100000000-0x17fffffff]',
-      'crashkernel [0x6f000000-0x7effffff]',
-      'low 1M [0x0-0xfffff]',
-      'crashkernel [0x6f000000-0x7effffff]',
-      'phdr 4: PT_LOAD [0x100000-0x6effffff]',
-      'phdr 5: PT_LOAD [0x7f000000-0x7ffdefff]',
-      'phdr 6: PT_LOAD [0x100000000-0x17fffffff]',
-      'phdr 3: kernel text [0x12e200000-0x13162ffff]', // textPhys + size − 1
+      'System RAM [0x1000-0x9fbff], 635 KiB',
+      'System RAM [0x100000-0x7ffdefff], 2 GiB',
+      'System RAM [0x100000000-0x17fffffff], 2 GiB',
+      'crashkernel [0x6f000000-0x7effffff], 256 MiB',
+      'low 1M: a 1 MiB hole, the RAM in it cut out [0x0-0xfffff], 635 KiB',
+      'crashkernel: a 256 MiB hole, the RAM in it cut out [0x6f000000-0x7effffff], 256 MiB',
+      'phdr 4: PT_LOAD [0x100000-0x6effffff], 1.73 GiB',
+      'phdr 5: PT_LOAD [0x7f000000-0x7ffdefff], 15.9 MiB',
+      'phdr 6: PT_LOAD [0x100000000-0x17fffffff], 2 GiB',
+      'phdr 3: kernel text [0x12e200000-0x13162ffff], 52.2 MiB', // textPhys + size − 1
     ]);
   });
 
@@ -84,14 +84,25 @@ describe('crashplug elfcorehdr --svg', () => {
 describe('crashplug simulate --svg', () => {
   const work = mkdtempSync(join(tmpdir(), 'crashplug-svg-sim-'));
 
-  it('draws one bar per update, as many as the run reports regenerations', () => {
+  it('draws one bar per update in the measured panel, as many as the run reports regenerations, the first marked as warm-up', () => {
     const file = join(work, 'unarmed.svg');
     const out = execFileSync(process.execPath, [
       'bin/crashplug.js', 'simulate', '--system', 'test/fixtures/hotplug/system.json', '--resize', '32G:34G', '--json', '--svg', file,
     ]);
-    const summary = JSON.parse(out.toString()) as { regenerations: number };
-    const updates = [...readFileSync(file, 'utf8').matchAll(/<title>update \d+: /g)];
+    const summary = JSON.parse(out.toString()) as { regenerations: number }; // --json: the "wrote" line goes to stderr
+    const updates = [...readFileSync(file, 'utf8').matchAll(/<title>(?:warm-up, left out of the statistics: )?update \d+: /g)];
+    expect(readFileSync(file, 'utf8')).toMatch(/<title>warm-up, left out of the statistics: update 0: /);
     expect(summary.regenerations).toBe(16); // 2 GiB of 128 MiB blocks, one regeneration each
     expect(updates).toHaveLength(16);
+  });
+
+  it('refuses a --svg-scale that is not a time, and writes nothing', () => {
+    const file = join(work, 'bad-scale.svg');
+    const r = spawnSync(process.execPath, [
+      'bin/crashplug.js', 'simulate', '--system', 'test/fixtures/hotplug/system.json', '--resize', '32G:33G', '--svg', file, '--svg-scale', 'soon',
+    ]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.toString()).toContain('--svg-scale "soon" is not a positive time');
+    expect(existsSync(file)).toBe(false);
   });
 });

@@ -10,9 +10,11 @@ import { builtReportJson, builtReportLines } from '../describe.js';
 import { writeFileAtomic } from '../files.js';
 import { readHostSystem, type HostDescription } from '../host.js';
 import { memoryMapOf } from '../memory-map-rows.js';
-import { memoryMapSvg } from '../svg-memory-map.js';
+import { memoryMapPicture, type MemoryMapPicture } from '../svg-memory-map.js';
 import { buildHeader } from './build-header.js';
 import { loadSystemFile } from '../../api/system-file.js';
+import { htmlReport } from '../html-report.js';
+import { elfcorehdrPage } from '../report-pages.js';
 
 interface ElfcorehdrOptions {
   readonly system?: string;
@@ -22,6 +24,7 @@ interface ElfcorehdrOptions {
   readonly kernel?: string;
   readonly builder?: HeaderBuilder;
   readonly svg?: string;
+  readonly html?: string;
 }
 
 export function registerElfcorehdr(program: Command, ctx: CliContext): void {
@@ -33,6 +36,7 @@ export function registerElfcorehdr(program: Command, ctx: CliContext): void {
     .option('--out <file>', 'write the header (the whole buffer: page-aligned from the kernel, 1 KiB-aligned from kexec-tools) to this file')
     .option('--json', 'print one JSON object instead of text')
     .option('--svg <file>', 'draw the memory map (RAM, crash reservations, exclusions, PT_LOADs) as an SVG picture')
+    .option('--html <file>', 'write one self-contained HTML page: summary, findings, the memory map and the program-header table')
     .option('--kernel <version>', 'model this kernel release (6.1, 6.6, 6.10, …) instead of the one the description names')
     .addOption(
       new Option('--builder <builder>', 'who builds the header: the kernel (kexec -s -p) or kexec-tools (kexec -p); default: the description\'s "builder", else kernel').choices(
@@ -79,10 +83,36 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
     if (opts.out !== undefined) lines.push(`Wrote ${built.bytes.length} bytes to ${opts.out}`);
     text = `${lines.join('\n')}\n`;
   }
-  const svg = opts.svg === undefined ? undefined : memoryMapSvg(memoryMapOf(built));
-  if (opts.out !== undefined) writeFileAtomic(opts.out, built.bytes);
-  if (opts.svg !== undefined && svg !== undefined) writeFileAtomic(opts.svg, new TextEncoder().encode(svg));
-  ctx.out(text);
+  const picture = opts.svg === undefined && opts.html === undefined ? undefined : memoryMapPicture(memoryMapOf(built));
+  const wrote: string[] = [];
+  const files: [string, Uint8Array][] = [];
+  if (opts.out !== undefined) files.push([opts.out, built.bytes]);
+  if (opts.svg !== undefined && picture !== undefined) {
+    files.push([opts.svg, new TextEncoder().encode(picture.svg)]);
+    wrote.push(`wrote ${opts.svg} (${memoryMapWhat(picture)})`);
+  }
+  if (opts.html !== undefined && picture !== undefined) {
+    const assumptions = host === undefined ? [] : hostAssumptions(host, system.builder);
+    const textReport = opts.json === true ? `${builtReportLines(built).join('\n')}\n` : text;
+    const page = htmlReport(elfcorehdrPage(built, picture.svg, textReport, assumptions));
+    files.push([opts.html, new TextEncoder().encode(page)]);
+    wrote.push(`wrote ${opts.html} (HTML report: ${memoryMapWhat(picture)}, ${built.header.header.phnum} program headers, ${Math.ceil(page.length / 1024)} KiB)`);
+  }
+  for (const [path, bytes] of files) writeFileAtomic(path, bytes);
+  // What was written: on stderr under --json, so that stdout stays one JSON object.
+  if (opts.json === true) for (const w of wrote) process.stderr.write(`${w}\n`);
+  ctx.out(opts.json === true ? text : text + wrote.map((w) => `${w}\n`).join(''));
+}
+
+/** "memory map, 8192 System RAM ranges in 6 bars (4 bands), 8192 PT_LOADs in 6 bars (4 bands)": what --svg drew. */
+export function memoryMapWhat(p: MemoryMapPicture): string {
+  const row = (label: string, noun: string): string => {
+    const r = p.rows.find((x) => x.label === label);
+    if (r === undefined) return '';
+    const n = `${r.bars} ${noun}${r.bars === 1 ? '' : 's'}`;
+    return r.bands === 0 ? n : `${n} in ${r.items} bars (${r.bands} band${r.bands === 1 ? '' : 's'})`;
+  };
+  return ['memory map', row('System RAM', 'System RAM range'), row('PT_LOAD (RAM)', 'PT_LOAD')].filter((s) => s !== '').join(', ');
 }
 
 /** The host reader assumes the kernel's builder; with kexec-tools' that line would mislead. */

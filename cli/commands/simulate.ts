@@ -10,9 +10,13 @@ import { contentionFraction, type LoadMode, REALISTIC_PAYLOAD } from '../../core
 
 import type { CliContext } from '../context.js';
 import { writeFileAtomic } from '../files.js';
-import { nsText, unarmedSvg } from '../svg-unarmed.js';
 import { HOST_CLOCK } from '../../api/host-clock.js';
 import { loadSystemFile } from '../../api/system-file.js';
+import { htmlReport } from '../html-report.js';
+import { simulatePage } from '../report-pages.js';
+import { timelinePicture, type TimelinePicture } from '../svg-timeline.js';
+import { msText } from '../svg-text.js';
+import { timelineOf } from '../timeline.js';
 
 interface SimulateOptions {
   readonly system: string;
@@ -24,6 +28,8 @@ interface SimulateOptions {
   readonly json?: boolean;
   readonly outHeader?: string;
   readonly svg?: string;
+  readonly svgScale?: string;
+  readonly html?: string;
   readonly contention: string;
   readonly seed: string;
   readonly kernel?: string;
@@ -76,7 +82,9 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .addOption(new Option('--mode <mode>', 'file: kexec_file_load; load: kexec_load with kexec-tools').choices(MODES).default('file'))
     .option('--json', 'print one JSON object instead of text')
     .option('--out-header <file>', 'write the elfcorehdr installed at the end to this file')
-    .option('--svg <file>', 'draw how long kdump was unarmed at each update, as an SVG picture')
+    .option('--svg <file>', 'draw the run: events, updates, refused and dropped ones, unarmed and stale stretches on the modelled clock, and the host timings apart')
+    .option('--svg-scale <time>', 'fix the time axis of the pictures to 0..TIME (80s, 500ms, 1500), so two strategies can be compared')
+    .option('--html <file>', 'write one self-contained HTML page: summary, findings, the timeline and the installed program headers')
     .option('--contention <fraction>', 'share of kexec-lock tries that find a concurrent load holding it', '0')
     .option('--seed <n>', 'seed of the contention draw', '1')
     .option('--kernel <version>', 'model this kernel release instead of the one the description names')
@@ -131,8 +139,26 @@ function textReport(s: SimulationSummary, head: string, outHeader: string | unde
   return `${lines.join('\n')}\n`;
 }
 
+/** "80s", "500ms", "1.5s", "1500" (milliseconds). */
+function scaleOf(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min)?\s*$/.exec(text);
+  const v = m === null ? NaN : Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'min' ? 60_000 : 1);
+  if (!(v > 0)) throw new CrashplugError('E_BAD_ARGUMENT', `--svg-scale ${JSON.stringify(text)} is not a positive time; write it as 80s, 500ms or 1500 (milliseconds)`);
+  return v;
+}
+
+/** "timeline, 3840 events, 191 dropped, 0 refused, scale 0-80 s": what a timeline picture shows. */
+function timelineWhat(p: TimelinePicture): string {
+  const c = p.counts;
+  return (
+    `timeline: ${c.events} events, ${c.installed} updates, ${c.refused} refused, ${c.dropped} dropped, ${c.unarmedWindows} unarmed windows; ` +
+    `time 0-${msText(p.scaleMs)}${p.clippedMs > 0 ? ` (${msText(p.clippedMs)} past it not drawn)` : ''}; warm-up: first ${c.warmup} updates`
+  );
+}
+
 function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
   const { from, to } = resizeOf(opts.resize);
+  const maxMs = opts.svgScale === undefined ? undefined : scaleOf(opts.svgScale);
   const dimmSize = size(opts.dimm, '--dimm');
   const blockSize = size(opts.block, '--block');
   const contention = fraction(opts.contention);
@@ -177,16 +203,31 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
       `(${sizeText(blockSize)} blocks), strategy ${opts.strategy}, ${mode}`;
     text = textReport(s, head, opts.outHeader, header?.length ?? 0);
   }
-  if (opts.outHeader !== undefined) writeFileAtomic(opts.outHeader, header!);
-  if (opts.svg !== undefined) {
-    const picture = unarmedSvg({
-      title: `kdump unarmed per update: ${opts.strategy} strategy, ${system.arch}, kernel ${system.kernel.version}`,
-      subtitle:
-        `${sizeText(from)} → ${sizeText(to)}: ${s.events} events, ${s.regenerations} regenerations, ${s.dropped} dropped; ` +
-        `kdump unarmed ${nsText(s.unarmedNs.total)} in total, longest ${nsText(s.unarmedNs.max)}`,
-      updates: result.metrics.updates,
-    });
-    writeFileAtomic(opts.svg, new TextEncoder().encode(picture));
+  const files: [string, Uint8Array][] = [];
+  const wrote: string[] = [];
+  if (opts.outHeader !== undefined) files.push([opts.outHeader, header!]);
+  if (opts.svg !== undefined || opts.html !== undefined) {
+    const timeline = timelineOf({ system, plugin, events, result, blockSize });
+    const title = `${opts.strategy} strategy: ${system.arch}, kernel ${system.kernel.version}, ${sizeText(from)} → ${sizeText(to)}`;
+    const subtitle =
+      `${s.events} events, ${s.regenerations} regenerations, ${s.failedUpdates} refused or failed, ${s.dropped} dropped; ` +
+      `final header ${s.finalHeaderMatchesFresh ? 'matches a fresh build' : 'is NOT a fresh build'}`;
+    const picture = timelinePicture({ title, subtitle, timeline, maxMs });
+    if (opts.svg !== undefined) {
+      files.push([opts.svg, new TextEncoder().encode(picture.svg)]);
+      wrote.push(`wrote ${opts.svg} (${timelineWhat(picture)})`);
+    }
+    if (opts.html !== undefined) {
+      const page = htmlReport(
+        simulatePage({ title: `simulate: ${title}`, subtitle: system.origin, summary: s, timeline, svg: picture.svg, text: opts.json === true ? '' : text, installedHeader: header }),
+      );
+      files.push([opts.html, new TextEncoder().encode(page)]);
+      wrote.push(`wrote ${opts.html} (HTML report: ${timelineWhat(picture)}; ${Math.ceil(page.length / 1024)} KiB)`);
+    }
   }
+  for (const [path, bytes] of files) writeFileAtomic(path, bytes);
+  // What was written: on stderr under --json, so that stdout stays one JSON object.
+  if (opts.json === true) for (const w of wrote) process.stderr.write(`${w}\n`);
+  else text += wrote.map((w) => `${w}\n`).join('');
   ctx.out(text);
 }
