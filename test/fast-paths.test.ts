@@ -4,9 +4,12 @@
 
 import { fc, it as itProp } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
+import { phdrTable } from '../cli/describe.js';
 import { memoryAccount } from '../cli/memory-account.js';
+import { formatColumns } from '../cli/report-text.js';
+import type { ElfCoreHeader } from '../core/elf/index.js';
 import { intersectRanges, type NamedRange, type Range, subtractRanges } from '../core/memory/index.js';
-import { intersectSimple, memoryAccountSimple, subtractRangesSimple } from './support/oracles.js';
+import { formatColumnsSimple, intersectSimple, memoryAccountSimple, phdrTableSimple, subtractRangesSimple } from './support/oracles.js';
 
 const plain = (rs: readonly Range[]) => rs.map((r) => [r.start, r.end]);
 /** Any range in [0, 200], often touching or overlapping its neighbours. */
@@ -45,4 +48,30 @@ describe('memoryAccount (binary searches into merged lists)', () => {
       );
     });
   }
+});
+
+describe('phdrTable and formatColumns (measured, then written line by line)', () => {
+  const u64 = fc.oneof(fc.bigInt(0n, 0xffffn), fc.bigInt(0n, (1n << 64n) - 1n), fc.constantFrom(0n, 0xfff_ffffn, 0x1_0000_0000n, (1n << 64n) - 1n));
+  const phdr = fc.record({
+    type: fc.constantFrom(0, 1, 4, 0x6474e550),
+    flags: fc.integer({ min: 0, max: 7 }),
+    offset: u64,
+    vaddr: u64,
+    paddr: u64,
+    filesz: u64,
+    memsz: u64,
+    align: u64,
+  });
+  const label = fc.oneof(fc.constant(''), fc.string({ maxLength: 12 }), fc.constant('ends in blanks  '));
+  itProp.prop([fc.array(phdr, { maxLength: 14 }), fc.option(fc.array(fc.record({ label }), { maxLength: 16 }), { nil: undefined })])(
+    'phdrTable writes the lines the cell-array version wrote',
+    (phdrs, what) => {
+      const header = { header: {} as ElfCoreHeader['header'], phdrs, byteOrder: 'le' as const, size: 0 };
+      const whats = what?.map((w) => ({ kind: 'other' as const, label: w.label }));
+      expect(phdrTable(header, whats)).toEqual(phdrTableSimple(header, whats));
+    },
+  );
+  itProp.prop([fc.array(fc.array(fc.string({ maxLength: 6 }), { maxLength: 5 }), { maxLength: 8 })])('formatColumns equals the map/join version', (rows) => {
+    expect(formatColumns(rows)).toEqual(formatColumnsSimple(rows));
+  });
 });

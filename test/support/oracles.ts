@@ -4,6 +4,8 @@
 import type { Range } from '../../core/memory/index.js';
 import { mergeRanges, overlaps, range } from '../../core/memory/index.js';
 import type { CrashMemory } from '../../core/port/index.js';
+import { hex, hex16 } from '../../core/base/index.js';
+import { type ElfCoreHeader, PF_R, PF_W, PF_X, phdrTypeName } from '../../core/elf/index.js';
 import type { ExclusionEffect, MemoryAccount } from '../../cli/memory-account.js';
 
 /** `a` minus `b`, one merged hole at a time over every piece: O(n·m). */
@@ -46,4 +48,25 @@ export function memoryAccountSimple(cm: CrashMemory): MemoryAccount {
     unexplained: subtractRangesSimple(dropped, claimed),
     beyondRam: subtractRangesSimple(kept, [...ram, ...cm.added]),
   };
+}
+
+/** Columns padded to their widest cell, one space apart, trailing blanks dropped (map/join). */
+export function formatColumnsSimple(rows: readonly (readonly string[])[], indent = '  '): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => (indent + row.map((cell, i) => cell.padEnd(widths[i]!)).join(' ')).trimEnd());
+}
+
+/** The `readelf -lW` table as rows of cells handed to formatColumns. */
+export function phdrTableSimple(header: ElfCoreHeader, what?: readonly { readonly label: string }[], whatTitle = 'What'): string[] {
+  const flagLetters = (f: number) => `${f & PF_R ? 'R' : ' '}${f & PF_W ? 'W' : ' '}${f & PF_X ? 'E' : ' '}`;
+  const sizeHex = (v: bigint) => `0x${v.toString(16).padStart(6, '0')}`;
+  const head = ['#', 'Type', 'Offset', 'VirtAddr', 'PhysAddr', 'FileSiz', 'MemSiz', 'Flg', 'Align'];
+  if (what !== undefined) head.push(whatTitle);
+  const rows = header.phdrs.map((p, i) => {
+    const row = [String(i), phdrTypeName(p.type), hex16(p.offset), hex16(p.vaddr), hex16(p.paddr), sizeHex(p.filesz), sizeHex(p.memsz), flagLetters(p.flags), hex(p.align)];
+    if (what !== undefined) row.push(what[i]?.label ?? '');
+    return row;
+  });
+  return formatColumnsSimple([head, ...rows]);
 }
