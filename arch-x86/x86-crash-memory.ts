@@ -6,6 +6,7 @@ import {
   type CrashMem,
   type CrashMemory,
   CrashplugError,
+  excludeMemRangeInPlace,
   excludeWith,
   type NamedRange,
   type SystemDescription,
@@ -24,12 +25,18 @@ export function x86CrashMemory(system: SystemDescription): CrashMemory {
     );
   }
   const { extraSlots } = x86Profile(system.kernel);
-  let mem: CrashMem = { maxNrRanges: systemRam.length + extraSlots, ranges: systemRam.map(({ start, end }) => ({ start, end })) };
+  const ranges = systemRam.map(({ start, end }) => ({ start, end }));
+  let mem: CrashMem = { maxNrRanges: systemRam.length + extraSlots, ranges };
   const holes: NamedRange[] = [LOW_1M];
   if (system.crashkernel !== undefined) holes.push({ name: 'crashkernel', ...system.crashkernel });
   if (system.crashkernelLow !== undefined && system.crashkernelLow.end !== 0n) {
     holes.push({ name: 'crashkernelLow', ...system.crashkernelLow });
   }
-  for (const hole of holes) mem = excludeWith(system.kernel.excludeAlgorithm, mem, hole.start, hole.end);
+  if (system.kernel.excludeAlgorithm === 'current') {
+    // One array (the fresh copy above), cut where it is: no copy per hole.
+    for (const hole of holes) excludeMemRangeInPlace({ maxNrRanges: mem.maxNrRanges, ranges }, hole.start, hole.end);
+  } else {
+    for (const hole of holes) mem = excludeWith(system.kernel.excludeAlgorithm, mem, hole.start, hole.end);
+  }
   return { mem, systemRam, excluded: holes, added: [] };
 }

@@ -8,8 +8,15 @@ import { phdrTable } from '../cli/describe.js';
 import { memoryAccount } from '../cli/memory-account.js';
 import { formatColumns } from '../cli/report-text.js';
 import type { ElfCoreHeader } from '../core/elf/index.js';
-import { intersectRanges, type NamedRange, type Range, subtractRanges } from '../core/memory/index.js';
-import { formatColumnsSimple, intersectSimple, memoryAccountSimple, phdrTableSimple, subtractRangesSimple } from './support/oracles.js';
+import { addMemRange, emptyCrashMem, removeMemRange, sortMemoryRanges, type WorkingCrashMem } from '../arch-powerpc/ppc-mem-ranges.js';
+import { excludeMemRangeInPlace, intersectRanges, type NamedRange, type Range, subtractRanges } from '../core/memory/index.js';
+import {
+  addMemRangeSimple,
+  excludeMemRangeSimple,
+  formatColumnsSimple,
+  intersectSimple,
+  removeMemRangeSimple,
+  sortMemoryRangesSimple, memoryAccountSimple, phdrTableSimple, subtractRangesSimple } from './support/oracles.js';
 
 const plain = (rs: readonly Range[]) => rs.map((r) => [r.start, r.end]);
 /** Any range in [0, 200], often touching or overlapping its neighbours. */
@@ -73,5 +80,77 @@ describe('phdrTable and formatColumns (measured, then written line by line)', ()
   );
   itProp.prop([fc.array(fc.array(fc.string({ maxLength: 6 }), { maxLength: 5 }), { maxLength: 8 })])('formatColumns equals the map/join version', (rows) => {
     expect(formatColumns(rows)).toEqual(formatColumnsSimple(rows));
+  });
+});
+
+describe('excludeMemRangeInPlace (one splice, no copy)', () => {
+  const sortedDisjoint = fc.array(fc.tuple(fc.bigInt(0n, 30n), fc.bigInt(0n, 30n)), { maxLength: 12 }).map((steps) => {
+    const out: Range[] = [];
+    let at = 0n;
+    for (const [gap, len] of steps) {
+      out.push({ start: at + gap, end: at + gap + len });
+      at += gap + len + 1n;
+    }
+    return out;
+  });
+  const anyList = fc.oneof(sortedDisjoint, rangesInv);
+  itProp.prop([anyList, fc.integer({ min: 0, max: 16 }), anyRange])('cuts what the copying version cut, and refuses what it refused, leaving the array as it was', (rs, extra, hole) => {
+    const max = rs.length + (extra % 3);
+    let expected: Range[] | 'full';
+    try {
+      expected = excludeMemRangeSimple({ maxNrRanges: max, ranges: rs }, hole.start, hole.end).ranges.slice();
+    } catch {
+      expected = 'full';
+    }
+    const ranges = rs.slice();
+    let got: Range[] | 'full' = ranges;
+    try {
+      excludeMemRangeInPlace({ maxNrRanges: max, ranges }, hole.start, hole.end);
+    } catch (e) {
+      expect((e as { code?: string }).code).toBe('E_RANGES_FULL');
+      expect(plain(ranges)).toEqual(plain(rs));
+      got = 'full';
+    }
+    expect(got === 'full' ? got : plain(got)).toEqual(expected === 'full' ? expected : plain(expected));
+  });
+});
+
+describe("powerpc's add_mem_range, sort and remove_mem_range (facts instead of scans)", () => {
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('add' as const), base: fc.bigInt(0n, 300n), size: fc.oneof(fc.bigInt(0n, 40n), fc.constant((1n << 64n) - 5n)) }),
+    fc.record({ kind: fc.constant('add-next' as const), gap: fc.bigInt(0n, 3n), size: fc.bigInt(1n, 20n) }),
+    fc.record({ kind: fc.constant('sort' as const), merge: fc.boolean() }),
+    fc.record({ kind: fc.constant('remove' as const), base: fc.bigInt(0n, 300n), size: fc.bigInt(0n, 20n), variant: fc.constantFrom('upstream-fix' as const, 'exact' as const, 'defect-6.10' as const) }),
+  );
+  itProp.prop([fc.array(op, { maxLength: 400 })], { numRuns: 300 })('leave the array exactly as the scanning versions do after every step', (ops) => {
+    const fast: WorkingCrashMem = emptyCrashMem();
+    const slow: WorkingCrashMem = emptyCrashMem();
+    let top = 0n;
+    for (const o of ops) {
+      const run = (f: () => unknown) => {
+        try {
+          return f();
+        } catch (e) {
+          return `threw ${(e as Error).message}`;
+        }
+      };
+      let a: unknown;
+      let b: unknown;
+      if (o.kind === 'add' || o.kind === 'add-next') {
+        const base = o.kind === 'add' ? o.base : top + o.gap;
+        if (o.kind === 'add-next') top = base + o.size;
+        a = run(() => addMemRange(fast, base, o.size));
+        b = run(() => addMemRangeSimple(slow, base, o.size));
+      } else if (o.kind === 'sort') {
+        a = run(() => sortMemoryRanges(fast, o.merge));
+        b = run(() => sortMemoryRangesSimple(slow, o.merge));
+      } else {
+        a = run(() => removeMemRange(fast, o.base, o.size, o.variant));
+        b = run(() => removeMemRangeSimple(slow, o.base, o.size, o.variant));
+      }
+      expect(JSON.stringify(a, (_, v) => (typeof v === 'bigint' ? `${v}` : v))).toBe(JSON.stringify(b, (_, v) => (typeof v === 'bigint' ? `${v}` : v)));
+      expect(plain(fast.ranges)).toEqual(plain(slow.ranges));
+      expect(fast.maxNrRanges).toBe(slow.maxNrRanges);
+    }
   });
 });

@@ -5,6 +5,9 @@ import type { Range } from '../../core/memory/index.js';
 import { mergeRanges, overlaps, range } from '../../core/memory/index.js';
 import type { CrashMemory } from '../../core/port/index.js';
 import { hex, hex16 } from '../../core/base/index.js';
+import type { CrashMem } from '../../core/memory/index.js';
+import { growCrashMem, type RemoveMemRangeResult, type WorkingCrashMem } from '../../arch-powerpc/ppc-mem-ranges.js';
+import type { RemoveMemRangeVariant } from '../../arch-powerpc/ppc-profile.js';
 import { type ElfCoreHeader, PF_R, PF_W, PF_X, phdrTypeName } from '../../core/elf/index.js';
 import type { ExclusionEffect, MemoryAccount } from '../../cli/memory-account.js';
 
@@ -69,4 +72,127 @@ export function phdrTableSimple(header: ElfCoreHeader, what?: readonly { readonl
     return row;
   });
   return formatColumnsSimple([head, ...rows]);
+}
+
+// ---- crash_exclude_mem_range with a copy of the array per call, then powerpc's crash_mem helpers as first written: a full scan per add, a full sort per call ----
+
+const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+
+function appendRange(mem: WorkingCrashMem, base: bigint, size: bigint): void {
+  if (mem.ranges.length >= mem.maxNrRanges) growCrashMem(mem);
+  mem.ranges.push({ start: base, end: u64(base + size - 1n) });
+}
+
+/**
+ * `add_mem_range`: a range that strictly overlaps an entry (base < entry end and end > entry start)
+ * widens the first such entry; ranges that only touch are appended, never merged here.
+ */
+export function addMemRangeSimple(mem: WorkingCrashMem, base: bigint, size: bigint): void {
+  if (size === 0n) return;
+  const end = u64(base + size - 1n);
+  for (let i = 0; i < mem.ranges.length; i++) {
+    const r = mem.ranges[i]!;
+    if (base < r.end && end > r.start) {
+      mem.ranges[i] = { start: base < r.start ? base : r.start, end: end > r.end ? end : r.end };
+      return;
+    }
+  }
+  appendRange(mem, base, size);
+}
+
+/**
+ * `sort_memory_ranges`: by start only. The kernel's sort() is a heapsort, so two ranges with the
+ * same start may come out in either order there; here they keep their order (README "Open points").
+ * With `merge`, `__merge_memory_ranges` runs as written: each range is compared with the one before
+ * it in the sorted array, and a merged entry takes the later range's end even when it is lower.
+ */
+export function sortMemoryRangesSimple(mem: WorkingCrashMem, merge: boolean): void {
+  const r = mem.ranges.map((x, i) => ({ x, i }));
+  r.sort((a, b) => (a.x.start < b.x.start ? -1 : a.x.start > b.x.start ? 1 : a.i - b.i));
+  const ranges = r.map((e) => e.x);
+  if (merge && ranges.length > 0) {
+    let idx = 0;
+    for (let i = 1; i < ranges.length; i++) {
+      if (ranges[i]!.start <= u64(ranges[i - 1]!.end + 1n)) {
+        ranges[idx] = { start: ranges[idx]!.start, end: ranges[i]!.end };
+      } else {
+        idx++;
+        if (i !== idx) ranges[idx] = ranges[i]!;
+      }
+    }
+    ranges.length = idx + 1;
+  }
+  mem.ranges = ranges;
+}
+
+
+/**
+ * `remove_mem_range(base, size)`: cut out a block going offline. The kernel version only acts on
+ * an entry that wholly contains the block; `exact` is the generic exclusion with a spare slot
+ * guaranteed first, which keeps the array sorted.
+ */
+export function removeMemRangeSimple(mem: WorkingCrashMem, base: bigint, size: bigint, variant: RemoveMemRangeVariant): RemoveMemRangeResult {
+  if (size === 0n) return { action: 'none' };
+  const end = u64(base + size - 1n);
+  if (variant === 'exact') {
+    if (mem.ranges.length >= mem.maxNrRanges) growCrashMem(mem);
+    const before = mem.ranges.length;
+    const out = excludeMemRangeSimple({ maxNrRanges: mem.maxNrRanges, ranges: mem.ranges.slice() }, base, end);
+    mem.ranges = out.ranges.slice();
+    const action = mem.ranges.length > before ? 'split' : mem.ranges.length < before ? 'deleted' : 'none';
+    return { action };
+  }
+  let result: RemoveMemRangeResult = { action: 'none' };
+  for (let i = 0; i < mem.ranges.length; i++) {
+    const r = mem.ranges[i]!;
+    if (!(base >= r.start && end <= r.end)) continue;
+    if (base === r.start && end === r.end) {
+      mem.ranges.splice(i, 1);
+      return { action: 'deleted' };
+    }
+    if (base === r.start) {
+      mem.ranges[i] = { start: u64(end + 1n), end: r.end };
+      return { action: 'head-trimmed' };
+    }
+    if (end === r.end) {
+      mem.ranges[i] = { start: r.start, end: u64(base - 1n) };
+      return { action: 'tail-trimmed' };
+    }
+    const truncatedEnd = u64(base - 1n);
+    // The fix measures the tail before truncating, from an inclusive end (one byte too many);
+    // the defect measures it after, from the new end, which lies below the block: it wraps.
+    const tailSize = variant === 'upstream-fix' ? u64(r.end - end + 1n) : u64(truncatedEnd - end);
+    mem.ranges[i] = { start: r.start, end: truncatedEnd };
+    const count = mem.ranges.length;
+    addMemRangeSimple(mem, u64(end + 1n), tailSize);
+    result = { action: 'split', appended: mem.ranges.length > count ? mem.ranges[mem.ranges.length - 1] : undefined };
+    // The kernel's loop goes on after a split; the appended piece starts past the block, so it
+    // can never contain it, and no other entry can either (entries do not overlap).
+  }
+  return result;
+}
+
+
+export function excludeMemRangeSimple(mem: CrashMem, mstart: bigint, mend: bigint): CrashMem {
+  const out: Range[] = mem.ranges.slice();
+  for (let i = 0; i < out.length; i++) {
+    const cur = out[i]!;
+    if (mstart > cur.end) continue;
+    if (mend < cur.start) break; // sorted: nothing further can overlap
+    const ps = mstart > cur.start ? mstart : cur.start;
+    const pe = mend < cur.end ? mend : cur.end;
+    if (ps === cur.start && pe === cur.end) {
+      out.splice(i, 1);
+      i--;
+    } else if (ps > cur.start && pe < cur.end) {
+      if (out.length >= mem.maxNrRanges) throw new Error("E_RANGES_FULL");
+      out.splice(i, 1, { start: cur.start, end: ps - 1n }, { start: pe + 1n, end: cur.end });
+      i++;
+    } else if (ps !== cur.start) {
+      out[i] = { start: cur.start, end: ps - 1n };
+    } else {
+      out[i] = { start: pe + 1n, end: cur.end };
+    }
+  }
+  return { maxNrRanges: mem.maxNrRanges, ranges: out };
 }
