@@ -132,14 +132,14 @@ export function sortMemoryRanges(mem: WorkingCrashMem, merge: boolean): void {
   // Fast path: a merged prefix left by the last merging sort, then entries appended since. When the
   // appended ones sort (stably) after the prefix, the whole sort is the prefix followed by them, and
   // the merge pass, which leaves a merged prefix as it is, need only run from where they start.
+  // The array is then sorted and merged where it is, the prefix never copied.
   const f = factsOf(all);
   const k = merge ? f.merged : 0;
-  const tail = stableByStart(k === 0 ? all : all.slice(k));
-  let ranges: Range[];
-  if (k === 0) ranges = tail;
-  else if (tail.length === 0 || tail[0]!.start >= all[k - 1]!.start) ranges = all.slice(0, k).concat(tail);
-  else return sortMemoryRangesFrom(mem, merge, stableByStart(all), 0);
-  sortMemoryRangesFrom(mem, merge, ranges, k);
+  if (k === 0) return sortMemoryRangesFrom(mem, merge, stableByStart(all), 0);
+  const tail = stableByStart(all.slice(k));
+  if (tail.length > 0 && tail[0]!.start < all[k - 1]!.start) return sortMemoryRangesFrom(mem, merge, stableByStart(all), 0);
+  for (let i = 0; i < tail.length; i++) all[k + i] = tail[i]!;
+  sortMemoryRangesFrom(mem, merge, all, k);
 }
 
 function stableByStart(ranges: readonly Range[]): Range[] {
@@ -166,6 +166,9 @@ function sortMemoryRangesFrom(mem: WorkingCrashMem, merge: boolean, ranges: Rang
     ranges.length = idx + 1;
   }
   mem.ranges = ranges;
+  // Sorted where it was: merging only shortened it, and every end left is one it had.
+  const known = facts.get(ranges);
+  if (known !== undefined) known.length = ranges.length;
   const f = factsOf(ranges);
   if (merge) f.merged = ranges.length;
 }
