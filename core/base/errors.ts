@@ -18,6 +18,8 @@ export type ErrorCode =
   | 'E_KEXEC_EINVAL'
   | 'E_IO'
   | 'E_PLUGIN'
+  /** A run estimated to take longer than its budget (simulate --budget), refused before it starts. */
+  | 'E_TOO_LARGE'
   /** The fadump crash-info header's magic is old, byte-swapped or not fadump's. */
   | 'E_FADUMP_MAGIC'
   /** A fadump crash-info header with the right magic that the second kernel still refuses: empty, truncated, sizes that do not match. */
