@@ -3,7 +3,13 @@
 // append), the sort with its optional merge, and `remove_mem_range` in its three behaviours.
 // All arithmetic is u64, so the 6.10 defect wraps exactly as the kernel's does.
 
-import { type CrashMem, CrashplugError, excludeMemRange, hex, type Range } from '../core/port/index.js';
+import {
+  type CrashMem,
+  CrashplugError,
+  excludeMemRangeInPlace,
+  hex,
+  type Range,
+} from '../core/port/index.js';
 import type { RemoveMemRangeVariant } from './ppc-profile.js';
 
 /** MEM_RANGE_CHUNK_SZ: the array is (re)allocated in steps of this many bytes. */
@@ -43,23 +49,72 @@ export function growCrashMem(mem: WorkingCrashMem): void {
   mem.maxNrRanges = Math.floor((size - CRASH_MEM_HEADER) / RANGE_BYTES);
 }
 
+/**
+ * What is known about a working array without reading it, so that adding ranges in address order
+ * (every boot, every memory event) costs O(1) per range instead of a scan: an upper bound of every
+ * entry's end, and how many leading entries are the untouched output of a merge. Only the functions
+ * of this file write entries in place, and they keep both facts true (trims only lower ends); an
+ * array replaced or resized elsewhere is measured again.
+ */
+interface ArrayFacts {
+  /** The array length these facts were last brought up to date at. */
+  length: number;
+  /** No entry ends above this. */
+  maxEnd: bigint;
+  /** Entries [0, merged) are what a merging sort left, unchanged since. */
+  merged: number;
+}
+const facts = new WeakMap<Range[], ArrayFacts>();
+
+function factsOf(ranges: Range[]): ArrayFacts {
+  let f = facts.get(ranges);
+  if (f === undefined || f.length !== ranges.length) {
+    let maxEnd = 0n;
+    for (let i = 0; i < ranges.length; i++) if (ranges[i]!.end > maxEnd) maxEnd = ranges[i]!.end;
+    // Resized by someone else: which entries are still merged is not known.
+    f = { length: ranges.length, maxEnd, merged: 0 };
+    facts.set(ranges, f);
+  }
+  return f;
+}
+
+/** Entry `i` is about to change in place: it and everything after it are no longer known merged. */
+function touched(ranges: Range[], i: number): void {
+  const f = facts.get(ranges);
+  if (f !== undefined && f.merged > i) f.merged = i;
+}
+
 /** `__add_mem_range`: append, growing the array when it is full (or not yet allocated). */
 function appendRange(mem: WorkingCrashMem, base: bigint, size: bigint): void {
   if (mem.ranges.length >= mem.maxNrRanges) growCrashMem(mem);
-  mem.ranges.push({ start: base, end: u64(base + size - 1n) });
+  const end = u64(base + size - 1n);
+  const f = factsOf(mem.ranges);
+  mem.ranges.push({ start: base, end });
+  f.length = mem.ranges.length;
+  if (end > f.maxEnd) f.maxEnd = end;
 }
 
 /**
  * `add_mem_range`: a range that strictly overlaps an entry (base < entry end and end > entry start)
  * widens the first such entry; ranges that only touch are appended, never merged here.
+ * Fast path: a range starting at or above every entry's end overlaps none of them, so it is appended
+ * without the scan — the kernel's rule, decided in O(1) for ranges that arrive in address order.
  */
 export function addMemRange(mem: WorkingCrashMem, base: bigint, size: bigint): void {
   if (size === 0n) return;
+  if (base >= factsOf(mem.ranges).maxEnd) {
+    appendRange(mem, base, size);
+    return;
+  }
   const end = u64(base + size - 1n);
   for (let i = 0; i < mem.ranges.length; i++) {
     const r = mem.ranges[i]!;
     if (base < r.end && end > r.start) {
-      mem.ranges[i] = { start: base < r.start ? base : r.start, end: end > r.end ? end : r.end };
+      touched(mem.ranges, i);
+      const widened = { start: base < r.start ? base : r.start, end: end > r.end ? end : r.end };
+      mem.ranges[i] = widened;
+      const f = factsOf(mem.ranges);
+      if (widened.end > f.maxEnd) f.maxEnd = widened.end;
       return;
     }
   }
@@ -73,12 +128,34 @@ export function addMemRange(mem: WorkingCrashMem, base: bigint, size: bigint): v
  * it in the sorted array, and a merged entry takes the later range's end even when it is lower.
  */
 export function sortMemoryRanges(mem: WorkingCrashMem, merge: boolean): void {
-  const r = mem.ranges.map((x, i) => ({ x, i }));
+  const all = mem.ranges;
+  // Fast path: a merged prefix left by the last merging sort, then entries appended since. When the
+  // appended ones sort (stably) after the prefix, the whole sort is the prefix followed by them, and
+  // the merge pass, which leaves a merged prefix as it is, need only run from where they start.
+  // The array is then sorted and merged where it is, the prefix never copied.
+  const f = factsOf(all);
+  const k = merge ? f.merged : 0;
+  if (k === 0) return sortMemoryRangesFrom(mem, merge, stableByStart(all), 0);
+  const tail = stableByStart(all.slice(k));
+  if (tail.length > 0 && tail[0]!.start < all[k - 1]!.start) return sortMemoryRangesFrom(mem, merge, stableByStart(all), 0);
+  for (let i = 0; i < tail.length; i++) all[k + i] = tail[i]!;
+  sortMemoryRangesFrom(mem, merge, all, k);
+}
+
+function stableByStart(ranges: readonly Range[]): Range[] {
+  let sorted = true;
+  for (let i = 1; i < ranges.length && sorted; i++) sorted = ranges[i - 1]!.start <= ranges[i]!.start;
+  if (sorted) return ranges.slice();
+  const r = ranges.map((x, i) => ({ x, i }));
   r.sort((a, b) => (a.x.start < b.x.start ? -1 : a.x.start > b.x.start ? 1 : a.i - b.i));
-  const ranges = r.map((e) => e.x);
+  return r.map((e) => e.x);
+}
+
+/** The merge pass over sorted `ranges`, from entry `from` (entries before it already merged). */
+function sortMemoryRangesFrom(mem: WorkingCrashMem, merge: boolean, ranges: Range[], from: number): void {
   if (merge && ranges.length > 0) {
-    let idx = 0;
-    for (let i = 1; i < ranges.length; i++) {
+    let idx = from === 0 ? 0 : from - 1;
+    for (let i = from === 0 ? 1 : from; i < ranges.length; i++) {
       if (ranges[i]!.start <= u64(ranges[i - 1]!.end + 1n)) {
         ranges[idx] = { start: ranges[idx]!.start, end: ranges[i]!.end };
       } else {
@@ -89,6 +166,11 @@ export function sortMemoryRanges(mem: WorkingCrashMem, merge: boolean): void {
     ranges.length = idx + 1;
   }
   mem.ranges = ranges;
+  // Sorted where it was: merging only shortened it, and every end left is one it had.
+  const known = facts.get(ranges);
+  if (known !== undefined) known.length = ranges.length;
+  const f = factsOf(ranges);
+  if (merge) f.merged = ranges.length;
 }
 
 /** What one `remove_mem_range` call did, for reports and tests. */
@@ -109,8 +191,8 @@ export function removeMemRange(mem: WorkingCrashMem, base: bigint, size: bigint,
   if (variant === 'exact') {
     if (mem.ranges.length >= mem.maxNrRanges) growCrashMem(mem);
     const before = mem.ranges.length;
-    const out = excludeMemRange(frozen(mem), base, end);
-    mem.ranges = out.ranges.slice();
+    touched(mem.ranges, 0);
+    excludeMemRangeInPlace(mem, base, end);
     const action = mem.ranges.length > before ? 'split' : mem.ranges.length < before ? 'deleted' : 'none';
     return { action };
   }
@@ -118,6 +200,7 @@ export function removeMemRange(mem: WorkingCrashMem, base: bigint, size: bigint,
   for (let i = 0; i < mem.ranges.length; i++) {
     const r = mem.ranges[i]!;
     if (!(base >= r.start && end <= r.end)) continue;
+    touched(mem.ranges, i);
     if (base === r.start && end === r.end) {
       mem.ranges.splice(i, 1);
       return { action: 'deleted' };

@@ -2,7 +2,15 @@
 // resource in walk order (never merged), room for the count plus the splits, then the low 1 MiB,
 // `crashk_res` and `crashk_low_res` cut out in that order (facts §4.1).
 
-import { type CrashMem, type CrashMemory, CrashplugError, excludeWith, type NamedRange, type SystemDescription } from '../core/port/index.js';
+import {
+  type CrashMem,
+  type CrashMemory,
+  CrashplugError,
+  excludeMemRangeInPlace,
+  excludeWith,
+  type NamedRange,
+  type SystemDescription,
+} from '../core/port/index.js';
 import { x86Profile } from './x86-profile.js';
 
 /** "low 1M is always reserved": [0, SZ_1M − 1]. */
@@ -17,12 +25,18 @@ export function x86CrashMemory(system: SystemDescription): CrashMemory {
     );
   }
   const { extraSlots } = x86Profile(system.kernel);
-  let mem: CrashMem = { maxNrRanges: systemRam.length + extraSlots, ranges: systemRam.map(({ start, end }) => ({ start, end })) };
+  const ranges = systemRam.map(({ start, end }) => ({ start, end }));
+  let mem: CrashMem = { maxNrRanges: systemRam.length + extraSlots, ranges };
   const holes: NamedRange[] = [LOW_1M];
   if (system.crashkernel !== undefined) holes.push({ name: 'crashkernel', ...system.crashkernel });
   if (system.crashkernelLow !== undefined && system.crashkernelLow.end !== 0n) {
     holes.push({ name: 'crashkernelLow', ...system.crashkernelLow });
   }
-  for (const hole of holes) mem = excludeWith(system.kernel.excludeAlgorithm, mem, hole.start, hole.end);
+  if (system.kernel.excludeAlgorithm === 'current') {
+    // One array (the fresh copy above), cut where it is: no copy per hole.
+    for (const hole of holes) excludeMemRangeInPlace({ maxNrRanges: mem.maxNrRanges, ranges }, hole.start, hole.end);
+  } else {
+    for (const hole of holes) mem = excludeWith(system.kernel.excludeAlgorithm, mem, hole.start, hole.end);
+  }
   return { mem, systemRam, excluded: holes, added: [] };
 }

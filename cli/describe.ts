@@ -23,29 +23,57 @@ function sizeHex(v: bigint): string {
   return `0x${v.toString(16).padStart(6, '0')}`;
 }
 
+/** Hex digits of a u64, without making the string: the table measures its columns before writing them. */
+function hexDigits(v: bigint): number {
+  if (v < 0x1_0000_0000n) {
+    const n = Number(v);
+    return n === 0 ? 1 : ((31 - Math.clz32(n)) >> 2) + 1;
+  }
+  return 8 + ((31 - Math.clz32(Number(v >> 32n))) >> 2) + 1;
+}
+
+/** The length sizeHex gives: at least six digits. */
+const sizeHexLength = (v: bigint): number => 2 + Math.max(6, hexDigits(v));
+
 /**
  * The program headers as `readelf -lW` shows them, with an index in front and, when `what` is
- * given, a last column saying what each one is for.
+ * given, a last column saying what each one is for. The same lines `formatColumns` makes of the
+ * cells, written in two passes (measure, then write each line once) so that a 16 000-row table
+ * keeps no array of cells alive: their survival through the young generation was most of its cost.
  */
 export function phdrTable(header: ElfCoreHeader, what?: readonly PhdrWhat[], whatTitle = 'What'): string[] {
   const head = ['#', 'Type', 'Offset', 'VirtAddr', 'PhysAddr', 'FileSiz', 'MemSiz', 'Flg', 'Align'];
   if (what !== undefined) head.push(whatTitle);
-  const rows = header.phdrs.map((p, i) => {
-    const row = [
-      String(i),
-      phdrTypeName(p.type),
-      hex16(p.offset),
-      hex16(p.vaddr),
-      hex16(p.paddr),
-      sizeHex(p.filesz),
-      sizeHex(p.memsz),
-      flagLetters(p.flags),
-      hex(p.align),
-    ];
-    if (what !== undefined) row.push(what[i]?.label ?? '');
-    return row;
-  });
-  return formatColumns([head, ...rows]);
+  const phdrs = header.phdrs;
+  const w = head.map((h) => h.length);
+  const widen = (i: number, n: number): void => {
+    if (n > w[i]!) w[i] = n;
+  };
+  widen(0, String(Math.max(0, phdrs.length - 1)).length);
+  for (let i = 0; i < phdrs.length; i++) {
+    const p = phdrs[i]!;
+    widen(1, phdrTypeName(p.type).length);
+    widen(2, 2 + Math.max(16, hexDigits(p.offset)));
+    widen(3, 2 + Math.max(16, hexDigits(p.vaddr)));
+    widen(4, 2 + Math.max(16, hexDigits(p.paddr)));
+    widen(5, sizeHexLength(p.filesz));
+    widen(6, sizeHexLength(p.memsz));
+    widen(8, 2 + hexDigits(p.align));
+    if (what !== undefined) widen(9, what[i]?.label.length ?? 0);
+  }
+  const last = head.length - 1;
+  const out: string[] = new Array(phdrs.length + 1);
+  out[0] = formatColumns([head.map((h, i) => (i === last ? h : h.padEnd(w[i]!)))])[0]!;
+  for (let i = 0; i < phdrs.length; i++) {
+    const p = phdrs[i]!;
+    let line =
+      `  ${String(i).padEnd(w[0]!)} ${phdrTypeName(p.type).padEnd(w[1]!)} ${hex16(p.offset).padEnd(w[2]!)} ` +
+      `${hex16(p.vaddr).padEnd(w[3]!)} ${hex16(p.paddr).padEnd(w[4]!)} ${sizeHex(p.filesz).padEnd(w[5]!)} ` +
+      `${sizeHex(p.memsz).padEnd(w[6]!)} ${flagLetters(p.flags).padEnd(w[7]!)} `;
+    line += what === undefined ? hex(p.align) : `${hex(p.align).padEnd(w[8]!)} ${what[i]?.label ?? ''}`;
+    out[i + 1] = line.trimEnd();
+  }
+  return out;
 }
 
 export function phdrJson(p: ProgramHeader, index: number, what?: PhdrWhat): Json {

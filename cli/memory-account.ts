@@ -1,7 +1,16 @@
 // Accounts for the RAM behind the PT_LOADs: what the arch's walk found, what each exclusion took
 // out, and anything the result holds that no rule explains (a defect of an old kernel shows here).
 
-import { mergeRanges, type NamedRange, type Range, subtractRanges } from '../core/memory/index.js';
+import {
+  clipRanges,
+  firstEndingAtOrAfter,
+  intersectRanges,
+  mergeRanges,
+  type NamedRange,
+  type Range,
+  subtractRanges,
+  wellFormed,
+} from '../core/memory/index.js';
 import type { CrashMemory } from '../core/port/index.js';
 
 /** The bytes in both `a` and `b`, sorted and merged. */
@@ -30,8 +39,66 @@ export interface MemoryAccount {
 /**
  * Accounts for the PT_LOADs from the result rather than by re-running the kernel's algorithm, so
  * what is shown is what the port did, defects of old kernels included.
+ *
+ * What exclusion k removed is the dropped RAM inside hole k and outside every earlier hole, so one
+ * sorted list of the holes seen so far and binary searches into the (sorted) dropped and kept lists
+ * make it O((n + h) log(n + h)) for n ranges and h holes. A range ending below its start (the 6.10
+ * powerpc defect) has no meaning as bytes; then the account is made hole by hole, as it always was.
  */
 export function memoryAccount(cm: CrashMemory): MemoryAccount {
+  const ram = mergeRanges(cm.systemRam);
+  const kept = cm.mem.ranges;
+  if (!wellFormed(ram) || !wellFormed(kept) || !wellFormed(cm.excluded) || !wellFormed(cm.added)) return memoryAccountHoleByHole(cm);
+  const dropped = subtractRanges(ram, kept);
+  const keptRam = intersectRanges(kept, ram);
+  /** Every hole seen so far, merged (sorted, disjoint, not touching). */
+  const seen: Range[] = [];
+  const exclusions = cm.excluded.map((hole): ExclusionEffect => {
+    const removed: Range[] = [];
+    for (const part of unseenParts(seen, hole)) removed.push(...clipRanges(dropped, part.start, part.end));
+    addHole(seen, hole);
+    return { ...hole, removed, leftIn: clipRanges(keptRam, hole.start, hole.end) };
+  });
+  return {
+    systemRam: cm.systemRam,
+    exclusions,
+    added: cm.added,
+    unexplained: subtractRanges(dropped, seen),
+    beyondRam: subtractRanges(kept, [...ram, ...cm.added]),
+  };
+}
+
+/** `hole` minus the merged list `seen`: the pieces no earlier hole covered, in order. */
+function unseenParts(seen: readonly Range[], hole: Range): Range[] {
+  const out: Range[] = [];
+  let start = hole.start;
+  for (let i = firstEndingAtOrAfter(seen, hole.start); i < seen.length && start <= hole.end; i++) {
+    const s = seen[i]!;
+    if (s.start > hole.end) break;
+    if (s.start > start) out.push({ start, end: s.start - 1n });
+    start = s.end + 1n;
+  }
+  if (start <= hole.end) out.push({ start, end: hole.end });
+  return out;
+}
+
+/** Insert `hole` into the merged list `seen`, merging with whatever it overlaps or touches. */
+function addHole(seen: Range[], hole: Range): void {
+  // The first entry that could touch the hole ends at or after hole.start − 1.
+  const i = firstEndingAtOrAfter(seen, hole.start === 0n ? 0n : hole.start - 1n);
+  let start = hole.start;
+  let end = hole.end;
+  let j = i;
+  while (j < seen.length && seen[j]!.start <= end + 1n) {
+    if (seen[j]!.start < start) start = seen[j]!.start;
+    if (seen[j]!.end > end) end = seen[j]!.end;
+    j++;
+  }
+  seen.splice(i, j - i, { start, end });
+}
+
+/** The account made hole by hole over whole lists: what ill-formed ranges get. */
+function memoryAccountHoleByHole(cm: CrashMemory): MemoryAccount {
   const ram = mergeRanges(cm.systemRam);
   const kept = cm.mem.ranges;
   const dropped = subtractRanges(ram, kept);
@@ -49,4 +116,3 @@ export function memoryAccount(cm: CrashMemory): MemoryAccount {
     beyondRam: subtractRanges(kept, [...ram, ...cm.added]),
   };
 }
-

@@ -35,6 +35,7 @@ interface SimulateOptions {
   readonly kernel?: string;
   readonly kernelSize: string;
   readonly initrdSize: string;
+  readonly budget: string;
 }
 
 const MODES: readonly LoadMode[] = ['file', 'load'];
@@ -90,6 +91,7 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .option('--kernel <version>', 'model this kernel release instead of the one the description names')
     .option('--kernel-size <size>', 'kernel segment size', `${REALISTIC_PAYLOAD.kernel >> 20}M`)
     .option('--initrd-size <size>', 'initrd segment size', `${REALISTIC_PAYLOAD.initrd >> 20}M`)
+    .option('--budget <seconds>', 'refuse up front a run estimated to take longer than this (0: no limit)', '60')
     .action((opts: SimulateOptions) => runSimulate(opts, ctx));
 }
 
@@ -156,6 +158,38 @@ function timelineWhat(p: TimelinePicture): string {
   );
 }
 
+/**
+ * What a run will cost, from counts alone (before any event is made): each event costs about 20 µs,
+ * each header regeneration about 400 µs plus 0.8 µs per program header (CPUs and RAM ranges as they
+ * stand half-way through), each reload re-hashes the payload. Measured on a 2-core machine and
+ * rounded up, so that a refusal is never of a run that would have finished comfortably.
+ */
+export function estimateSimulationSeconds(q: {
+  readonly dimms: bigint;
+  readonly blocksPerDimm: bigint;
+  readonly strategy: StrategyName;
+  readonly cpus: number;
+  readonly ranges: number;
+  /** The walk keeps each DIMM as a range of its own (iomem), or merges it (memblock). */
+  readonly rangePerDimm: boolean;
+  readonly payloadBytes: number;
+}): number {
+  const d = Number(q.dimms);
+  const events = d * (1 + Number(q.blocksPerDimm));
+  const regenerations = q.strategy === 'kernel' ? d * Number(q.blocksPerDimm) : d;
+  const phdrs = q.cpus + q.ranges + (q.rangePerDimm ? d / 2 : 0);
+  const perRegenerationUs = 400 + 0.8 * phdrs + (q.strategy === 'reload' ? q.payloadBytes * 0.002 : 0);
+  return (events * 20 + regenerations * perRegenerationUs) / 1e6;
+}
+
+function budgetOf(text: string): number {
+  const v = Number(text);
+  if (!(text.trim() !== '' && Number.isFinite(v) && v >= 0)) {
+    throw new CrashplugError('E_BAD_ARGUMENT', `--budget ${JSON.stringify(text)} is not a number of seconds; give e.g. 60, or 0 for no limit`);
+  }
+  return v;
+}
+
 function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
   const { from, to } = resizeOf(opts.resize);
   const maxMs = opts.svgScale === undefined ? undefined : scaleOf(opts.svgScale);
@@ -167,6 +201,26 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
   const registry = ctx.registry();
   const system = loadSystemFile(opts.system, registry, { kernel: opts.kernel });
   const plugin = registry.get(system.arch, `${opts.system}: arch`);
+  const budget = budgetOf(opts.budget);
+  if (budget > 0 && to > from && dimmSize > 0n && blockSize > 0n) {
+    const estimate = estimateSimulationSeconds({
+      dimms: (to - from) / dimmSize,
+      blocksPerDimm: dimmSize / blockSize,
+      strategy: opts.strategy,
+      cpus: system.cpus.possible.length,
+      ranges: system.memory.systemRam.length,
+      rangePerDimm: plugin.ramWalk === 'iomem',
+      payloadBytes: payload.kernel + payload.initrd,
+    });
+    if (estimate > budget) {
+      throw new CrashplugError(
+        'E_TOO_LARGE',
+        `simulate: ${sizeText(from)} → ${sizeText(to)} in ${(to - from) / dimmSize} DIMMs of ${sizeText(dimmSize)} is estimated to take ` +
+          `${estimate < 600 ? `${Math.ceil(estimate)} s` : `${Math.round(estimate / 60)} min`}, over the --budget of ${budget} s; ` +
+          'use larger --dimm or --block sizes, a smaller --resize, or raise --budget (0: no limit)',
+      );
+    }
+  }
   const events = resizeEvents(system, { from, to, dimmSize, blockSize });
   const result = simulateHotplug(system, plugin, events, {
     strategy: opts.strategy,

@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'E_PORT_MODULE'
   /** A port's hook threw something other than a CrashplugError: a fault in the port, not in the input. */
   | 'E_PORT_FAULT'
+  /** A run estimated to take longer than its budget (simulate --budget), refused before it starts. */
+  | 'E_TOO_LARGE'
   /** The fadump crash-info header's magic is old, byte-swapped or not fadump's. */
   | 'E_FADUMP_MAGIC'
   /** A fadump crash-info header with the right magic that the second kernel still refuses: empty, truncated, sizes that do not match. */

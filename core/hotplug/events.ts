@@ -8,7 +8,7 @@
 import { CrashplugError } from '../base/errors.js';
 import { alignUp, hex } from '../base/hex.js';
 import type { RamWalk } from '../port/plugin.js';
-import { addDimmRam, removeDimmRam } from '../system/ram-walk.js';
+import { addDimmRam, holdsAddress, removeDimmRam, withInserted } from '../system/ram-walk.js';
 import type { IomemResource, SystemDescription } from '../system/system.js';
 
 /** memory_block_size_bytes() of an x86_64 machine under 64 GiB, and most VMs. */
@@ -90,7 +90,7 @@ export class MachineState {
 
   isOnline(blockStart: bigint): boolean {
     const ram = this.system.memory.systemRam;
-    return ram.some((r) => r.start <= blockStart && blockStart <= r.end) && !this.offlineBlocks.has(blockStart / this.blockSize);
+    return holdsAddress(ram, blockStart) && !this.offlineBlocks.has(blockStart / this.blockSize);
   }
 
   /** The end (exclusive) of the highest System RAM range. */
@@ -145,7 +145,7 @@ export class MachineState {
     const next = new Set(this.offlineBlocks);
     for (const b of blocks) {
       const at = b * this.blockSize;
-      if (!ram.some((r) => r.start <= at && at <= r.end)) throw bad(`memory block at ${hex(at)} holds no System RAM`);
+      if (!holdsAddress(ram, at)) throw bad(`memory block at ${hex(at)} holds no System RAM`);
       if (e.action === 'online') {
         if (!next.has(b)) throw bad(`memory block at ${hex(at)} is already online`);
         next.delete(b);
@@ -170,9 +170,7 @@ export class MachineState {
     const iomem =
       mem.iomem === undefined
         ? undefined
-        : [...mem.iomem, { name: added.name, start: e.start, end, line: 0, children: [] } satisfies IomemResource].sort((a, b) =>
-            a.start < b.start ? -1 : a.start > b.start ? 1 : 0,
-          );
+        : withInserted(mem.iomem, { name: added.name, start: e.start, end, line: 0, children: [] } satisfies IomemResource);
     const offline = new Set(this.offlineBlocks);
     for (let b = e.start / this.blockSize; b <= end / this.blockSize; b++) offline.add(b);
     return new MachineState({ ...this.system, memory: { ...mem, systemRam, iomem } }, this.blockSize, offline, this.ramWalk);

@@ -17,7 +17,7 @@ export { KEXEC_CRASH_HOTPLUG_SUPPORT, KEXEC_CRASH_HP_ADD_CPU, KEXEC_CRASH_HP_ADD
 export { type KexecToolsBackup, type KexecToolsRange, type KexecToolsRanges, type KexecToolsRangeType } from '../kexec/kexec-tools-hooks.js';
 export { type KexecToolsSegmentRule } from '../kexec/kexec-tools-segment.js';
 export { fdtMagicLocator } from '../kexec/segment-locator.js';
-export { excludeMemRange, excludeWith } from '../memory/exclude-mem-range.js';
+export { excludeMemRange, excludeMemRangeInPlace, excludeWith } from '../memory/exclude-mem-range.js';
 export { type CrashMem, type NamedRange, type Range } from '../memory/range.js';
 export { iomemKernelSections } from '../system/iomem.js';
 export { type KernelProfile } from '../system/kernel-profile.js';

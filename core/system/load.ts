@@ -100,7 +100,9 @@ function readCpus(r: Reader, value: unknown): CpuSets {
     [present, possible, 'present', 'possible'],
     [online, present, 'online', 'present'],
   ] as const) {
-    const extra = sub.filter((c) => !sup.includes(c));
+    // A set, not `sup.includes` per CPU: 8192 possible CPUs made that 67 million comparisons.
+    const inSup = new Set(sup);
+    const extra = sub.filter((c) => !inSup.has(c));
     if (extra.length > 0) {
       const verb = extra.length === 1 ? 'is' : 'are';
       const why = `${cpusNamed(extra)} ${verb} ${what} but not ${of} (${of}: ${formatCpulist(sup) || 'none'})`;
@@ -119,10 +121,11 @@ function readCrashNotes(r: Reader, value: unknown, possible: readonly number[]):
     }
     const table = r.object(json.addresses, '$.crashNotes.addresses');
     const addresses = new Map<number, bigint>();
+    const isPossible = new Set(possible);
     for (const [key, v] of Object.entries(table)) {
       const path = at('$.crashNotes.addresses', key);
       const cpu = /^\d+$/.test(key) ? Number(key) : NaN;
-      if (!possible.includes(cpu)) {
+      if (!isPossible.has(cpu)) {
         const why = Number.isNaN(cpu) ? `"${key}" is not a CPU number` : `CPU ${cpu} is not possible (possible: ${formatCpulist(possible)})`;
         r.bad(path, why, 'key the table by possible CPU numbers');
       }

@@ -1,0 +1,56 @@
+// The header build of the 8192-CPU, 8192-range machine into a reused, zeroed buffer, against a plain
+// Buffer.copy of the same bytes and against the C program in bench/c building the same header.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildSystemElfcorehdr } from '../core/build/index.js';
+import { x86Plugin } from '../test/support/systems.js';
+import { bigMachine } from './machines.js';
+import { median } from './measure.js';
+
+export interface HeaderBuildFigures {
+  readonly bytes: number;
+  readonly buildIntoTargetUs: number;
+  readonly bufferCopyUs: number;
+  readonly cUs?: number | undefined;
+  readonly cNote?: string | undefined;
+}
+
+export function headerBuild(workDir: string, rounds = 200): HeaderBuildFigures {
+  const system = bigMachine(8192, 8192);
+  const plugin = x86Plugin();
+  const bytes = buildSystemElfcorehdr(system, plugin).bytes;
+  const target = new Uint8Array(bytes.length);
+  const copyTarget = Buffer.alloc(bytes.length);
+  const source = Buffer.from(bytes);
+  const build: number[] = [];
+  const copy: number[] = [];
+  let sink = 0;
+  for (let i = 0; i < rounds + 30; i++) {
+    let t0 = process.hrtime.bigint();
+    target.fill(0);
+    sink += buildSystemElfcorehdr(system, plugin, target).bytes.length;
+    const b = Number(process.hrtime.bigint() - t0) / 1000;
+    t0 = process.hrtime.bigint();
+    sink += source.copy(copyTarget);
+    const c = Number(process.hrtime.bigint() - t0) / 1000;
+    if (i >= 30) {
+      build.push(b);
+      copy.push(c);
+    }
+  }
+  if (!Buffer.from(target).equals(source) || sink === 0) throw new Error('header-build: the reused buffer does not hold the header');
+  let cUs: number | undefined;
+  let cNote: string | undefined;
+  const src = join(import.meta.dirname, '..', '..', 'bench', 'c', 'elfcorehdr.c');
+  const exe = join(workDir, 'elfcorehdr-c');
+  if (spawnSync('cc', ['--version']).status !== 0) cNote = 'no system cc: C anchor skipped';
+  else if (!existsSync(src)) cNote = `C source ${src} not found: C anchor skipped`;
+  else {
+    execFileSync('cc', ['-O2', '-o', exe, src]);
+    const runs = Array.from({ length: 5 }, () => JSON.parse(execFileSync(exe, [String(rounds)], { encoding: 'utf8' })) as { medianNs: number });
+    cUs = median(runs.map((r) => r.medianNs)) / 1000;
+  }
+  return { bytes: bytes.length, buildIntoTargetUs: median(build), bufferCopyUs: median(copy), cUs, cNote };
+}
