@@ -2,7 +2,7 @@
 // that the machine no longer has (stale: a dump would read memory that is gone), and the memory a
 // fresh header of this machine would list that it leaves out (missing: a dump would lack it).
 //
-// Stale memory is what x86 keeps after a DIMM is removed (docs/hotplug.md "x86: memory removal"):
+// Stale memory is what x86 keeps after a DIMM is removed (docs/kernel-profiles.md, "Memory removal on x86"):
 // MEM_OFFLINE reaches the crash notifier as REMOVE_MEMORY, but x86's handler rebuilds from the
 // System RAM resources, which still hold the offline DIMM, so the header keeps it; the DIMM's
 // resource is released later by remove_memory() (try_remove_memory → release_mem_region_adjustable),
