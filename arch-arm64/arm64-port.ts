@@ -8,6 +8,7 @@ import { type ArchPort, type CrashMemory, crashHotplugBuilt, type ElfcorehdrLayo
 import { ARM64_PAGE_OFFSET_48, arm64KernelMap, arm64Va } from './arm64-address.js';
 import { ARM64_HOTPLUG_MESSAGES, arm64HandleHotplugEvent } from './arm64-hotplug.js';
 import { arm64KexecToolsRanges } from './arm64-kexec-tools.js';
+import { arm64Profile } from './arm64-profile.js';
 import { ARM64_CRASH_HOTPLUG_SERIES, ARM64_MAINLINE, ARM64_SECTION, ARM64_SECTION_READER, type Arm64Options, arm64OptionsOf } from './arm64-options.js';
 import { arm64ElfcorehdrSegment, arm64SysfsElfcorehdrSize } from './arm64-sizing.js';
 
@@ -56,9 +57,13 @@ export class Arm64Port implements ArchPort {
     return arm64KernelMap(system);
   }
 
-  /** No low-1 MiB exclusion on arm64: only crashk_res, then crashk_low_res when its end is not 0. */
+  /**
+   * No low-1 MiB exclusion on arm64: only crashk_res, then crashk_low_res when its end is not 0,
+   * and from 7.3 the CMA ranges, with one more slot for each (arm64-profile.ts).
+   */
   crashMemory(system: SystemDescription): CrashMemory {
-    return genericCrashMemory(system, ARM64_EXTRA_SLOTS);
+    const cma = arm64Profile(system.kernel).cutsCma ? (system.crashkernelCma ?? []).length : 0;
+    return genericCrashMemory(system, ARM64_EXTRA_SLOTS + cma, cma > 0);
   }
 
   elfcorehdrSegment(system: SystemDescription, layout: ElfcorehdrLayout): ElfcorehdrSegmentSpec {

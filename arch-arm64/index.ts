@@ -11,4 +11,5 @@ export {
   arm64SysfsElfcorehdrSize,
 } from './arm64-sizing.js';
 export { ARM64_HOTPLUG_MESSAGES, arm64HandleHotplugEvent } from './arm64-hotplug.js';
+export { type Arm64Profile, arm64Profile } from './arm64-profile.js';
 export { KEXEC_TOOLS_ARM64_MAX_RANGES, KEXEC_TOOLS_ARM64_SEGMENT, arm64KexecToolsRanges } from './arm64-kexec-tools.js';

@@ -1,8 +1,9 @@
 // `get_crash_memory_ranges` (arch/powerpc/kexec/ranges.c, facts §6.2): memblock regions with the
-// first 64 KiB left out, crashkernel cut out, RTAS and OPAL added, then the backup region [0, 0xffff]
+// first 64 KiB left out, crashkernel (and from 6.19 the CMA ranges) cut out, RTAS and OPAL added, then the backup region [0, 0xffff]
 // as its own range, sorted without merging. The same list is rebuilt at every memory event.
 
-import { type CrashMemory, CrashplugError, excludeWith, hex, type NamedRange, type SystemDescription } from '../core/port/index.js';
+import { type CrashMemory, CrashplugError, excludeWith, hex, type NamedRange, type Range, type SystemDescription } from '../core/port/index.js';
+import { powerpcProfile } from './ppc-profile.js';
 import { type FirmwareRegion, opalRegion, rtasRegion } from './ppc-firmware.js';
 import { addMemRange, emptyCrashMem, frozen, growCrashMem, sortMemoryRanges, type WorkingCrashMem } from './ppc-mem-ranges.js';
 import type { PowerpcOptions } from './ppc-options.js';
@@ -60,7 +61,10 @@ export function ppcCrashMemory(system: SystemDescription, options: PowerpcOption
   }
 
   const excluded: NamedRange[] = [];
-  for (const [name, r] of [['crashkernel', system.crashkernel], ['crashkernelLow', system.crashkernelLow]] as const) {
+  const holes: [string, Range | undefined][] = [['crashkernel', system.crashkernel], ['crashkernelLow', system.crashkernelLow]];
+  // 6.19+: each CMA range through the guarded exclusion, right after crashk_res (b4a96ab50f36).
+  if (powerpcProfile(system.kernel).cutsCma) (system.crashkernelCma ?? []).forEach((r, i) => holes.push([`crashkernelCma[${i}]`, r]));
+  for (const [name, r] of holes) {
     if (r === undefined || r.end === 0n) continue;
     excludeGuarded(mem, system, r.start, r.end);
     excluded.push({ name, start: r.start, end: r.end });

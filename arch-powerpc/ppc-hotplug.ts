@@ -1,14 +1,15 @@
 // powerpc's part of a crash hot-plug event (arch_crash_handle_hotplug_event, facts §6.4): a CPU
 // going away changes nothing (the header lists every possible CPU); a CPU arriving rewrites
 // `/cpus` of the kdump kernel's device tree; memory events rebuild the elfcorehdr from the ranges
-// of the moment, with a block going offline cut out by `remove_mem_range`.
+// of the moment, with a block going offline cut out by `remove_mem_range` (≤7.2) or the generic
+// guarded exclusion (7.3+).
 
-import { type CrashMemory, CrashplugError, type Fdt, fdtMagicLocator, type HotplugContext, KEXEC_CRASH_HP_ADD_CPU, KEXEC_CRASH_HP_ADD_MEMORY, KEXEC_CRASH_HP_REMOVE_CPU, KEXEC_CRASH_HP_REMOVE_MEMORY, type MemoryNotify } from '../core/port/index.js';
+import { type CrashMemory, CrashplugError, type Fdt, type KernelProfile, fdtMagicLocator, type HotplugContext, KEXEC_CRASH_HP_ADD_CPU, KEXEC_CRASH_HP_ADD_MEMORY, KEXEC_CRASH_HP_REMOVE_CPU, KEXEC_CRASH_HP_REMOVE_MEMORY, type MemoryNotify } from '../core/port/index.js';
 import { rewriteCrashFdt } from './ppc-cpus-node.js';
 import { frozen, removeMemRange, working } from './ppc-mem-ranges.js';
 import { liveDeviceTree } from './ppc-live-tree.js';
 import type { PowerpcOptions } from './ppc-options.js';
-import type { RemoveMemRangeVariant } from './ppc-profile.js';
+import { powerpcProfile, type RemoveMemRangeVariant } from './ppc-profile.js';
 
 /** The kernel's wording for a failed update (the port's updateMessages). */
 export const PPC_UPDATE_MESSAGES = {
@@ -17,11 +18,13 @@ export const PPC_UPDATE_MESSAGES = {
 } as const;
 
 /**
- * The variant in force. The 6.10–6.18 defect is only ever reproduced on request: the default is the
- * upstream fix, whatever the modelled release shipped (README "remove_mem_range").
+ * The variant in force. The 6.10–6.18 defect is only ever reproduced on request: before 7.3 the
+ * default is the upstream fix, whatever the release shipped (README "remove_mem_range"); from 7.3,
+ * where remove_mem_range is gone (202b5de3ec34), it is the generic exclusion, `exact`.
  */
-export function removeMemRangeVariant(options: PowerpcOptions): RemoveMemRangeVariant {
-  return options.removeMemRange ?? 'upstream-fix';
+export function removeMemRangeVariant(options: PowerpcOptions, kernel?: KernelProfile): RemoveMemRangeVariant {
+  if (options.removeMemRange !== undefined) return options.removeMemRange;
+  return kernel !== undefined && powerpcProfile(kernel).removeMemRangeShipped === 'exact' ? 'exact' : 'upstream-fix';
 }
 
 /** The crash ranges of `update_crash_elfcorehdr`: as rebuilt, less the block going offline. */
@@ -64,7 +67,7 @@ export function ppcHandleHotplugEvent(ctx: HotplugContext, options: PowerpcOptio
       if (ctx.action === KEXEC_CRASH_HP_REMOVE_MEMORY && removed === undefined) {
         throw new CrashplugError('E_UNSUPPORTED', 'REMOVE_MEMORY without its memory_notify: powerpc needs the block going offline (6.10+)');
       }
-      const variant = removeMemRangeVariant(options);
+      const variant = removeMemRangeVariant(options, ctx.system.kernel);
       ctx.updateElfcorehdr({ transformMemory: (m) => memoryAfterEvent(m, removed, variant), messages: PPC_UPDATE_MESSAGES });
       return;
     }

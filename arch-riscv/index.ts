@@ -12,4 +12,4 @@ export {
 } from './riscv-address.js';
 export { RISCV_EXTRA_SLOTS, riscvCrashMemory } from './riscv-crash-memory.js';
 export { riscvElfcorehdrSegment } from './riscv-sizing.js';
-export { type RiscvProfile, riscvProfile } from './riscv-profile.js';
+export { RISCV_STABLE_6_12_LOW_FIX, type RiscvProfile, riscvProfile } from './riscv-profile.js';

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { hex } from '../core/base/index.js';
 import { decodeElfCoreHeader, EHDR_SIZE, PHDR_SIZE, PT_LOAD } from '../core/elf/index.js';
 import type { Range } from '../core/memory/index.js';
+import { KEXEC_SYSFS_DIR, KEXEC_SYSFS_FILES, parseCrashCmaRanges } from '../core/kexec/index.js';
 import { DEFAULT_KERNEL_CONFIG, formatCpulist, iomemKernelSections, type IomemResource, type KernelConfig } from '../core/system/index.js';
 
 export type Read = { readonly text: string } | { readonly error: string };
@@ -195,6 +196,44 @@ export function readConfig(cpuDir: string, memoryDir: string, assumptions: strin
   return { ...DEFAULT_KERNEL_CONFIG, nrCpusDefault, memoryHotplug, crashHotplug };
 }
 
+
+/** The first of `paths` that reads, with its text; the errors of all when none does. */
+function firstReadable(paths: readonly string[]): { path: string; text: string } | { errors: string[] } {
+  const errors: string[] = [];
+  for (const path of paths) {
+    const r = tryRead(path);
+    if ('text' in r) return { path, text: r.text };
+    errors.push(`${path} (${r.error})`);
+  }
+  return { errors };
+}
+
+/**
+ * The kexec files of /sys/kernel, new place (/sys/kernel/kexec/, 6.19+) first, then the old name
+ * (a symlink from 6.19, the file itself before): the CMA reservations (crash_cma_ranges, 6.19+)
+ * and, for the record, crash_elfcorehdr_size. `sysKernel` is the host's /sys/kernel.
+ */
+export function readKexecSysfs(sysKernel: string, assumptions: string[], read: string[]): { crashkernelCma: Range[] | undefined } {
+  const both = (file: keyof typeof KEXEC_SYSFS_FILES): string[] => [
+    join(sysKernel, KEXEC_SYSFS_DIR.slice('/sys/kernel/'.length), file),
+    join(sysKernel, KEXEC_SYSFS_FILES[file]),
+  ];
+  let crashkernelCma: Range[] | undefined;
+  const cma = firstReadable(both('crash_cma_ranges'));
+  if ('text' in cma) {
+    crashkernelCma = parseCrashCmaRanges(cma.text, cma.path);
+    const list = crashkernelCma.map((r) => `[${hex(r.start)}, ${hex(r.end)}]`).join(', ');
+    read.push(`crashkernel CMA ranges: ${crashkernelCma.length === 0 ? 'none' : list} (${cma.path})`);
+  } else {
+    assumptions.push(
+      `no crash_cma_ranges (${cma.errors.join('; ')}): no crashkernel=…,cma reservation assumed; ` +
+        'kernels before 6.19 do not show it, so give crashkernelCma in a description if the command line has one',
+    );
+  }
+  const size = firstReadable(both('crash_elfcorehdr_size'));
+  if ('text' in size) read.push(`crash_elfcorehdr_size ${size.text.trim()} (${size.path})`);
+  return { crashkernelCma };
+}
 
 /** Reads `length` bytes from the start of a file that may be huge (/proc/kcore maps all of memory). */
 function readHead(path: string, length: number): Uint8Array {

@@ -11,6 +11,7 @@ import { formatCpulist, iomemCrashKernel, iomemSystemRam, kernelProfile, newestR
 import {
   parseSysfsHex,
   readConfig,
+  readKexecSysfs,
   readCrashNotes,
   readKcoreLinearOffset,
   readKernelImage,
@@ -106,6 +107,7 @@ export function readHostSystem(registry: PluginRegistry, opts: HostOptions = {})
   const pageOffset = readPageOffset(at('proc/kcore'), arch, host, plugin.defaults.pageOffset, ram, kernelImage, assumptions, read);
 
   const config = readConfig(cpuDir, at('sys/devices/system/memory'), assumptions, read);
+  const { crashkernelCma } = readKexecSysfs(at('sys/kernel'), assumptions, read);
   assumptions.push('header built as kexec_file_load (kexec -s -p) builds it; kexec_load (kexec-tools) writes a different one');
 
   const json: Record<string, unknown> = {
@@ -115,6 +117,7 @@ export function readHostSystem(registry: PluginRegistry, opts: HostOptions = {})
     crashNotes,
     vmcoreinfo: { address: hex(vmcoreinfo.address), size: hex(vmcoreinfo.size) },
     kernelImage: { text: hex(kernelImage.text), textPhys: hex(kernelImage.textPhys), size: hex(kernelImage.size) },
+    ...(crashkernelCma === undefined || crashkernelCma.length === 0 ? {} : { crashkernelCma: crashkernelCma.map((r) => [hex(r.start), hex(r.end)]) }),
     pageOffset: hex(pageOffset),
     pageSize,
     kernel,

@@ -20,6 +20,7 @@ function machines(arch: PpcArch): () => SystemDescription[] {
   return () => [
     ppcSystem({ arch, origin: `W11 (${arch}), kernel 6.18` }),
     ppcSystem({ arch, origin: `W11 (${arch}), kernel 7.0`, kernel: '7.0' }),
+    ppcSystem({ arch, origin: `W11 (${arch}), kernel 7.3`, kernel: '7.3' }),
     ppcSystem({ arch, origin: `W11 (${arch}), kernel 6.6`, kernel: '6.6' }),
     ppcSystem({ arch, origin: 'one CPU', cpus: { possible: [0] } }),
     ppcSystem({ arch, origin: '64 possible CPUs, 8 present', cpus: { possible: cpuIds(64), present: cpuIds(8) } }),
@@ -42,8 +43,8 @@ function ppcSpec(arch: PpcArch): ConformanceSpec {
     loadOrder: 'sorted',
     // BE kernels fill the header natively under the LSB tag (facts §13.4).
     byteOrder: arch === 'ppc64' ? 'be' : 'le',
-    // The backup region [0, 0xffff] points at its copy from 789335cacdf3 (7.0) on (facts §13.2).
-    loadOffset: (pa, s) => (pa === 0n && s.kernel.atLeast(7, 0) ? (s.backupStart ?? s.crashkernel!.start) : pa),
+    // The backup region [0, 0xffff] points at its copy from 789335cacdf3 (7.1) on (facts §13.2).
+    loadOffset: (pa, s) => (pa === 0n && s.kernel.atLeast(7, 1) ? (s.backupStart ?? s.crashkernel!.start) : pa),
     supportsHotplug: (s) => s.kernel.atLeast(6, 10) && s.config.crashHotplug,
     // trampoline_64.S only reserves the digest symbols (facts §2.9).
     purgatoryChecksDigest: false,

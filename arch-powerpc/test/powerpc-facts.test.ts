@@ -259,11 +259,16 @@ describe('backup region p_offset per release (§13.2)', () => {
     expect(backupPhdr('6.18').paddr).toBe(0n);
   });
 
-  it('is backupStart from 7.0 and on a 6.12.y profile of sublevel 95 or later (seen on real 6.12.95 and 6.12.107)', () => {
-    expect(backupPhdr('7.0').offset).toBe(0x2000_0000n);
+  it('is backupStart from 7.1 (789335cacdf3, powerpc-7.1-1) and on the stable sublevels that carried it', () => {
+    expect(backupPhdr('7.1').offset).toBe(0x2000_0000n);
+    expect(backupPhdr('7.3').offset).toBe(0x2000_0000n);
+    // 7.0 as released did not have it; 7.0.10 did (stable review 7.0.10-rc1).
+    expect(backupPhdr('7.0').offset).toBe(0n);
+    expect(backupPhdr('7.0.10').offset).toBe(0x2000_0000n);
     expect(backupPhdr('6.12.107').offset).toBe(0x2000_0000n);
     expect(backupPhdr('6.12.95').offset).toBe(0x2000_0000n);
-    expect(backupPhdr('6.12.94').offset).toBe(0n);
+    expect(backupPhdr('6.12.91').offset).toBe(0x2000_0000n);
+    expect(backupPhdr('6.12.90').offset).toBe(0n);
   });
 
   it('can be forced by powerpc.backupPhdr for a stable kernel between the rules', () => {
@@ -271,37 +276,61 @@ describe('backup region p_offset per release (§13.2)', () => {
   });
 
   it('defaults backupStart to the crash reservation’s start', () => {
-    expect(backupPhdr('7.0', { backupStart: undefined }).offset).toBe(W11.crashkernel.start);
+    expect(backupPhdr('7.1', { backupStart: undefined }).offset).toBe(W11.crashkernel.start);
   });
 });
 
 describe('the powerpc profile table', () => {
   it.each([
-    ['5.9', false, undefined, 'stays-zero'],
-    ['6.6', false, undefined, 'stays-zero'],
-    ['6.10', true, 'defect-6.10', 'stays-zero'],
-    ['6.12', true, 'defect-6.10', 'stays-zero'],
-    ['6.18', true, 'defect-6.10', 'stays-zero'],
-    ['6.19', true, 'upstream-fix', 'stays-zero'],
-    ['7.0', true, 'upstream-fix', 'backup-start'],
-  ] as const)('%s: hot-plug %s, remove_mem_range shipped %s, backup %s', (v, hp, rm, backup) => {
+    ['5.9', false, undefined, 'stays-zero', false],
+    ['6.6', false, undefined, 'stays-zero', false],
+    ['6.10', true, 'defect-6.10', 'stays-zero', false],
+    ['6.12', true, 'defect-6.10', 'stays-zero', false],
+    ['6.18', true, 'defect-6.10', 'stays-zero', false],
+    // 7afe2383eff0 and b4a96ab50f36 (CMA) were both pulled with powerpc-6.19-1.
+    ['6.19', true, 'upstream-fix', 'stays-zero', true],
+    ['7.0', true, 'upstream-fix', 'stays-zero', true],
+    // 789335cacdf3: mainline 7.1 (powerpc-7.1-1, 3203a08c1266).
+    ['7.1', true, 'upstream-fix', 'backup-start', true],
+    ['7.2', true, 'upstream-fix', 'backup-start', true],
+    // 202b5de3ec34: remove_mem_range gone, the generic guarded exclusion instead.
+    ['7.3', true, 'exact', 'backup-start', true],
+  ] as const)('%s: hot-plug %s, remove_mem_range shipped %s, backup %s, CMA cut %s', (v, hp, rm, backup, cma) => {
     const p = powerpcProfile(kernelProfile(v));
     expect(p.crashHotplug).toBe(hp);
     expect(p.removeMemRangeShipped).toBe(rm);
     expect(p.backupPhdr).toBe(backup);
+    expect(p.cutsCma).toBe(cma);
   });
 
   it.each([
     ['6.12.107', 'upstream-fix', 'backup-start'],
     ['6.12.200', 'upstream-fix', 'backup-start'],
     ['6.12.95', 'upstream-fix', 'backup-start'],
-    ['6.12.94', 'defect-6.10', 'stays-zero'],
-    // Only 6.12.y is known to have both at a sublevel; 6.18.y got the split fix at an unknown one.
-    ['6.18.107', 'defect-6.10', 'stays-zero'],
+    // 789335cacdf3 came with 6.12.91 (review cycle 6.12.91-rc1); the split fix is known only from 6.12.95.
+    ['6.12.94', 'defect-6.10', 'backup-start'],
+    ['6.12.91', 'defect-6.10', 'backup-start'],
+    ['6.12.90', 'defect-6.10', 'stays-zero'],
+    // 6.18.y got the split fix at an unknown sublevel, the backup fix with 6.18.32 (UNSURE: .32 or .33).
+    ['6.18.107', 'defect-6.10', 'backup-start'],
+    ['6.18.31', 'defect-6.10', 'stays-zero'],
+    ['7.0.10', 'upstream-fix', 'backup-start'],
+    ['7.0.9', 'upstream-fix', 'stays-zero'],
   ] as const)('knows from the sublevel what %s shipped: %s, backup %s', (v, rm, backup) => {
     const p = powerpcProfile(kernelProfile(v));
     expect(p.removeMemRangeShipped).toBe(rm);
     expect(p.backupPhdr).toBe(backup);
+  });
+
+  it.each([
+    ['6.6.141', 'backup-start'],
+    ['6.6.140', 'stays-zero'],
+    ['6.1.175', 'backup-start'],
+    ['6.1.174', 'stays-zero'],
+    ['5.15.209', 'backup-start'],
+    ['5.15.208', 'stays-zero'],
+  ] as const)('789335cacdf3 in the older stable series: %s writes %s', (v, backup) => {
+    expect(powerpcProfile(kernelProfile(v)).backupPhdr).toBe(backup);
   });
 });
 

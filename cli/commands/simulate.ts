@@ -116,6 +116,19 @@ function sizeText(bytes: bigint): string {
   return `${hex(bytes)} bytes`;
 }
 
+function rangeList(ranges: readonly (readonly [string, string])[]): string {
+  return ranges.length === 0 ? 'none' : ranges.map(([a, b]) => `[${a}, ${b}]`).join(', ');
+}
+
+/**
+ * Why the answer of a run is bad (exit 3 unless --no-fail): the installed header lists memory the
+ * machine no longer has, so a dump would read memory that is gone (x86 after a DIMM removal).
+ */
+export function simulationProblems(s: SimulationSummary): string[] {
+  if (s.staleRam.length === 0) return [];
+  return [`the installed elfcorehdr still lists ${rangeList(s.staleRam)}, which the machine no longer has: a dump would read removed memory`];
+}
+
 function textReport(s: SimulationSummary, head: string, outHeader: string | undefined, headerBytes: number): string {
   const yes = (b: boolean): string => (b ? 'yes' : 'NO');
   const lines = [
@@ -137,6 +150,7 @@ function textReport(s: SimulationSummary, head: string, outHeader: string | unde
     );
   }
   lines.push(`  final header = fresh     ${yes(s.finalHeaderMatchesFresh)}`, `  purgatory verifies       ${yes(s.purgatoryVerified)}`);
+  lines.push(`  stale RAM in header      ${rangeList(s.staleRam)}`, `  RAM missing from header  ${rangeList(s.missingRam)}`);
   if (outHeader !== undefined) lines.push(`Wrote ${headerBytes} bytes to ${outHeader}`);
   return `${lines.join('\n')}\n`;
 }
@@ -284,4 +298,5 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
   if (opts.json === true) for (const w of wrote) process.stderr.write(`${w}\n`);
   else text += wrote.map((w) => `${w}\n`).join('');
   ctx.out(text);
+  for (const why of simulationProblems(s)) ctx.answerIsBad(why);
 }

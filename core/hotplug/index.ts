@@ -1,5 +1,6 @@
 // hotplug: see the files below; this index is what the rest of crashplug imports from this folder.
 export * from './context.js';
+export * from './coverage.js';
 export * from './engine.js';
 export * from './events.js';
 export * from './kernel-log.js';

@@ -6,6 +6,9 @@
 import type { Clock } from '../base/clock.js';
 import { buildSystemElfcorehdr } from '../build/system-elfcorehdr.js';
 import { CrashplugError } from '../base/errors.js';
+import { hex } from '../base/hex.js';
+import { type HeaderCoverage, headerRamCoverage } from './coverage.js';
+import type { Range } from '../memory/range.js';
 import { type HotplugFaults, HotplugEngine } from './engine.js';
 import { DEFAULT_BLOCK_SIZE, isNotifierEvent, MachineState, type TimedEvent } from './events.js';
 import type { HotplugMetrics, MetricsSummary } from './metrics.js';
@@ -47,6 +50,13 @@ export interface SimulationSummary extends MetricsSummary {
   readonly purgatoryVerified: boolean;
   /** In-place installs after which the purgatory check failed (only counted with verifyEachUpdate). */
   readonly purgatoryFailures: number;
+  /**
+   * Memory the installed header lists that the final machine no longer has, as ["0x…", "0x…"]
+   * inclusive ranges (headerRamCoverage): x86 keeps a removed DIMM until the next memory event.
+   */
+  readonly staleRam: readonly (readonly [string, string])[];
+  /** Memory a fresh header of the final machine lists that the installed one leaves out. */
+  readonly missingRam: readonly (readonly [string, string])[];
   /** The reload strategy's simulated timeline. */
   readonly udev?: { readonly matched: number; readonly reloads: number; readonly lastReloadDoneMs: number; readonly simulatedUnarmedMs: number } | undefined;
 }
@@ -62,6 +72,12 @@ export interface SimulationResult {
   readonly fresh: Uint8Array;
   /** The header in place at the end, as long as it was written: the last in-place update, else the load. */
   readonly installedHeader: Uint8Array | undefined;
+  /** How the installed header covers the final machine; undefined when no header is loaded. */
+  readonly coverage: HeaderCoverage | undefined;
+}
+
+function hexPairs(ranges: readonly Range[]): (readonly [string, string])[] {
+  return ranges.map((r) => [hex(r.start), hex(r.end)] as const);
 }
 
 /** Notifier events that reach the udev rule, with the machine state each arrived on. */
@@ -140,6 +156,7 @@ export function simulateHotplug(
     const last = options.strategy === 'reload' ? undefined : engine.metrics.updates.findLast((u) => u.outcome === 'installed' && u.segment === undefined);
     installedHeader = kexec.memory.view(seg.mem, last?.bytes ?? seg.bufsz).slice();
   }
+  const coverage = installedHeader === undefined ? undefined : headerRamCoverage(installedHeader, machine.system, plugin);
   const matches = installed !== undefined && Buffer.from(installed).equals(Buffer.from(fresh));
   const verified = image !== undefined && kexec.crashImage !== null && verifyPurgatory(image, kexec.memory).ok;
   const metrics = engine.metrics.summary();
@@ -161,6 +178,8 @@ export function simulateHotplug(
       finalHeaderMatchesFresh: matches,
       purgatoryVerified: verified,
       purgatoryFailures,
+      staleRam: hexPairs(coverage?.staleRam ?? []),
+      missingRam: hexPairs(coverage?.missingRam ?? []),
       udev,
     },
     kexec,
@@ -169,5 +188,6 @@ export function simulateHotplug(
     installed,
     fresh,
     installedHeader,
+    coverage,
   };
 }

@@ -221,14 +221,18 @@ export function crashHotplugBuilt(system: SystemDescription, port: Pick<ArchHook
 
 /**
  * The memblock-style default: every RAM region one range, room for two splits, `crashkernel`
- * then `crashkernelLow` excluded (what arm64's prepare_elf_headers does).
+ * then `crashkernelLow` excluded (what arm64's prepare_elf_headers does). `cutCma`: the release
+ * also cuts the `crashkernel=…,cma` ranges, after those two (crash_exclude_core_ranges, 7.3);
+ * the caller's `extraSlots` counts their room.
  */
-export function genericCrashMemory(system: SystemDescription, extraSlots = 2): CrashMemory {
+export function genericCrashMemory(system: SystemDescription, extraSlots = 2, cutCma = false): CrashMemory {
   const systemRam = system.memory.systemRam;
   let mem: CrashMem = { maxNrRanges: systemRam.length + extraSlots, ranges: systemRam.map((r) => ({ start: r.start, end: r.end })) };
   const excluded: NamedRange[] = [];
   const algorithm = system.kernel.excludeAlgorithm;
-  for (const [name, r] of [['crashkernel', system.crashkernel], ['crashkernelLow', system.crashkernelLow]] as const) {
+  const holes: [string, Range | undefined][] = [['crashkernel', system.crashkernel], ['crashkernelLow', system.crashkernelLow]];
+  if (cutCma) (system.crashkernelCma ?? []).forEach((r, i) => holes.push([`crashkernelCma[${i}]`, r]));
+  for (const [name, r] of holes) {
     if (r === undefined || r.end === 0n) continue;
     mem = excludeWith(algorithm, mem, r.start, r.end);
     excluded.push({ name, start: r.start, end: r.end });

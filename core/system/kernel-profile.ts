@@ -29,6 +29,26 @@ export interface KernelProfile {
   readonly hotplug: HotplugGeneration;
   /** How the generic crash hot-plug handler and the kexec loaders behave in this release. */
   readonly crashHotplug: CrashHotplugBehaviour;
+  /**
+   * The kernel parses `crashkernel=…,cma` and keeps up to CRASHKERNEL_CMA_RANGES_MAX (4)
+   * `crashk_cma_ranges` ("kdump: add crashkernel cma suffix" 35c18f2933c5, with "kdump: implement
+   * reserve_crashkernel_cma" ab475510e042; the non-MM pull of the 6.17 merge window). Which arch
+   * cuts them out of its header, and from when, is each port's own fact.
+   */
+  readonly crashkernelCma: boolean;
+  /**
+   * Where the kexec files live in sysfs: `flat` (/sys/kernel/kexec_loaded, …, crash_elfcorehdr_size),
+   * or `kexec-dir` (/sys/kernel/kexec/…, the old names kept as compatibility symlinks; "kexec: move
+   * sysfs entries to /sys/kernel/kexec" cf4340bdd967, 6.19). 6.19 also exports the CMA ranges
+   * ("crash: export crashkernel CMA reservation to userspace" aa0145563ce2).
+   */
+  readonly kexecSysfs: 'flat' | 'kexec-dir';
+  /**
+   * The generic `crash_prepare_headers()` builds the header from the arch's populate / exclude
+   * hooks ("crash: Add crash_prepare_headers() to exclude crash kernel memory" 5beabef0cffa, merged
+   * with "Merge tag 'kexec-v7.3-rc1'" ba24659b1dbe, 7.3). The ports that use it read this flag.
+   */
+  readonly sharedHeaderBuilder: boolean;
   /** Version comparison for port-local tables (a port keeps its own per-version facts in one place). */
   atLeast(major: number, minor: number): boolean;
 }
@@ -66,10 +86,10 @@ export interface CrashHotplugBehaviour {
  * Every release at which some KernelProfile field changes, oldest first. Add a release here with
  * its behaviour; test/kernel-profiles.test.ts checks the list against kernelProfile().
  */
-export const KERNEL_BREAKPOINTS: readonly string[] = ['5.4', '6.6', '6.9', '6.10', '6.12', '6.13'];
+export const KERNEL_BREAKPOINTS: readonly string[] = ['5.4', '6.6', '6.8', '6.9', '6.10', '6.12', '6.13', '6.17', '6.19', '7.3'];
 
 /** The newest behaviour crashplug models; the default profile. */
-export const NEWEST_KERNEL = '6.18';
+export const NEWEST_KERNEL = '7.3';
 
 /**
  * The newest release anything loaded models: core's, or a port's own (`ArchIdentity.releases`)
@@ -109,7 +129,10 @@ export function kernelProfile(version: string, where = 'kernel'): KernelProfile 
     minor,
     sublevel,
     cpuNotes: atLeast(6, 6) ? 'possible' : 'present',
-    excludeAlgorithm: atLeast(6, 9) ? 'current' : 'old', // Yuntao Wang's rewrite: merged after 6.8-rc1, so 6.9
+    // "crash_core: fix and simplify the logic of crash_exclude_mem_range()" (6dff31597264) was the
+    // tip of mm-nonmm-stable-2024-01-09, merged for 6.8-rc1; its follow-ups (the early `break`,
+    // x86's third slot) came in 6.9 and change nothing for the sorted arrays every arch passes.
+    excludeAlgorithm: atLeast(6, 8) ? 'current' : 'old',
     hotplug: atLeast(6, 10) ? 'hotplug-support' : atLeast(6, 6) ? 'update-elfcorehdr' : 'none',
     crashHotplug: {
       mutex: atLeast(6, 6),
@@ -122,6 +145,9 @@ export function kernelProfile(version: string, where = 'kernel'): KernelProfile 
       hookGetsMemoryNotify: atLeast(6, 10),
       exactTopDownHole: atLeast(6, 9),
     },
+    crashkernelCma: atLeast(6, 17),
+    kexecSysfs: atLeast(6, 19) ? 'kexec-dir' : 'flat',
+    sharedHeaderBuilder: atLeast(7, 3),
     atLeast,
   };
 }

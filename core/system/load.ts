@@ -4,12 +4,13 @@
 
 import { formatCpulist, parseCpulist } from './cpulist.js';
 import { CrashplugError } from '../base/errors.js';
-import { U64_MAX } from '../base/hex.js';
+import { hex, U64_MAX } from '../base/hex.js';
 import { iomemCrashKernel } from './iomem.js';
 import { kernelProfile, newestRelease } from './kernel-profile.js';
 import type { ArchPlugin } from '../port/plugin.js';
 import type { PluginRegistry } from '../port/registry.js';
 import { at, describe, type Json, Reader } from './json-reader.js';
+import type { Range } from '../memory/range.js';
 import { MEMORY_TODO, readMemory, type SystemFiles } from './memory.js';
 import {
   type CpuSets,
@@ -53,7 +54,7 @@ export const HEADER_BUILDERS: readonly HeaderBuilder[] = ['kernel', 'kexec-tools
  * anything else is almost always a typo of one of these.
  */
 export const SYSTEM_KEYS = [
-  'arch', 'memory', 'cpus', 'crashNotes', 'vmcoreinfo', 'crashkernel', 'crashkernelLow', 'kernelImage',
+  'arch', 'memory', 'cpus', 'crashNotes', 'vmcoreinfo', 'crashkernel', 'crashkernelLow', 'crashkernelCma', 'kernelImage',
   'pageOffset', 'physOffset', 'pageSize', 'backupStart', 'kernel', 'builder', 'config',
 ] as const;
 
@@ -215,6 +216,42 @@ function readPageSize(r: Reader, value: unknown, fallback: number): number {
   return pageSize;
 }
 
+/** CRASHKERNEL_CMA_RANGES_MAX (include/linux/crash_reserve.h) where CMA reservations exist. */
+export const CRASHKERNEL_CMA_RANGES_MAX = 4;
+
+function overlaps(a: Range, b: Range): boolean {
+  return a.start <= b.end && b.start <= a.end;
+}
+
+/**
+ * `crashkernelCma`: up to four inclusive ranges that overlap neither each other nor the
+ * crashkernel reservations (the kernel allocates them from CMA, apart from crashk_res). Sorting
+ * them by start makes the overlap check O(n log n) and leaves the given order untouched.
+ */
+function readCrashkernelCma(r: Reader, value: unknown, reserved: readonly [string, Range | undefined][]): Range[] {
+  const todo = 'give crashkernelCma as [["0x…", "0x…"], …]: the ranges of /sys/kernel/kexec/crash_cma_ranges, inclusive ends';
+  if (!Array.isArray(value)) r.bad('$.crashkernelCma', `expected an array of ranges, got ${describe(value)}`, todo);
+  if (value.length > CRASHKERNEL_CMA_RANGES_MAX) {
+    r.bad('$.crashkernelCma', `has ${value.length} ranges, but the kernel keeps at most CRASHKERNEL_CMA_RANGES_MAX = ${CRASHKERNEL_CMA_RANGES_MAX}`, `give at most ${CRASHKERNEL_CMA_RANGES_MAX}`);
+  }
+  const ranges = value.map((v, i) => r.range(v, `$.crashkernelCma[${i}]`));
+  const order = ranges.map((_, i) => i).sort((a, b) => (ranges[a]!.start < ranges[b]!.start ? -1 : ranges[a]!.start > ranges[b]!.start ? 1 : 0));
+  for (let k = 1; k < order.length; k++) {
+    const [i, j] = [order[k - 1]!, order[k]!];
+    if (overlaps(ranges[i]!, ranges[j]!)) {
+      r.bad(`$.crashkernelCma[${j}]`, `[${hex(ranges[j]!.start)}, ${hex(ranges[j]!.end)}] overlaps crashkernelCma[${i}] [${hex(ranges[i]!.start)}, ${hex(ranges[i]!.end)}]`, 'CMA reservations are disjoint; give each once');
+    }
+  }
+  ranges.forEach((c, i) => {
+    for (const [name, res] of reserved) {
+      if (res !== undefined && res.end !== 0n && overlaps(c, res)) {
+        r.bad(`$.crashkernelCma[${i}]`, `[${hex(c.start)}, ${hex(c.end)}] overlaps ${name} [${hex(res.start)}, ${hex(res.end)}]`, 'the CMA reservation lies apart from the crashkernel reservations; check both');
+      }
+    }
+  });
+  return ranges;
+}
+
 /** A parsed JSON value → a complete SystemDescription (every default README.md names filled). */
 export function parseSystemDescription(json: unknown, opts: ParseSystemOptions): SystemDescription {
   const r = new Reader(opts.origin);
@@ -240,6 +277,10 @@ export function parseSystemDescription(json: unknown, opts: ParseSystemOptions):
   const fromIomem = memory.iomem === undefined ? {} : iomemCrashKernel(memory.iomem, memory.origin);
   const crashkernel = top.crashkernel === undefined ? fromIomem.crashkernel : r.range(top.crashkernel, '$.crashkernel');
   const crashkernelLow = top.crashkernelLow === undefined ? fromIomem.crashkernelLow : r.range(top.crashkernelLow, '$.crashkernelLow');
+  const crashkernelCma =
+    top.crashkernelCma === undefined
+      ? undefined
+      : readCrashkernelCma(r, top.crashkernelCma, [['crashkernel', crashkernel], ['crashkernelLow', crashkernelLow]]);
   let lowestRam: bigint | undefined;
   for (const m of memory.systemRam) if (lowestRam === undefined || m.start < lowestRam) lowestRam = m.start;
 
@@ -258,6 +299,7 @@ export function parseSystemDescription(json: unknown, opts: ParseSystemOptions):
     vmcoreinfo,
     crashkernel,
     crashkernelLow,
+    ...(crashkernelCma === undefined ? {} : { crashkernelCma }),
     kernelImage: top.kernelImage === undefined ? undefined : readKernelImage(r, top.kernelImage),
     pageOffset: optionalU64('pageOffset') ?? plugin.defaults.pageOffset,
     physOffset: optionalU64('physOffset') ?? lowestRam ?? 0n,

@@ -81,6 +81,12 @@ export interface SystemDescription {
   readonly vmcoreinfo: { readonly address: bigint; readonly size: bigint };
   readonly crashkernel?: Range | undefined;
   readonly crashkernelLow?: Range | undefined;
+  /**
+   * The `crashkernel=…,cma` reservations (`crashk_cma_ranges`, inclusive ends, at most
+   * CRASHKERNEL_CMA_RANGES_MAX = 4), in the kernel's order. They are not `Crash kernel` lines in
+   * /proc/iomem; 6.19+ lists them in /sys/kernel/kexec/crash_cma_ranges. Absent or empty: none.
+   */
+  readonly crashkernelCma?: readonly Range[] | undefined;
   readonly kernelImage?: KernelImage | undefined;
   readonly pageOffset: bigint;
   readonly physOffset: bigint;
