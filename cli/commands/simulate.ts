@@ -9,6 +9,7 @@ import { resizeEvents, type SimulationSummary, simulateHotplug, STRATEGIES, type
 import { contentionFraction, type LoadMode, REALISTIC_PAYLOAD } from '../../core/kexec/index.js';
 
 import type { CliContext } from '../context.js';
+import { type PurgatoryReport, purgatoryReport, whyLines } from '../simulate-why.js';
 import { writeFileAtomic } from '../files.js';
 import { nsText, unarmedSvg } from '../svg-unarmed.js';
 import { HOST_CLOCK } from '../../api/host-clock.js';
@@ -106,7 +107,7 @@ function sizeText(bytes: bigint): string {
   return `${hex(bytes)} bytes`;
 }
 
-function textReport(s: SimulationSummary, head: string, outHeader: string | undefined, headerBytes: number): string {
+function textReport(s: SimulationSummary, head: string, outHeader: string | undefined, headerBytes: number, purgatory: PurgatoryReport, why: readonly string[]): string {
   const yes = (b: boolean): string => (b ? 'yes' : 'NO');
   const lines = [
     head,
@@ -126,7 +127,9 @@ function textReport(s: SimulationSummary, head: string, outHeader: string | unde
         `unarmed ${(s.udev.simulatedUnarmedMs / 1000).toFixed(1)} s of it`,
     );
   }
-  lines.push(`  final header = fresh     ${yes(s.finalHeaderMatchesFresh)}`, `  purgatory verifies       ${yes(s.purgatoryVerified)}`);
+  lines.push(`  final header = fresh     ${yes(s.finalHeaderMatchesFresh)}`, `  purgatory                ${purgatory.text}`);
+  // Why the counters look as they do, when something did not happen.
+  for (const w of why) lines.push(`  why: ${w}`);
   if (outHeader !== undefined) lines.push(`Wrote ${headerBytes} bytes to ${outHeader}`);
   return `${lines.join('\n')}\n`;
 }
@@ -157,6 +160,8 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
     throw new CrashplugError('E_SEGMENT_NOT_FOUND', `--out-header: no elfcorehdr is loaded at the end of the run (every reload failed); nothing was written`);
   }
   const dimms = Number((to - from) / dimmSize);
+  const purgatory = purgatoryReport(plugin, opts.mode, s.purgatoryVerified);
+  const why = whyLines({ system, plugin, mode: opts.mode, summary: s, log: result.kexec.log.summary(), installedHeader: header, events });
   let text: string;
   if (opts.json === true) {
     const json = {
@@ -166,6 +171,8 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
       resize: { from: from.toString(), to: to.toString(), dimmSize: dimmSize.toString(), blockSize: blockSize.toString(), dimms },
       contention: { fraction: contention, seed },
       ...s,
+      purgatory: { checksDigest: purgatory.checksDigest, digestMatches: purgatory.digestMatches, captureKernelStarts: purgatory.captureKernelStarts, text: purgatory.text },
+      why,
       log: result.kexec.log.summary(),
       ...(opts.outHeader === undefined ? {} : { outHeader: { path: opts.outHeader, bytes: header!.length } }),
     };
@@ -175,7 +182,7 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
     const head =
       `simulate: ${system.arch}, kernel ${system.kernel.version}: ${sizeText(from)} → ${sizeText(to)} in ${dimms} DIMMs of ${sizeText(dimmSize)} ` +
       `(${sizeText(blockSize)} blocks), strategy ${opts.strategy}, ${mode}`;
-    text = textReport(s, head, opts.outHeader, header?.length ?? 0);
+    text = textReport(s, head, opts.outHeader, header?.length ?? 0, purgatory, why);
   }
   if (opts.outHeader !== undefined) writeFileAtomic(opts.outHeader, header!);
   if (opts.svg !== undefined) {
