@@ -8,6 +8,7 @@ import { HEADER_BUILDERS, type HeaderBuilder } from '../../core/system/index.js'
 import type { CliContext } from '../context.js';
 import { builtReportJson, builtReportLines } from '../describe.js';
 import { writeFileAtomic } from '../files.js';
+import { outputName, reportStream, toStdout, writeOutput } from '../output.js';
 import { readHostSystem, type HostDescription } from '../host.js';
 import { memoryMapOf } from '../memory-map-rows.js';
 import { memoryMapSvg } from '../svg-memory-map.js';
@@ -30,7 +31,7 @@ export function registerElfcorehdr(program: Command, ctx: CliContext): void {
     .description('build the elfcorehdr the kernel (or kexec-tools) would write for a machine, and say what each part of it is')
     .addOption(new Option('--system <file>', 'the machine, as a system description (JSON, format 1)').conflicts('host'))
     .addOption(new Option('--host', 'this machine, read from /proc and /sys (assumes what it cannot read, and says so)'))
-    .option('--out <file>', 'write the header (the whole buffer: page-aligned from the kernel, 1 KiB-aligned from kexec-tools) to this file')
+    .option('--out <file>', 'write the header (the whole buffer: page-aligned from the kernel, 1 KiB-aligned from kexec-tools) to this file; "-": to standard output, the report to standard error')
     .option('--json', 'print one JSON object instead of text')
     .option('--svg <file>', 'draw the memory map (RAM, crash reservations, exclusions, PT_LOADs) as an SVG picture')
     .option('--kernel <version>', 'model this kernel release (6.1, 6.6, 6.10, …) instead of the one the description names')
@@ -76,13 +77,13 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
       lines.push(...host.read.map((r) => `  - ${r}`), '');
     }
     lines.push(...builtReportLines(built));
-    if (opts.out !== undefined) lines.push(`Wrote ${built.bytes.length} bytes to ${opts.out}`);
+    if (opts.out !== undefined) lines.push(`Wrote ${built.bytes.length} bytes to ${outputName(opts.out)}`);
     text = `${lines.join('\n')}\n`;
   }
   const svg = opts.svg === undefined ? undefined : memoryMapSvg(memoryMapOf(built));
-  if (opts.out !== undefined) writeFileAtomic(opts.out, built.bytes);
   if (opts.svg !== undefined && svg !== undefined) writeFileAtomic(opts.svg, new TextEncoder().encode(svg));
-  ctx.out(text);
+  if (opts.out !== undefined) writeOutput(ctx, opts.out, built.bytes);
+  reportStream(ctx, toStdout(opts.out))(text);
 }
 
 /** The host reader assumes the kernel's builder; with kexec-tools' that line would mislead. */

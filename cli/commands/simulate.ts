@@ -11,6 +11,7 @@ import { contentionFraction, type LoadMode, REALISTIC_PAYLOAD } from '../../core
 import type { CliContext } from '../context.js';
 import { type PurgatoryReport, purgatoryReport, whyLines } from '../simulate-why.js';
 import { writeFileAtomic } from '../files.js';
+import { outputName, reportStream, toStdout, writeOutput } from '../output.js';
 import { nsText, unarmedSvg } from '../svg-unarmed.js';
 import { HOST_CLOCK } from '../../api/host-clock.js';
 import { loadSystemFile } from '../../api/system-file.js';
@@ -76,7 +77,7 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .addOption(new Option('--strategy <name>', 'how events become header updates').choices(STRATEGIES).default('kernel'))
     .addOption(new Option('--mode <mode>', 'file: kexec_file_load; load: kexec_load with kexec-tools').choices(MODES).default('file'))
     .option('--json', 'print one JSON object instead of text')
-    .option('--out-header <file>', 'write the elfcorehdr installed at the end to this file')
+    .option('--out-header <file>', 'write the elfcorehdr installed at the end to this file; "-": to standard output, the report to standard error')
     .option('--svg <file>', 'draw how long kdump was unarmed at each update, as an SVG picture')
     .option('--contention <fraction>', 'share of kexec-lock tries that find a concurrent load holding it', '0')
     .option('--seed <n>', 'seed of the contention draw', '1')
@@ -130,7 +131,7 @@ function textReport(s: SimulationSummary, head: string, outHeader: string | unde
   lines.push(`  final header = fresh     ${yes(s.finalHeaderMatchesFresh)}`, `  purgatory                ${purgatory.text}`);
   // Why the counters look as they do, when something did not happen.
   for (const w of why) lines.push(`  why: ${w}`);
-  if (outHeader !== undefined) lines.push(`Wrote ${headerBytes} bytes to ${outHeader}`);
+  if (outHeader !== undefined) lines.push(`Wrote ${headerBytes} bytes to ${outputName(outHeader)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -184,7 +185,6 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
       `(${sizeText(blockSize)} blocks), strategy ${opts.strategy}, ${mode}`;
     text = textReport(s, head, opts.outHeader, header?.length ?? 0, purgatory, why);
   }
-  if (opts.outHeader !== undefined) writeFileAtomic(opts.outHeader, header!);
   if (opts.svg !== undefined) {
     const picture = unarmedSvg({
       title: `kdump unarmed per update: ${opts.strategy} strategy, ${system.arch}, kernel ${system.kernel.version}`,
@@ -195,5 +195,6 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
     });
     writeFileAtomic(opts.svg, new TextEncoder().encode(picture));
   }
-  ctx.out(text);
+  if (opts.outHeader !== undefined) writeOutput(ctx, opts.outHeader, header!);
+  reportStream(ctx, toStdout(opts.outHeader))(text);
 }
