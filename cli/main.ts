@@ -11,6 +11,7 @@ import { CrashplugError } from '../core/base/index.js';
 import { registerElfcorehdr } from './commands/elfcorehdr.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerSnapshot } from './commands/snapshot.js';
 import type { CliContext } from './context.js';
 import { registerPortCommands } from './port-commands.js';
 
@@ -97,6 +98,7 @@ function buildProgram(ctx: CliContext, io: CliIo, crashplug: Crashplug, external
   registerElfcorehdr(program, ctx);
   registerInspect(program, ctx);
   registerSimulate(program, ctx);
+  registerSnapshot(program, ctx);
   registerPortCommands(program, crashplug.commands, ctx);
   return program;
 }

@@ -23,6 +23,7 @@ interface ElfcorehdrOptions {
   readonly kernel?: string;
   readonly builder?: HeaderBuilder;
   readonly svg?: string;
+  readonly root?: string;
 }
 
 export function registerElfcorehdr(program: Command, ctx: CliContext): void {
@@ -31,6 +32,7 @@ export function registerElfcorehdr(program: Command, ctx: CliContext): void {
     .description('build the elfcorehdr the kernel (or kexec-tools) would write for a machine, and say what each part of it is')
     .addOption(new Option('--system <file>', 'the machine, as a system description (JSON, format 1)').conflicts('host'))
     .addOption(new Option('--host', 'this machine, read from /proc and /sys (assumes what it cannot read, and says so)'))
+    .option('--root <path>', 'with --host: read /proc and /sys under this folder instead of / (a copied or mounted tree)')
     .option('--out <file>', 'write the header (the whole buffer: page-aligned from the kernel, 1 KiB-aligned from kexec-tools) to this file; "-": to standard output, the report to standard error')
     .option('--json', 'print one JSON object instead of text')
     .option('--svg <file>', 'draw the memory map (RAM, crash reservations, exclusions, PT_LOADs) as an SVG picture')
@@ -44,6 +46,7 @@ export function registerElfcorehdr(program: Command, ctx: CliContext): void {
 }
 
 function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
+  if (opts.root !== undefined && opts.host !== true) throw new CrashplugError('E_BAD_ARGUMENT', 'elfcorehdr: --root says where --host reads /proc and /sys; give --host too');
   if (opts.system === undefined && opts.host !== true) {
     throw new CrashplugError('E_BAD_ARGUMENT', 'elfcorehdr: say which machine: --system FILE.json (a system description) or --host (this one)');
   }
@@ -53,7 +56,7 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
   if (opts.system !== undefined) {
     system = loadSystemFile(opts.system, registry, { kernel: opts.kernel, builder: opts.builder });
   } else {
-    host = readHostSystem(registry, { kernel: opts.kernel });
+    host = readHostSystem(registry, { kernel: opts.kernel, root: opts.root });
     system = opts.builder === undefined ? host.system : { ...host.system, builder: opts.builder };
   }
   const built = buildHeader(system, registry);
@@ -62,7 +65,18 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
   let text: string;
   if (opts.json === true) {
     const json = {
-      ...(host === undefined ? {} : { assumptions: hostAssumptions(host, system.builder), read: host.read, systemDescription: host.json }),
+      ...(host === undefined
+        ? {}
+        : {
+            assumptions: hostAssumptions(host, system.builder),
+            read: host.read,
+            systemDescription: host.json,
+            // memory.iomem names the live file: the description reads the machine as it is when used.
+            systemDescriptionLive: {
+              liveFiles: [(host.json.memory as { iomem: string }).iomem],
+              note: 'names live files of this machine; crashplug snapshot --host --out DIR makes a copy whose DIR/system.json runs anywhere',
+            },
+          }),
       ...(builtReportJson(built) as object),
       ...(opts.out === undefined ? {} : { out: { path: opts.out, bytes: built.bytes.length } }),
     };
