@@ -53,8 +53,8 @@ export const HEADER_BUILDERS: readonly HeaderBuilder[] = ['kernel', 'kexec-tools
  * anything else is almost always a typo of one of these.
  */
 export const SYSTEM_KEYS = [
-  'format', 'arch', 'memory', 'cpus', 'crashNotes', 'vmcoreinfo', 'crashkernel', 'crashkernelLow', 'kernelImage',
-  'pageOffset', 'physOffset', 'pageSize', 'backupStart', 'kernel', 'builder', 'config',
+  'arch', 'memory', 'cpus', 'crashNotes', 'vmcoreinfo', 'crashkernel', 'crashkernelLow', 'kernelImage',
+  'pageOffset', 'physOffset', 'pageSize', 'backupStart', 'kernel', 'format', 'builder', 'config',
 ] as const;
 
 /** The format of the system description this crashplug reads (README.md); `"format"` may say so. */
