@@ -38,6 +38,8 @@ export class Arm64Port implements ArchPort {
   readonly sections = { [ARM64_SECTION]: ARM64_SECTION_READER };
   /** for_each_mem_range: memblock regions, so a hot-added DIMM merges with a same-node neighbour (facts §13.3). */
   readonly ramWalk = 'memblock' as const;
+  /** arm64's kexec_file_load loads kernel, initrd, dtb and elfcorehdr only: no purgatory checks anything (facts §2.9). */
+  readonly kexecFilePurgatory = 'none' as const;
   /** The kernel this port models unless a system description says otherwise. */
   readonly options: Arm64Options = ARM64_MAINLINE;
 

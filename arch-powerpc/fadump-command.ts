@@ -30,6 +30,15 @@ function loadPowerpcSystem(path: string, io: PortCommandIo, kernel: string | und
   return system;
 }
 
+/** "-" is standard output (the CLI's `--out -`). */
+function outName(out: string): string {
+  return out === '-' ? 'standard output' : out;
+}
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
 function runHeader(opts: Options, io: PortCommandIo): void {
   const out = text(opts, 'out');
   const system = loadPowerpcSystem(text(opts, 'system'), io, kernelOf(opts));
@@ -37,13 +46,35 @@ function runHeader(opts: Options, io: PortCommandIo): void {
   const bytes = fadumpHeader(system, config);
   io.writeOutput(out, bytes, 'fadump crash-info header');
   const crashed = config.crashingCpu !== 0xffff_ffff;
+  if (opts.json === true) {
+    io.out(
+      json({
+        system: system.origin,
+        arch: system.arch,
+        kernel: system.kernel.version,
+        header: {
+          bytes: bytes.length,
+          byteOrder: system.arch === 'ppc64' ? 'big' : 'little',
+          magic: 'FADMPSIG',
+          version: 1,
+          crashingCpu: crashed ? config.crashingCpu : null,
+          vmcoreinfo: { address: hex(system.vmcoreinfo.address), size: hex(system.vmcoreinfo.size) },
+          ptRegsSize: config.ptRegsSize,
+          cpuMaskSize: config.cpuMaskSize,
+          cpuMask: crashed ? 'online' : 'possible',
+        },
+        out: { path: out, bytes: bytes.length },
+      }),
+    );
+    return;
+  }
   io.out(
     [
       `fadump_crash_info_header for ${system.origin} (${system.arch}, kernel ${system.kernel.version} profile), ${bytes.length} bytes, ${system.arch === 'ppc64' ? 'big' : 'little'}-endian:`,
       `  magic FADMPSIG, version 1, crashing_cpu ${crashed ? config.crashingCpu : 'FADUMP_CPU_UNKNOWN'}`,
       `  vmcoreinfo at ${hex(system.vmcoreinfo.address)}, relocated into the boot-memory copy as the header records it, size ${hex(system.vmcoreinfo.size)}`,
       `  pt_regs_sz ${config.ptRegsSize}, cpu_mask_sz ${config.cpuMaskSize}; cpu_mask = the ${crashed ? 'online' : 'possible'} CPUs`,
-      `Wrote ${bytes.length} bytes to ${out}`,
+      `Wrote ${bytes.length} bytes to ${outName(out)}`,
       '',
     ].join('\n'),
   );
@@ -63,17 +94,38 @@ function runProcess(opts: Options, io: PortCommandIo): void {
   }
   const e = result.elfcorehdr;
   io.writeOutput(out, e.bytes, 'elfcorehdr');
+  const kind = (t: number): string => (t === 4 ? 'NOTE' : t === 1 ? 'LOAD' : 'NULL');
+  if (opts.json === true) {
+    io.out(
+      json({
+        system: system.origin,
+        arch: system.arch,
+        kernel: system.kernel.version,
+        header: headerPath,
+        accepted: true,
+        elfcorehdr: {
+          bytes: e.bytes.length,
+          sizedPhnum: e.sizedPhnum,
+          programHeaders: e.phdrs.map((p, i) => ({ index: i, type: kind(p.type), paddr: hex(p.paddr), offset: hex(p.offset), size: hex(p.filesz) })),
+          nullPhdrs: e.nullPhdrs.length,
+        },
+        out: { path: out, bytes: e.bytes.length },
+      }),
+    );
+    return;
+  }
   const lines = [
     `elfcorehdr of the fadump kernel for ${system.origin} (${system.arch}), ${e.bytes.length} bytes, ${e.phdrs.length} program headers (sized for ${e.sizedPhnum}):`,
-    ...e.phdrs.map((p, i) => `  [${i}] ${p.type === 4 ? 'NOTE' : p.type === 1 ? 'LOAD' : 'NULL'} paddr ${hex(p.paddr)} offset ${hex(p.offset)} size ${hex(p.filesz)}`),
+    ...e.phdrs.map((p, i) => `  [${i}] ${kind(p.type)} paddr ${hex(p.paddr)} offset ${hex(p.offset)} size ${hex(p.filesz)}`),
     ...(e.nullPhdrs.length > 0 ? [`  note: ${e.nullPhdrs.length} all-zero program header(s) for memory wholly inside the reserved area (the kernel still counts them)`] : []),
-    `Wrote ${e.bytes.length} bytes to ${out}`,
+    `Wrote ${e.bytes.length} bytes to ${outName(out)}`,
     '',
   ];
   io.out(lines.join('\n'));
 }
 
 const KERNEL_OPTION = { flags: '--kernel <version>', description: 'model this kernel release instead of the one the description names' };
+const JSON_OPTION = { flags: '--json', description: 'print one JSON object instead of text' };
 
 export const FADUMP_COMMAND: PortCommand = {
   name: 'fadump',
@@ -84,8 +136,9 @@ export const FADUMP_COMMAND: PortCommand = {
       summary: 'write the fadump_crash_info_header the first kernel registers (native byte order)',
       options: [
         { flags: '--system <file>', description: 'the machine, as a system description with a "fadump" object', required: true },
-        { flags: '--out <file>', description: 'where to write the header', required: true },
+        { flags: '--out <file>', description: 'where to write the header ("-": standard output, the report to standard error)', required: true },
         KERNEL_OPTION,
+        JSON_OPTION,
       ],
       run: runHeader,
     },
@@ -95,8 +148,9 @@ export const FADUMP_COMMAND: PortCommand = {
       options: [
         { flags: '--header <file>', description: 'the crash-info header (what `fadump header` wrote, or a capture)', required: true },
         { flags: '--system <file>', description: 'the machine at the fadump kernel\'s boot, with a "fadump" object', required: true },
-        { flags: '--out <file>', description: 'where to write the elfcorehdr', required: true },
+        { flags: '--out <file>', description: 'where to write the elfcorehdr ("-": standard output, the report to standard error)', required: true },
         KERNEL_OPTION,
+        JSON_OPTION,
       ],
       run: runProcess,
     },

@@ -63,6 +63,8 @@ export abstract class PowerpcPort implements ArchPort {
   readonly sections = { [POWERPC_SECTION]: POWERPC_SECTION_READER, [FADUMP_SECTION]: FADUMP_SECTION_READER };
   /** get_crash_memory_ranges walks memblock: a hot-added DIMM merges with a same-node neighbour (facts §13.7). */
   readonly ramWalk = 'memblock' as const;
+  /** arch/powerpc/purgatory/trampoline_64.S copies the backup region and jumps: it never checks the digest (facts §2.9). */
+  readonly kexecFilePurgatory = 'ignores' as const;
 
   constructor(private readonly portOptions: PowerpcOptions) {}
 

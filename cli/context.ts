@@ -13,4 +13,8 @@ export interface CliContext {
    * report is written (unless the command was given --no-fail). `why` is kept for --json callers.
    */
   readonly answerIsBad: (why: string) => void;
+  /** Standard output for bytes (`--out -`); the report then goes to `err`. */
+  readonly outBytes?: ((bytes: Uint8Array) => void) | undefined;
+  /** Standard error. */
+  readonly err?: ((text: string) => void) | undefined;
 }

@@ -61,6 +61,10 @@ export function explanationLines(e: Explanation): string[] {
     ...formatColumns(table),
   ];
   for (const u of e.unavailable) lines.push(`  ${u.builder}: not a candidate (${u.reason})`);
+  if (e.stableRelease !== undefined) {
+    const series = e.stableRelease.split('.').slice(0, 2).join('.');
+    lines.push(`  (${series} was built as ${e.stableRelease}, the stable release the description names)`);
+  }
   for (const g of e.explainedBy) {
     // Worth saying: a range this wide means nothing in this machine shows the behaviours that changed.
     if (g.builtAt.length > 1) {
@@ -105,6 +109,7 @@ export function explanationJson(e: Explanation): Json {
             differences: c.differences.map(differenceJson),
           },
     unavailable: e.unavailable.map((u) => ({ builder: u.builder, reason: u.reason })),
+    stableRelease: e.stableRelease ?? null,
     verdict: explanationVerdict(e),
   };
 }

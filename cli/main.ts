@@ -11,6 +11,7 @@ import { CrashplugError } from '../core/base/index.js';
 import { registerElfcorehdr } from './commands/elfcorehdr.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerSnapshot } from './commands/snapshot.js';
 import type { CliContext } from './context.js';
 import { registerPortCommands } from './port-commands.js';
 
@@ -23,6 +24,8 @@ export const EXIT_ANSWER_BAD = 3;
 export interface CliIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** Bytes to standard output (`--out -`). */
+  readonly outBytes?: ((bytes: Uint8Array) => void) | undefined;
   readonly debug: boolean;
 }
 
@@ -95,6 +98,7 @@ function buildProgram(ctx: CliContext, io: CliIo, crashplug: Crashplug, external
   registerElfcorehdr(program, ctx);
   registerInspect(program, ctx);
   registerSimulate(program, ctx);
+  registerSnapshot(program, ctx);
   registerPortCommands(program, crashplug.commands, ctx);
   return program;
 }
@@ -117,7 +121,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: Readonly<R
     for (const spec of external) modules.push(await loadPortModule(spec));
     const crashplug = createCrashplug({ ports: modules });
     const bad: string[] = [];
-    const ctx: CliContext = { registry: () => crashplug.registry, out: io.out, answerIsBad: (why) => void bad.push(why) };
+    const ctx: CliContext = { registry: () => crashplug.registry, out: io.out, outBytes: io.outBytes, err: io.err, answerIsBad: (why) => void bad.push(why) };
     // --no-fail acts after the command, whichever command it is: taken out like --port.
     const noFail = rest.includes('--no-fail');
     const args = rest.filter((a) => a !== '--no-fail');
@@ -150,6 +154,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 process.exitCode = await runCli(process.argv, {
   out: (text) => void process.stdout.write(text),
+  outBytes: (bytes) => void process.stdout.write(bytes),
   err: (text) => void process.stderr.write(text),
   debug: process.env.CRASHPLUG_DEBUG === '1',
 });

@@ -6,14 +6,16 @@ import { loadSystemFile } from '../api/system-file.js';
 import { CrashplugError } from '../core/base/index.js';
 import type { PortCommand, PortCommandIo } from '../core/port/index.js';
 import type { CliContext } from './context.js';
-import { readInputFile, writeFileAtomic } from './files.js';
+import { readInputFile } from './files.js';
+import { reportStream, toStdout, writeOutput } from './output.js';
 
-function ioFor(ctx: CliContext): PortCommandIo {
+/** `--out -` sends the port's bytes to standard output, so its report goes to standard error. */
+function ioFor(ctx: CliContext, opts: Record<string, string | boolean | undefined>): PortCommandIo {
   return {
     loadSystem: (path, kernel) => loadSystemFile(path, ctx.registry(), { kernel }),
     readInput: (path, what) => readInputFile(path, what),
-    writeOutput: (path, bytes) => writeFileAtomic(path, bytes),
-    out: ctx.out,
+    writeOutput: (path, bytes) => writeOutput(ctx, path, bytes),
+    out: reportStream(ctx, toStdout(typeof opts.out === 'string' ? opts.out : undefined)),
   };
 }
 
@@ -32,7 +34,7 @@ export function registerPortCommands(program: Command, commands: readonly PortCo
         if (o.required === true) option.makeOptionMandatory();
         cmd.addOption(option);
       }
-      cmd.action((opts: Record<string, string | boolean | undefined>) => sub.run(opts, ioFor(ctx)));
+      cmd.action((opts: Record<string, string | boolean | undefined>) => sub.run(opts, ioFor(ctx, opts)));
     }
   }
 }

@@ -194,8 +194,13 @@ describe('crashplug inspect FILE --against SYSTEM', () => {
   it('and for the kexec-tools capture', async () => {
     const out = await inspect(KEXEC_TOOLS_CAPTURE, '--against', SYSTEM);
     expect(out).toContain(`explained by: kexec-tools builder, kernels 5.4–${NEWEST_KERNEL}`);
-    // The field-by-field list stays against the description's own profile (the kernel builder).
-    expect(out).toContain('e_phnum: file 8, crashplug 7');
+    // The field-by-field comparison uses the builder that explains the file, so both verdicts agree.
+    expect(out).toContain("(x86_64, kernel 6.1 profile, kexec-tools builder, 1024 bytes):");
+    expect(out.trimEnd().endsWith('identical')).toBe(true);
+    // --builder asks for another header: then the fields differ.
+    const kernel = await inspect(KEXEC_TOOLS_CAPTURE, '--against', SYSTEM, '--builder', 'kernel');
+    expect(kernel).toContain('(x86_64, kernel 6.1 profile, kernel builder, 4096 bytes):');
+    expect(kernel).toContain('e_phnum: file 8, crashplug 7');
   });
 
   it('names the closest candidate and the first field it gets wrong for the altered copy', async () => {
@@ -222,5 +227,47 @@ describe('crashplug inspect FILE --against SYSTEM', () => {
     const k = JSON.parse(await inspect(KERNEL_CAPTURE, '--against', SYSTEM, '--json')) as Record<string, any>;
     expect(k.explain.explainedBy).toEqual([{ builder: 'kernel', kernels: { from: '5.4', to: NEWEST_KERNEL }, kernelRange: `5.4–${NEWEST_KERNEL}` }]);
     expect(k.explain.candidates.map((c: { builder: string; result: string }) => `${c.builder} ${c.result}`)).toEqual(['kernel identical', 'kexec-tools differs']);
+  });
+});
+
+describe('inspect --against on the real ppc64le 6.12.95 guest: one verdict, short lists', () => {
+  const PPC = join(here, 'fixtures', 'real-ppc64le-6.12');
+  const ppcSystem = join(PPC, 'system.json');
+
+  async function inspectCounting(...args: string[]): Promise<{ out: string; bad: string[] }> {
+    let out = '';
+    const bad: string[] = [];
+    const program = new Command('crashplug').exitOverride();
+    registerInspect(program, { registry: () => registryOf(ARCH_MODULES), out: (t) => void (out += t), answerIsBad: (why) => void bad.push(why) });
+    await program.parseAsync(['node', 'crashplug', 'inspect', ...args]);
+    return { out, bad };
+  }
+
+  it('groups the releases that all refuse kexec_file_load into one row naming the range', async () => {
+    const { out } = await inspectCounting(join(PPC, 'elfcorehdr-2-after-remove-1g.bin'), '--against', ppcSystem);
+    const rows = out.split('\n').filter((l) => l.includes('cannot be built'));
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatch(/^ {2}kernel +5\.4–5\.8 +cannot be built: E_UNSUPPORTED: .*kernels 5\.4–5\.8 cannot load a crash kernel with kexec_file_load/);
+  });
+
+  it('builds the 6.12 series as the stable 6.12.95 the description names, so explanation and comparison agree', async () => {
+    const { out, bad } = await inspectCounting(join(PPC, 'elfcorehdr-2-after-remove-1g.bin'), '--against', ppcSystem);
+    expect(out).toContain('(6.12 was built as 6.12.95, the stable release the description names)');
+    // 7.1 and later carry the backup p_offset fix too (789335cacdf3), so they give the same bytes.
+    expect(out).toContain('explained by: kernel builder, kernel 6.12; kernel builder, kernels 7.1–7.3\n');
+    expect(out.trimEnd().endsWith('identical')).toBe(true);
+    expect(bad).toEqual([]);
+  });
+
+  it('reports differences as a bad answer, with the same count the explanation gives', async () => {
+    const { out, bad } = await inspectCounting(join(PPC, 'elfcorehdr-1-after-add-1g.bin'), '--against', ppcSystem);
+    expect(out).toContain('closest: kernel builder, kernel 6.12 (2 fields differ)');
+    expect(out.trimEnd().endsWith('2 differences')).toBe(true);
+    expect(bad).toHaveLength(1);
+    expect(bad[0]).toMatch(/differs from crashplug's kernel header \(kernel 6\.12\.95\) in 2 field/);
+  });
+
+  it('refuses --builder without --against', async () => {
+    await expect(inspectCounting(join(PPC, 'elfcorehdr-1-after-add-1g.bin'), '--builder', 'kernel')).rejects.toMatchObject({ code: 'E_BAD_ARGUMENT' });
   });
 });

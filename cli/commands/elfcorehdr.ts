@@ -8,6 +8,7 @@ import { HEADER_BUILDERS, type HeaderBuilder } from '../../core/system/index.js'
 import type { CliContext } from '../context.js';
 import { builtReportJson, builtReportLines } from '../describe.js';
 import { writeFileAtomic } from '../files.js';
+import { outputName, reportStream, toStdout, writeOutput } from '../output.js';
 import { readHostSystem, type HostDescription } from '../host.js';
 import { memoryMapOf } from '../memory-map-rows.js';
 import { memoryMapPicture, type MemoryMapPicture } from '../svg-memory-map.js';
@@ -25,6 +26,7 @@ interface ElfcorehdrOptions {
   readonly builder?: HeaderBuilder;
   readonly svg?: string;
   readonly html?: string;
+  readonly root?: string;
 }
 
 export function registerElfcorehdr(program: Command, ctx: CliContext): void {
@@ -33,7 +35,8 @@ export function registerElfcorehdr(program: Command, ctx: CliContext): void {
     .description('build the elfcorehdr the kernel (or kexec-tools) would write for a machine, and say what each part of it is')
     .addOption(new Option('--system <file>', 'the machine, as a system description (JSON, format 1)').conflicts('host'))
     .addOption(new Option('--host', 'this machine, read from /proc and /sys (assumes what it cannot read, and says so)'))
-    .option('--out <file>', 'write the header (the whole buffer: page-aligned from the kernel, 1 KiB-aligned from kexec-tools) to this file')
+    .option('--root <path>', 'with --host: read /proc and /sys under this folder instead of / (a copied or mounted tree)')
+    .option('--out <file>', 'write the header (the whole buffer: page-aligned from the kernel, 1 KiB-aligned from kexec-tools) to this file; "-": to standard output, the report to standard error')
     .option('--json', 'print one JSON object instead of text')
     .option('--svg <file>', 'draw the memory map (RAM, crash reservations, exclusions, PT_LOADs) as an SVG picture')
     .option('--html <file>', 'write one self-contained HTML page: summary, findings, the memory map and the program-header table')
@@ -47,6 +50,7 @@ export function registerElfcorehdr(program: Command, ctx: CliContext): void {
 }
 
 function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
+  if (opts.root !== undefined && opts.host !== true) throw new CrashplugError('E_BAD_ARGUMENT', 'elfcorehdr: --root says where --host reads /proc and /sys; give --host too');
   if (opts.system === undefined && opts.host !== true) {
     throw new CrashplugError('E_BAD_ARGUMENT', 'elfcorehdr: say which machine: --system FILE.json (a system description) or --host (this one)');
   }
@@ -56,7 +60,7 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
   if (opts.system !== undefined) {
     system = loadSystemFile(opts.system, registry, { kernel: opts.kernel, builder: opts.builder });
   } else {
-    host = readHostSystem(registry, { kernel: opts.kernel });
+    host = readHostSystem(registry, { kernel: opts.kernel, root: opts.root });
     system = opts.builder === undefined ? host.system : { ...host.system, builder: opts.builder };
   }
   const built = buildHeader(system, registry);
@@ -65,7 +69,18 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
   let text: string;
   if (opts.json === true) {
     const json = {
-      ...(host === undefined ? {} : { assumptions: hostAssumptions(host, system.builder), read: host.read, systemDescription: host.json }),
+      ...(host === undefined
+        ? {}
+        : {
+            assumptions: hostAssumptions(host, system.builder),
+            read: host.read,
+            systemDescription: host.json,
+            // memory.iomem names the live file: the description reads the machine as it is when used.
+            systemDescriptionLive: {
+              liveFiles: [(host.json.memory as { iomem: string }).iomem],
+              note: 'names live files of this machine; crashplug snapshot --host --out DIR makes a copy whose DIR/system.json runs anywhere',
+            },
+          }),
       ...(builtReportJson(built) as object),
       ...(opts.out === undefined ? {} : { out: { path: opts.out, bytes: built.bytes.length } }),
     };
@@ -80,13 +95,12 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
       lines.push(...host.read.map((r) => `  - ${r}`), '');
     }
     lines.push(...builtReportLines(built));
-    if (opts.out !== undefined) lines.push(`Wrote ${built.bytes.length} bytes to ${opts.out}`);
+    if (opts.out !== undefined) lines.push(`Wrote ${built.bytes.length} bytes to ${outputName(opts.out)}`);
     text = `${lines.join('\n')}\n`;
   }
   const picture = opts.svg === undefined && opts.html === undefined ? undefined : memoryMapPicture(memoryMapOf(built));
   const wrote: string[] = [];
   const files: [string, Uint8Array][] = [];
-  if (opts.out !== undefined) files.push([opts.out, built.bytes]);
   if (opts.svg !== undefined && picture !== undefined) {
     files.push([opts.svg, new TextEncoder().encode(picture.svg)]);
     wrote.push(`wrote ${opts.svg} (${memoryMapWhat(picture)})`);
@@ -99,9 +113,10 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
     wrote.push(`wrote ${opts.html} (HTML report: ${memoryMapWhat(picture)}, ${built.header.header.phnum} program headers, ${Math.ceil(page.length / 1024)} KiB)`);
   }
   for (const [path, bytes] of files) writeFileAtomic(path, bytes);
+  if (opts.out !== undefined) writeOutput(ctx, opts.out, built.bytes);
   // What was written: on stderr under --json, so that stdout stays one JSON object.
   if (opts.json === true) for (const w of wrote) process.stderr.write(`${w}\n`);
-  ctx.out(opts.json === true ? text : text + wrote.map((w) => `${w}\n`).join(''));
+  reportStream(ctx, toStdout(opts.out))(opts.json === true ? text : text + wrote.map((w) => `${w}\n`).join(''));
 }
 
 /** "memory map, 8192 System RAM ranges in 6 bars (4 bands), 8192 PT_LOADs in 6 bars (4 bands)": what --svg drew. */

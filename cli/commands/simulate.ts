@@ -9,7 +9,9 @@ import { resizeEvents, type SimulationSummary, simulateHotplug, STRATEGIES, type
 import { contentionFraction, type LoadMode, REALISTIC_PAYLOAD } from '../../core/kexec/index.js';
 
 import type { CliContext } from '../context.js';
+import { type PurgatoryReport, purgatoryReport, whyLines } from '../simulate-why.js';
 import { writeFileAtomic } from '../files.js';
+import { outputName, reportStream, toStdout, writeOutput } from '../output.js';
 import { HOST_CLOCK } from '../../api/host-clock.js';
 import { loadSystemFile } from '../../api/system-file.js';
 import { htmlReport } from '../html-report.js';
@@ -82,7 +84,7 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .addOption(new Option('--strategy <name>', 'how events become header updates').choices(STRATEGIES).default('kernel'))
     .addOption(new Option('--mode <mode>', 'file: kexec_file_load; load: kexec_load with kexec-tools').choices(MODES).default('file'))
     .option('--json', 'print one JSON object instead of text')
-    .option('--out-header <file>', 'write the elfcorehdr installed at the end to this file')
+    .option('--out-header <file>', 'write the elfcorehdr installed at the end to this file; "-": to standard output, the report to standard error')
     .option('--svg <file>', 'draw the run: events, updates, refused and dropped ones, unarmed and stale stretches on the modelled clock, and the host timings apart')
     .option('--svg-scale <time>', 'fix the time axis of the pictures to 0..TIME (80s, 500ms, 1500), so two strategies can be compared')
     .option('--html <file>', 'write one self-contained HTML page: summary, findings, the timeline and the installed program headers')
@@ -129,7 +131,7 @@ export function simulationProblems(s: SimulationSummary): string[] {
   return [`the installed elfcorehdr still lists ${rangeList(s.staleRam)}, which the machine no longer has: a dump would read removed memory`];
 }
 
-function textReport(s: SimulationSummary, head: string, outHeader: string | undefined, headerBytes: number): string {
+function textReport(s: SimulationSummary, head: string, outHeader: string | undefined, headerBytes: number, purgatory: PurgatoryReport, why: readonly string[]): string {
   const yes = (b: boolean): string => (b ? 'yes' : 'NO');
   const lines = [
     head,
@@ -149,9 +151,11 @@ function textReport(s: SimulationSummary, head: string, outHeader: string | unde
         `unarmed ${(s.udev.simulatedUnarmedMs / 1000).toFixed(1)} s of it`,
     );
   }
-  lines.push(`  final header = fresh     ${yes(s.finalHeaderMatchesFresh)}`, `  purgatory verifies       ${yes(s.purgatoryVerified)}`);
+  lines.push(`  final header = fresh     ${yes(s.finalHeaderMatchesFresh)}`, `  purgatory                ${purgatory.text}`);
   lines.push(`  stale RAM in header      ${rangeList(s.staleRam)}`, `  RAM missing from header  ${rangeList(s.missingRam)}`);
-  if (outHeader !== undefined) lines.push(`Wrote ${headerBytes} bytes to ${outHeader}`);
+  // Why the counters look as they do, when something did not happen.
+  for (const w of why) lines.push(`  why: ${w}`);
+  if (outHeader !== undefined) lines.push(`Wrote ${headerBytes} bytes to ${outputName(outHeader)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -251,6 +255,8 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
     throw new CrashplugError('E_SEGMENT_NOT_FOUND', `--out-header: no elfcorehdr is loaded at the end of the run (every reload failed); nothing was written`);
   }
   const dimms = Number((to - from) / dimmSize);
+  const purgatory = purgatoryReport(plugin, opts.mode, s.purgatoryVerified);
+  const why = whyLines({ system, plugin, mode: opts.mode, summary: s, log: result.kexec.log.summary(), installedHeader: header, events });
   let text: string;
   if (opts.json === true) {
     const json = {
@@ -260,6 +266,8 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
       resize: { from: from.toString(), to: to.toString(), dimmSize: dimmSize.toString(), blockSize: blockSize.toString(), dimms },
       contention: { fraction: contention, seed },
       ...s,
+      purgatory: { checksDigest: purgatory.checksDigest, digestMatches: purgatory.digestMatches, captureKernelStarts: purgatory.captureKernelStarts, text: purgatory.text },
+      why,
       log: result.kexec.log.summary(),
       ...(opts.outHeader === undefined ? {} : { outHeader: { path: opts.outHeader, bytes: header!.length } }),
     };
@@ -269,11 +277,10 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
     const head =
       `simulate: ${system.arch}, kernel ${system.kernel.version}: ${sizeText(from)} → ${sizeText(to)} in ${dimms} DIMMs of ${sizeText(dimmSize)} ` +
       `(${sizeText(blockSize)} blocks), strategy ${opts.strategy}, ${mode}`;
-    text = textReport(s, head, opts.outHeader, header?.length ?? 0);
+    text = textReport(s, head, opts.outHeader, header?.length ?? 0, purgatory, why);
   }
   const files: [string, Uint8Array][] = [];
   const wrote: string[] = [];
-  if (opts.outHeader !== undefined) files.push([opts.outHeader, header!]);
   if (opts.svg !== undefined || opts.html !== undefined) {
     const timeline = timelineOf({ system, plugin, events, result, blockSize });
     const title = `${opts.strategy} strategy: ${system.arch}, kernel ${system.kernel.version}, ${sizeText(from)} → ${sizeText(to)}`;
@@ -294,9 +301,10 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
     }
   }
   for (const [path, bytes] of files) writeFileAtomic(path, bytes);
+  if (opts.outHeader !== undefined) writeOutput(ctx, opts.outHeader, header!);
   // What was written: on stderr under --json, so that stdout stays one JSON object.
   if (opts.json === true) for (const w of wrote) process.stderr.write(`${w}\n`);
   else text += wrote.map((w) => `${w}\n`).join('');
-  ctx.out(text);
+  reportStream(ctx, toStdout(opts.outHeader))(text);
   for (const why of simulationProblems(s)) ctx.answerIsBad(why);
 }

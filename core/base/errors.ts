@@ -5,6 +5,8 @@ export type ErrorCode =
   | 'E_BAD_IOMEM'
   | 'E_BAD_CPULIST'
   | 'E_BAD_SYSTEM'
+  /** A system description of a format this crashplug does not read (`"format"` other than 1). */
+  | 'E_FORMAT'
   | 'E_BAD_ELF'
   | 'E_BAD_FDT'
   | 'E_BAD_ARGUMENT'

@@ -52,6 +52,11 @@ export interface Explanation {
   readonly closest?: Closest | undefined;
   /** Builders the port cannot emulate, with the reason. */
   readonly unavailable: readonly { readonly builder: HeaderBuilder; readonly reason: string }[];
+  /**
+   * The stable release the description names ("6.12.95"), when it names one: its series is built
+   * as that release, not as x.y.0, so the explanation and a comparison with it agree.
+   */
+  readonly stableRelease?: string | undefined;
 }
 
 export interface ExplainOptions {
@@ -97,7 +102,11 @@ export function modelledReleases(portReleases: readonly string[] = []): string[]
 }
 
 function build(system: SystemDescription, plugin: ArchPlugin, builder: HeaderBuilder, release: string): HeaderBytes {
-  const s: SystemDescription = { ...system, kernel: kernelProfile(release), builder };
+  // The description's own series is built at the stable sublevel it names (a port's stable-series rules).
+  const profile = kernelProfile(release);
+  const own = system.kernel;
+  const kernel = own.sublevel !== undefined && own.major === profile.major && own.minor === profile.minor ? own : profile;
+  const s: SystemDescription = { ...system, kernel, builder };
   const bytes = builder === 'kernel' ? buildSystemElfcorehdr(s, plugin).bytes : buildKexecToolsElfcorehdr(s, plugin).bytes;
   return { bytes, header: decodeElfCoreHeader(bytes, `the ${builder} header for ${release}`) };
 }
@@ -108,11 +117,23 @@ interface Tried {
   readonly outcome: CandidateOutcome;
 }
 
+/** A failure's message with its own release named generically, so one refusal of many releases is one group. */
+function failureText(t: Tried): string | undefined {
+  if (t.outcome.kind !== 'fails') return undefined;
+  return `${t.outcome.code}: ${t.outcome.message.replaceAll(`kernel ${t.release} `, 'kernel RELEASE ').replaceAll(`"${t.release}"`, '"RELEASE"')}`;
+}
+
 function same(a: Tried, b: Tried): boolean {
-  if (a.outcome.kind === 'fails' || b.outcome.kind === 'fails') {
-    return a.outcome.kind === 'fails' && b.outcome.kind === 'fails' && a.outcome.message === b.outcome.message;
-  }
+  if (a.outcome.kind === 'fails' || b.outcome.kind === 'fails') return failureText(a) !== undefined && failureText(a) === failureText(b);
   return sameBytes(a.bytes!, b.bytes!);
+}
+
+/** The outcome a group reports: a failure names the group's releases, not its first one. */
+function groupOutcome(first: Tried, kernels: KernelRange): CandidateOutcome {
+  const o = first.outcome;
+  if (o.kind !== 'fails' || kernels.from === kernels.to) return o;
+  const range = `${kernels.from}–${kernels.to}`;
+  return { ...o, message: o.message.replaceAll(`kernel ${first.release} `, `kernels ${range} `) };
 }
 
 function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
@@ -151,11 +172,12 @@ function grouped(builder: HeaderBuilder, tried: readonly Tried[], releases: read
     if (i < tried.length && same(tried[start]!, tried[i]!)) continue;
     const next = releases[i];
     const to = next === undefined ? releases[releases.length - 1]! : text(previous(parse(next)));
+    const kernels = { from: tried[start]!.release, to };
     groups.push({
       builder,
-      kernels: { from: tried[start]!.release, to },
+      kernels,
       builtAt: tried.slice(start, i).map((t) => t.release),
-      outcome: tried[start]!.outcome,
+      outcome: groupOutcome(tried[start]!, kernels),
     });
     start = i;
   }
@@ -203,5 +225,6 @@ export function explainHeader(file: HeaderBytes, system: SystemDescription, plug
     else groups.push(...grouped(builder, tried, releases));
   }
   const explainedBy = groups.filter((g) => g.outcome.kind === 'identical');
-  return { groups, explainedBy, closest: explainedBy.length === 0 ? closestOf(groups, system) : undefined, unavailable };
+  const stableRelease = system.kernel.sublevel === undefined ? undefined : system.kernel.version;
+  return { groups, explainedBy, closest: explainedBy.length === 0 ? closestOf(groups, system) : undefined, unavailable, stableRelease };
 }

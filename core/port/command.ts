@@ -6,7 +6,7 @@
 import type { SystemDescription } from '../system/system.js';
 
 export interface PortOption {
-  /** Commander-style flags: "--system <file>", "--json". */
+  /** Commander-style flags: "--system <file>", "--json" (a boolean: every command offers it, and prints one JSON object). */
   readonly flags: string;
   readonly description: string;
   readonly required?: boolean | undefined;
@@ -18,7 +18,10 @@ export interface PortCommandIo {
   loadSystem(path: string, kernel?: string | undefined): SystemDescription;
   /** Read an input file (E_IO naming it when that fails). */
   readInput(path: string, what: string): Uint8Array;
-  /** Write an output file whole or not at all; an existing file is replaced only on success. */
+  /**
+   * Write an output file whole or not at all; an existing file is replaced only on success. The
+   * path "-" is standard output, and `out` then writes to standard error (`--out -`).
+   */
   writeOutput(path: string, bytes: Uint8Array, what: string): void;
   /** Standard output: the command's report, written once. */
   out(text: string): void;

@@ -39,6 +39,8 @@ export {
   type HookName,
   type HostIdentity,
   type HotplugSupportQuery,
+  type KexecFilePurgatory,
+  purgatoryChecksDigest,
   type RamWalk,
   type SectionReader,
   type SystemSection,

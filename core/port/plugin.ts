@@ -27,6 +27,8 @@ export interface ArchDefaults {
  */
 export type RamWalk = 'iomem' | 'memblock';
 
+export type KexecFilePurgatory = 'verifies' | 'ignores' | 'none';
+
 /**
  * How a live machine of this arch shows itself to `crashplug … --host`: which Node and kernel
  * names mean "this port", and what to assume where /proc hides a value.
@@ -103,6 +105,14 @@ export interface ArchIdentity {
   readonly releases?: readonly string[] | undefined;
   /** How the port's RAM is walked; the iomem walk by default. */
   readonly ramWalk?: RamWalk | undefined;
+  /**
+   * What the purgatory of a kexec_file_load image does with the SHA-256 digest the kernel stores
+   * in it (facts §2.9): `verifies` it and halts on a mismatch (x86, riscv: verify_sha256_digest),
+   * `ignores` it (powerpc: trampoline_64.S only reserves the two symbols), or there is no purgatory
+   * at all (`none`: arm64 selects no ARCH_SUPPORTS_KEXEC_PURGATORY). kexec_load images carry
+   * kexec-tools' purgatory, which verifies on every arch. `verifies` by default.
+   */
+  readonly kexecFilePurgatory?: KexecFilePurgatory | undefined;
   /** What the arch's handler prints when an in-place update fails (after "crash hp: "); core's wording by default. */
   readonly updateMessages?: Partial<ElfcorehdrUpdateMessages> | undefined;
 }
@@ -202,12 +212,21 @@ export type HookName = keyof ArchHooks;
 export type ArchPort = ArchIdentity & Partial<ArchHooks>;
 
 /** A port with every hook resolved and every optional identity field defaulted. */
-export type ArchPlugin = Omit<ArchIdentity, 'sections' | 'releases' | 'ramWalk' | 'updateMessages'> & {
+export type ArchPlugin = Omit<ArchIdentity, 'sections' | 'releases' | 'ramWalk' | 'updateMessages' | 'kexecFilePurgatory'> & {
+  readonly kexecFilePurgatory: KexecFilePurgatory;
   readonly updateMessages: Partial<ElfcorehdrUpdateMessages>;
   readonly sections: Readonly<Record<string, SystemSection>>;
   readonly releases: readonly string[];
   readonly ramWalk: RamWalk;
 } & Readonly<ArchHooks>;
+
+/**
+ * Whether anything checks the purgatory digest before the capture kernel starts: kexec_file_load
+ * (`fileMode`) uses the arch's own purgatory, kexec_load kexec-tools', which always verifies.
+ */
+export function purgatoryChecksDigest(plugin: Pick<ArchPlugin, 'kexecFilePurgatory'>, fileMode: boolean): boolean {
+  return !fileMode || plugin.kexecFilePurgatory === 'verifies';
+}
 
 /**
  * Whether the kernel has crash hot-plug for this machine at all: the release has the generic

@@ -41,6 +41,7 @@ export function resolvePlugin(port: ArchPort): ArchPlugin {
     sections: Object.freeze({ ...(port.sections ?? {}) }),
     releases: Object.freeze([...(port.releases ?? [])]),
     ramWalk: port.ramWalk ?? 'iomem',
+    kexecFilePurgatory: port.kexecFilePurgatory ?? 'verifies',
     updateMessages: Object.freeze({ ...(port.updateMessages ?? {}) }),
     ...(hooks as unknown as ArchHooks),
   });

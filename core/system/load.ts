@@ -55,8 +55,22 @@ export const HEADER_BUILDERS: readonly HeaderBuilder[] = ['kernel', 'kexec-tools
  */
 export const SYSTEM_KEYS = [
   'arch', 'memory', 'cpus', 'crashNotes', 'vmcoreinfo', 'crashkernel', 'crashkernelLow', 'crashkernelCma', 'kernelImage',
-  'pageOffset', 'physOffset', 'pageSize', 'backupStart', 'kernel', 'builder', 'config',
+  'pageOffset', 'physOffset', 'pageSize', 'backupStart', 'kernel', 'format', 'builder', 'config',
 ] as const;
+
+/** The format of the system description this crashplug reads (README.md); `"format"` may say so. */
+export const SYSTEM_FORMAT = 1;
+
+/** `$.format`: absent or 1; anything else is a description written for another crashplug. */
+function checkFormat(origin: string, value: unknown): void {
+  if (value === undefined || value === SYSTEM_FORMAT) return;
+  const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' ? String(value) : describe(value);
+  throw new CrashplugError(
+    'E_FORMAT',
+    `${origin}: $.format: ${shown} is not a system description format this crashplug reads (it reads format ${SYSTEM_FORMAT}, written as the number 1); ` +
+      'convert the file to format 1 (README.md "System description"), or use the crashplug release that wrote it',
+  );
+}
 
 /** "CPU 2" or "CPUs 4-5", for messages. */
 function cpusNamed(cpus: readonly number[]): string {
@@ -259,6 +273,9 @@ export function parseSystemDescription(json: unknown, opts: ParseSystemOptions):
   const portKeys = opts.registry.sectionKeys();
   const clash = portKeys.find((k) => (SYSTEM_KEYS as readonly string[]).includes(k));
   if (clash !== undefined) throw new CrashplugError('E_PLUGIN', `a port declares the section "${clash}", which core reads itself; rename the port's section`);
+  // The format before anything else: a description of another format is wrong everywhere, and its
+  // keys would otherwise be reported as unknown ones.
+  if (typeof json === 'object' && json !== null && !Array.isArray(json)) checkFormat(opts.origin, (json as Record<string, unknown>).format);
   // Unknown keys first: a typo of a required key would otherwise be reported as that key missing.
   const top = r.object(json, '$', [...SYSTEM_KEYS, ...portKeys]);
   const need = (key: string, todo: string): unknown => r.required(top, key, '$', todo);

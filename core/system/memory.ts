@@ -28,6 +28,29 @@ export interface SystemFiles {
   readBytes(path: string, what: string): Uint8Array;
 }
 
+/**
+ * The first two of `ranges` that overlap, by index, or undefined. Sorted once (n log n), so each
+ * range need only be compared with the furthest-reaching one before it.
+ */
+export function firstOverlap(ranges: readonly { readonly start: bigint; readonly end: bigint }[]): [number, number] | undefined {
+  const order = ranges.map((_, i) => i).sort((a, b) => {
+    const x = ranges[a]!.start;
+    const y = ranges[b]!.start;
+    return x < y ? -1 : x > y ? 1 : a - b;
+  });
+  let reach = -1;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    if (reach >= 0 && ranges[i]!.start <= ranges[reach]!.end) return reach < i ? [reach, i] : [i, reach];
+    if (reach < 0 || ranges[i]!.end > ranges[reach]!.end) reach = i;
+  }
+  return undefined;
+}
+
+function hexOf(v: bigint): string {
+  return `0x${v.toString(16)}`;
+}
+
 /** `$.memory` → System RAM as the arch's walk sees it; relative paths resolve against `baseDir`. */
 export function readMemory(r: Reader, value: unknown, baseDir: string, files: SystemFiles): MemoryDescription {
   const json = r.object(value, '$.memory', ['iomem', 'dtb', 'ranges']);
@@ -40,6 +63,16 @@ export function readMemory(r: Reader, value: unknown, baseDir: string, files: Sy
       r.bad('$.memory.ranges', `expected an array of ranges, got ${describe(json.ranges)}`, 'write [["0x…", "0x…"], …]');
     }
     const systemRam: NamedRange[] = json.ranges.map((v, i) => ({ name: 'System RAM', ...r.range(v, at('$.memory.ranges', i)) }));
+    // Overlapping RAM would become overlapping PT_LOADs: the capture kernel would dump those bytes twice.
+    const clash = firstOverlap(systemRam);
+    if (clash !== undefined) {
+      const [a, b] = clash.map((i) => systemRam[i]!);
+      r.bad(
+        at('$.memory.ranges', clash[1]),
+        `[${hexOf(b!.start)}, ${hexOf(b!.end)}] overlaps $.memory.ranges[${clash[0]}] [${hexOf(a!.start)}, ${hexOf(a!.end)}], which would give overlapping PT_LOADs`,
+        'list each byte of RAM once (ends are inclusive: a range ending at 0xfff and the next starting at 0x1000 touch, they do not overlap)',
+      );
+    }
     return { source: 'ranges', origin: `${r.origin}: $.memory.ranges`, systemRam };
   }
   if (json.dtb !== undefined) {
@@ -52,5 +85,17 @@ export function readMemory(r: Reader, value: unknown, baseDir: string, files: Sy
   }
   const path = resolve(baseDir, r.string(json.iomem, '$.memory.iomem', 'give the path of a /proc/iomem capture'));
   const iomem = parseIomem(files.readText(path, `${r.origin}: $.memory.iomem: cannot read ${path}`), path);
+  // The kernel never registers overlapping top-level resources, so overlapping System RAM lines mean
+  // an edited or spliced file: its PT_LOADs would overlap.
+  const ramLines = iomem.filter((t) => t.name === 'System RAM');
+  const clash = firstOverlap(ramLines);
+  if (clash !== undefined) {
+    const [a, b] = clash.map((i) => ramLines[i]!);
+    throw new CrashplugError(
+      'E_BAD_IOMEM',
+      `${path}:${b!.line}: System RAM ${b!.start.toString(16)}-${b!.end.toString(16)} overlaps the System RAM of line ${a!.line} (${a!.start.toString(16)}-${a!.end.toString(16)}), ` +
+        'which would give overlapping PT_LOADs; the kernel never lists overlapping top-level resources: use the file as /proc/iomem printed it',
+    );
+  }
   return { source: 'iomem', origin: path, systemRam: iomemSystemRam(iomem), iomem };
 }
