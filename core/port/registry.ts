@@ -42,6 +42,7 @@ export function resolvePlugin(port: ArchPort): ArchPlugin {
     releases: Object.freeze([...(port.releases ?? [])]),
     ramWalk: port.ramWalk ?? 'iomem',
     updateMessages: Object.freeze({ ...(port.updateMessages ?? {}) }),
+    headerChecks: Object.freeze([...(port.headerChecks ?? [])]),
     ...(hooks as unknown as ArchHooks),
   });
 }
