@@ -13,6 +13,7 @@ import { createCrashplug } from '../api/crashplug.js';
 import { checkFile } from '../cli/commands/check.js';
 import type { HeaderFile } from '../cli/header-file.js';
 import { readElfCoreHeader, readNoteExtents } from '../core/elf/index.js';
+import { withPhdr } from './support/header-bytes.js';
 import { note, type SyntheticVmcore, syntheticVmcore, writeSparse } from './support/vmcore.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -156,6 +157,22 @@ describe('crashplug vmcore', () => {
     const c = checkFile(fsPath, undefined, undefined, registry);
     expect(c.result.findings.map((f) => `${f.code}@${f.phdr}`)).toContain('note-size@0');
     expect(c.result.errors).toBeGreaterThan(0);
+  });
+
+  it('a filtered vmcore (p_filesz below p_memsz, as makedumpfile -E writes) is no finding; the same in an elfcorehdr is a warning', () => {
+    const filtered = join(work, 'vmcore-filtered');
+    const head = withPhdr(vm.head, 3, { filesz: 0x1000n });
+    writeSparse(filtered, head, vm.fileSize);
+    expect(checkFile(filtered, undefined, undefined, registry).result.findings).toEqual([]);
+    const hdr = join(work, 'hdr-filesz.bin');
+    writeSparse(
+      hdr,
+      withPhdr(new Uint8Array(readFileSync(join(ROOT, 'test', 'fixtures', 'real-x86_64-6.1', 'elfcorehdr-kernel-kexec_file.bin'))), 4, { filesz: 0x1000n }),
+      456,
+    );
+    expect(checkFile(hdr, undefined, undefined, registry).result.findings.map((f) => `${f.severity} ${f.code}@${f.phdr}`)).toEqual([
+      'warning load-filesz-memsz@4',
+    ]);
   });
 
   it('on an elfcorehdr it says the notes are not in the file and reads none', () => {
