@@ -6,6 +6,7 @@
 import { injectable } from 'inversify';
 import { type ArchPort, type CrashMemory, crashHotplugBuilt, type ElfcorehdrLayout, type ElfcorehdrSegmentSpec, genericCrashMemory, type HostIdentity, type HotplugContext, type HotplugSupportQuery, KEXEC_CRASH_HOTPLUG_SUPPORT, type KernelMap, type SystemDescription } from '../core/port/index.js';
 import { ARM64_PAGE_OFFSET_48, arm64KernelMap, arm64Va } from './arm64-address.js';
+import { ARM64_HEADER_CHECKS } from './arm64-checks.js';
 import { ARM64_HOTPLUG_MESSAGES, arm64HandleHotplugEvent } from './arm64-hotplug.js';
 import { arm64KexecToolsRanges } from './arm64-kexec-tools.js';
 import { arm64Profile } from './arm64-profile.js';
@@ -40,6 +41,8 @@ export class Arm64Port implements ArchPort {
   readonly ramWalk = 'memblock' as const;
   /** arm64's kexec_file_load loads kernel, initrd, dtb and elfcorehdr only: no purgatory checks anything (facts §2.9). */
   readonly kexecFilePurgatory = 'none' as const;
+  /** `crashplug check`: kexec-tools' header without _text (arm64-checks.ts). */
+  readonly headerChecks = ARM64_HEADER_CHECKS;
   /** The kernel this port models unless a system description says otherwise. */
   readonly options: Arm64Options = ARM64_MAINLINE;
 

@@ -4,6 +4,7 @@
 
 import { inject, injectable } from 'inversify';
 import { type ArchPort, type ArchSegment, type ByteOrder, type CrashMemory, crashHotplugBuilt, CrashplugError, type ElfcorehdrLayout, type ElfcorehdrSegmentSpec, type HostIdentity, type HotplugContext, type HotplugSupportQuery, type SystemDescription } from '../core/port/index.js';
+import { PPC_HEADER_CHECKS } from './ppc-checks.js';
 import { ppcCrashMemory } from './ppc-crash-memory.js';
 import { PPC_UPDATE_MESSAGES, ppcHandleHotplugEvent } from './ppc-hotplug.js';
 import { ppcKexecToolsRanges } from './ppc-kexec-tools.js';
@@ -65,6 +66,8 @@ export abstract class PowerpcPort implements ArchPort {
   readonly ramWalk = 'memblock' as const;
   /** arch/powerpc/purgatory/trampoline_64.S copies the backup region and jumps: it never checks the digest (facts §2.9). */
   readonly kexecFilePurgatory = 'ignores' as const;
+  /** `crashplug check`: remove_mem_range's tails, the backup p_offset, big-endian fields (ppc-checks.ts). */
+  readonly headerChecks = PPC_HEADER_CHECKS;
 
   constructor(private readonly portOptions: PowerpcOptions) {}
 

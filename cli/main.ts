@@ -8,10 +8,12 @@ import { Command, CommanderError } from 'commander';
 import { type Crashplug, createCrashplug } from '../api/crashplug.js';
 import { loadPortModule, portsFromEnv } from '../api/load-ports.js';
 import { CrashplugError } from '../core/base/index.js';
+import { registerCheck } from './commands/check.js';
 import { registerElfcorehdr } from './commands/elfcorehdr.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerSnapshot } from './commands/snapshot.js';
+import { registerVmcore } from './commands/vmcore.js';
 import type { CliContext } from './context.js';
 import { registerPortCommands } from './port-commands.js';
 
@@ -99,6 +101,8 @@ function buildProgram(ctx: CliContext, io: CliIo, crashplug: Crashplug, external
   registerInspect(program, ctx);
   registerSimulate(program, ctx);
   registerSnapshot(program, ctx);
+  registerCheck(program, ctx);
+  registerVmcore(program, ctx);
   registerPortCommands(program, crashplug.commands, ctx);
   return program;
 }

@@ -4,6 +4,7 @@
 
 export * from './base/index.js';
 export * from './build/index.js';
+export * from './check/index.js';
 export * from './elf/index.js';
 export * from './fdt/index.js';
 export * from './hotplug/index.js';

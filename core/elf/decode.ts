@@ -58,8 +58,15 @@ function readPhdr(view: DataView, at: number, le: boolean): ProgramHeader {
 
 const sane = (h: ElfHeader): boolean => h.ehsize === EHDR_SIZE && h.phentsize === PHDR_SIZE;
 
-/** Decode `bytes` (named `source` in errors: a file name, or "buffer"). */
-export function decodeElfCoreHeader(bytes: Uint8Array, source = 'buffer'): DecodedElfCoreHeader {
+/** The Ehdr of `bytes` (at least 64 bytes from the file's start), in the byte order its fields are really in. */
+export interface DecodedElfHeader {
+  readonly header: ElfHeader;
+  readonly byteOrder: ByteOrder;
+  readonly warnings: readonly string[];
+}
+
+/** Decode and check the 64-byte ELF header at the start of `bytes` (named `source` in errors). */
+export function decodeElfHeader(bytes: Uint8Array, source = 'buffer'): DecodedElfHeader {
   if (bytes.length < EHDR_SIZE) {
     throw bad(
       `${source} at byte ${bytes.length}`,
@@ -100,6 +107,21 @@ export function decodeElfCoreHeader(bytes: Uint8Array, source = 'buffer'): Decod
   if (header.phoff < BigInt(EHDR_SIZE)) {
     throw bad(`${source} at byte 32`, `e_phoff is ${header.phoff}, inside the ELF header; expected ${EHDR_SIZE}`);
   }
+  return { header, byteOrder: order, warnings };
+}
+
+/** The `phnum` program headers of a table that starts at `at` in `bytes`, fields in `order`. */
+export function decodeProgramHeaders(bytes: Uint8Array, at: number, phnum: number, order: ByteOrder): ProgramHeader[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const phdrs: ProgramHeader[] = new Array(phnum);
+  const le = order === 'le';
+  for (let i = 0; i < phnum; i++) phdrs[i] = readPhdr(view, at + i * PHDR_SIZE, le);
+  return phdrs;
+}
+
+/** Decode `bytes` (named `source` in errors: a file name, or "buffer"). */
+export function decodeElfCoreHeader(bytes: Uint8Array, source = 'buffer'): DecodedElfCoreHeader {
+  const { header, byteOrder, warnings } = decodeElfHeader(bytes, source);
   const phoff = Number(header.phoff);
   const end = phoff + header.phnum * PHDR_SIZE;
   if (!Number.isSafeInteger(phoff) || end > bytes.length) {
@@ -109,8 +131,6 @@ export function decodeElfCoreHeader(bytes: Uint8Array, source = 'buffer'): Decod
         'the header is truncated or e_phnum is wrong',
     );
   }
-  const phdrs: ProgramHeader[] = new Array(header.phnum);
-  const le = order === 'le';
-  for (let i = 0; i < header.phnum; i++) phdrs[i] = readPhdr(view, phoff + i * PHDR_SIZE, le);
-  return { header, phdrs, byteOrder: order, size: bytes.length, warnings };
+  const phdrs = decodeProgramHeaders(bytes, phoff, header.phnum, byteOrder);
+  return { header, phdrs, byteOrder, size: bytes.length, warnings };
 }

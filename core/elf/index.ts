@@ -4,3 +4,5 @@ export * from './elf.js';
 export * from './elfcorehdr-fields.js';
 export * from './elfcorehdr.js';
 export * from './encode.js';
+export * from './notes.js';
+export * from './stream.js';

@@ -2,6 +2,8 @@
 // Every name is listed by hand: a port sees this curated set, not core's internals, and a name
 // leaves it only with a major version.
 export { CrashplugError, type ErrorCode } from '../base/errors.js';
+export { type CheckContext, type Finding, type HeaderCheck, type Severity } from '../check/types.js';
+export { loadRange } from '../check/generic.js';
 export { alignUp, hex, parseU64 } from '../base/hex.js';
 export { type ByteOrder, coreElfHeader, EHDR_SIZE, ELF_CORE_HEADER_ALIGN, ELFDATA2LSB, ELFDATA2MSB, PF_RWX, PHDR_SIZE, PN_XNUM, type ProgramHeader, PT_LOAD, PT_NOTE, PT_NULL } from '../elf/elf.js';
 export { type ElfcorehdrLayout, type KernelMap } from '../elf/elfcorehdr.js';

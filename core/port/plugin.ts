@@ -4,6 +4,7 @@
 // without a default does not compile.
 
 import { type ByteOrder, ELF_CORE_HEADER_ALIGN } from '../elf/elf.js';
+import type { HeaderCheck } from '../check/types.js';
 import type { ElfcorehdrLayout, KernelMap } from '../elf/elfcorehdr.js';
 import { excludeWith } from '../memory/exclude-mem-range.js';
 import type { ElfcorehdrUpdateMessages, HotplugContext } from '../hotplug/context.js';
@@ -115,6 +116,8 @@ export interface ArchIdentity {
   readonly kexecFilePurgatory?: KexecFilePurgatory | undefined;
   /** What the arch's handler prints when an in-place update fails (after "crash hp: "); core's wording by default. */
   readonly updateMessages?: Partial<ElfcorehdrUpdateMessages> | undefined;
+  /** `crashplug check`: the arch's own header defects (core/check), run on headers of its e_machine. None by default. */
+  readonly headerChecks?: readonly HeaderCheck[] | undefined;
 }
 
 /** The crash memory ranges of a machine, and how they came to be. */
@@ -212,8 +215,9 @@ export type HookName = keyof ArchHooks;
 export type ArchPort = ArchIdentity & Partial<ArchHooks>;
 
 /** A port with every hook resolved and every optional identity field defaulted. */
-export type ArchPlugin = Omit<ArchIdentity, 'sections' | 'releases' | 'ramWalk' | 'updateMessages' | 'kexecFilePurgatory'> & {
+export type ArchPlugin = Omit<ArchIdentity, 'sections' | 'releases' | 'ramWalk' | 'updateMessages' | 'kexecFilePurgatory' | 'headerChecks'> & {
   readonly kexecFilePurgatory: KexecFilePurgatory;
+  readonly headerChecks: readonly HeaderCheck[];
   readonly updateMessages: Partial<ElfcorehdrUpdateMessages>;
   readonly sections: Readonly<Record<string, SystemSection>>;
   readonly releases: readonly string[];

@@ -43,6 +43,7 @@ export function resolvePlugin(port: ArchPort): ArchPlugin {
     ramWalk: port.ramWalk ?? 'iomem',
     kexecFilePurgatory: port.kexecFilePurgatory ?? 'verifies',
     updateMessages: Object.freeze({ ...(port.updateMessages ?? {}) }),
+    headerChecks: Object.freeze([...(port.headerChecks ?? [])]),
     ...(hooks as unknown as ArchHooks),
   });
 }
