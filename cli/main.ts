@@ -10,6 +10,7 @@ import { loadPortModule, portsFromEnv } from '../api/load-ports.js';
 import { CrashplugError } from '../core/base/index.js';
 import { registerElfcorehdr } from './commands/elfcorehdr.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerReplay } from './commands/replay.js';
 import { registerSimulate } from './commands/simulate.js';
 import type { CliContext } from './context.js';
 import { registerPortCommands } from './port-commands.js';
@@ -65,7 +66,7 @@ const EXIT_CODES_HELP = [
   '  1  internal fault (of crashplug, or E_PORT_FAULT of a port)',
   '  2  bad input: one line on stderr, "crashplug: E_CODE: what, where, what to do"; nothing written',
   '  3  the answer is bad (a check found an error, inspect --against found differences,',
-  '     simulate ended with failed updates or a stale header); --no-fail makes it 0',
+  '     simulate or replay ended with failed updates or a stale header); --no-fail makes it 0',
 ].join('\n');
 
 function portsHelp(crashplug: Crashplug, external: readonly string[]): string {
@@ -95,6 +96,7 @@ function buildProgram(ctx: CliContext, io: CliIo, crashplug: Crashplug, external
   registerElfcorehdr(program, ctx);
   registerInspect(program, ctx);
   registerSimulate(program, ctx);
+  registerReplay(program, ctx);
   registerPortCommands(program, crashplug.commands, ctx);
   return program;
 }

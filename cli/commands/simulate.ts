@@ -1,162 +1,69 @@
-// `crashplug simulate`: grow a machine by hot-adding DIMMs and replay every resulting hot-plug
-// event against a loaded kdump image under one strategy — Linux's handler, the coalescing one, or
-// the udev unload-and-reload it replaced — then report what it cost and whether the header left
-// behind is right.
+// `crashplug simulate`: resize a machine — hot-add DIMMs, or offline and remove them — and replay
+// every resulting hot-plug event against a loaded kdump image under one strategy: Linux's
+// handler, the coalescing one, or the udev unload-and-reload it replaced; then report what it cost
+// and whether the header left behind is right (exit 3 when it is not).
 
-import { type Command, Option } from 'commander';
-import { CrashplugError, hex, parseU64 } from '../../core/base/index.js';
-import { resizeEvents, type SimulationSummary, simulateHotplug, STRATEGIES, type StrategyName } from '../../core/hotplug/index.js';
-import { contentionFraction, type LoadMode, REALISTIC_PAYLOAD } from '../../core/kexec/index.js';
-
+import type { Command } from 'commander';
+import { CrashplugError } from '../../core/base/index.js';
+import { resizeEvents } from '../../core/hotplug/index.js';
+import type { SystemDescription } from '../../core/system/index.js';
 import type { CliContext } from '../context.js';
-import { writeFileAtomic } from '../files.js';
-import { nsText, unarmedSvg } from '../svg-unarmed.js';
-import { HOST_CLOCK } from '../../api/host-clock.js';
 import { loadSystemFile } from '../../api/system-file.js';
+import { finishRun, type HotplugRunOptions, hotplugRunOptions, jsonReport, runHotplug, runSettings, size, sizeText, textReport } from './hotplug-run.js';
 
-interface SimulateOptions {
-  readonly system: string;
-  readonly resize: string;
-  readonly dimm: string;
-  readonly block: string;
-  readonly strategy: StrategyName;
-  readonly mode: LoadMode;
-  readonly json?: boolean;
-  readonly outHeader?: string;
-  readonly svg?: string;
-  readonly contention: string;
-  readonly seed: string;
-  readonly kernel?: string;
-  readonly kernelSize: string;
-  readonly initrdSize: string;
-}
-
-const MODES: readonly LoadMode[] = ['file', 'load'];
-
-function size(text: string, option: string): bigint {
-  const v = parseU64(text);
-  if (v === undefined) throw new CrashplugError('E_BAD_ARGUMENT', `${option} ${JSON.stringify(text)} is not a size; write it as 1G, 128M, 4096 or 0x1000`);
-  return v;
+interface SimulateOptions extends HotplugRunOptions {
+  readonly resize?: string;
+  readonly add?: string;
+  readonly remove?: string;
 }
 
 function resizeOf(text: string): { from: bigint; to: bigint } {
   const m = /^([^:]+):([^:]+)$/.exec(text.trim());
-  if (!m) throw new CrashplugError('E_BAD_ARGUMENT', `--resize ${JSON.stringify(text)} is not FROM:TO; write it as 32G:512G`);
+  if (!m) throw new CrashplugError('E_BAD_ARGUMENT', `--resize ${JSON.stringify(text)} is not FROM:TO; write it as 32G:512G (grow) or 512G:32G (shrink)`);
   return { from: size(m[1]!, '--resize FROM'), to: size(m[2]!, '--resize TO') };
 }
 
-function fraction(text: string): number {
-  const v = Number(text);
-  if (!(text.trim() !== '' && v >= 0 && v <= 1)) {
-    throw new CrashplugError('E_BAD_ARGUMENT', `--contention ${JSON.stringify(text)} is not a fraction in [0, 1]; 0.05 means one try in twenty finds the kexec lock busy`);
+function ramOf(system: SystemDescription): bigint {
+  return system.memory.systemRam.reduce((sum, r) => sum + (r.end - r.start + 1n), 0n);
+}
+
+/** FROM:TO from exactly one of --resize, --add and --remove (the last two relative to the machine's RAM). */
+function planOf(opts: SimulateOptions, system: SystemDescription): { from: bigint; to: bigint } {
+  const given = [opts.resize, opts.add, opts.remove].filter((o) => o !== undefined).length;
+  if (given !== 1) {
+    throw new CrashplugError('E_BAD_ARGUMENT', `give exactly one of --resize FROM:TO, --add SIZE and --remove SIZE (${given === 0 ? 'none was' : `${given} were`} given)`);
   }
-  return v;
-}
-
-function seedOf(text: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new CrashplugError('E_BAD_ARGUMENT', `--seed ${JSON.stringify(text)} is not a whole number`);
-  return Number(text) >>> 0;
-}
-
-function segmentSize(text: string, option: string): number {
-  const v = size(text, option);
-  if (v > 1n << 32n) throw new CrashplugError('E_BAD_ARGUMENT', `${option} ${text} is larger than a crash reservation can hold`);
-  return Number(v);
+  if (opts.resize !== undefined) return resizeOf(opts.resize);
+  const ram = ramOf(system);
+  if (opts.add !== undefined) return { from: ram, to: ram + size(opts.add, '--add') };
+  const gone = size(opts.remove!, '--remove');
+  if (gone >= ram) throw new CrashplugError('E_BAD_ARGUMENT', `--remove ${opts.remove} is all of ${system.origin}'s ${sizeText(ram)} of System RAM or more; leave the machine some`);
+  return { from: ram, to: ram - gone };
 }
 
 export function registerSimulate(program: Command, ctx: CliContext): void {
-  program
+  const cmd = program
     .command('simulate')
-    .description('resize a machine with hot-added DIMMs and replay the hot-plug events against a loaded kdump image')
-    .requiredOption('--system <file>', 'the machine, as a system description (JSON, format 1)')
-    .requiredOption('--resize <FROM:TO>', 'memory before and after, e.g. 32G:512G; FROM is the machine as described')
-    .option('--dimm <size>', 'size of each hot-added DIMM', '1G')
-    .option('--block <size>', 'memory block size: one online event per block', '128M')
-    .addOption(new Option('--strategy <name>', 'how events become header updates').choices(STRATEGIES).default('kernel'))
-    .addOption(new Option('--mode <mode>', 'file: kexec_file_load; load: kexec_load with kexec-tools').choices(MODES).default('file'))
-    .option('--json', 'print one JSON object instead of text')
-    .option('--out-header <file>', 'write the elfcorehdr installed at the end to this file')
-    .option('--svg <file>', 'draw how long kdump was unarmed at each update, as an SVG picture')
-    .option('--contention <fraction>', 'share of kexec-lock tries that find a concurrent load holding it', '0')
-    .option('--seed <n>', 'seed of the contention draw', '1')
-    .option('--kernel <version>', 'model this kernel release instead of the one the description names')
-    .option('--kernel-size <size>', 'kernel segment size', `${REALISTIC_PAYLOAD.kernel >> 20}M`)
-    .option('--initrd-size <size>', 'initrd segment size', `${REALISTIC_PAYLOAD.initrd >> 20}M`)
+    .description('resize a machine with hot-added or removed DIMMs and replay the hot-plug events against a loaded kdump image');
+  hotplugRunOptions(cmd, 'size of each DIMM added or removed')
+    .option('--resize <FROM:TO>', 'memory before and after, e.g. 32G:512G (grow) or 512G:32G (shrink); FROM is the machine as described')
+    .option('--add <size>', 'grow the machine by this much (DIMMs of --dimm)')
+    .option('--remove <size>', 'shrink the machine by this much: DIMMs off the top of RAM, their blocks offlined first')
     .action((opts: SimulateOptions) => runSimulate(opts, ctx));
 }
 
-function progressBar(): ((done: number, total: number) => void) | undefined {
-  const err = process.stderr;
-  if (!err.isTTY) return undefined;
-  return (done, total) => {
-    const width = 30;
-    const filled = Math.round((done / total) * width);
-    err.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} machine events`);
-    if (done === total) err.write('\r\x1b[K');
-  };
-}
-
-function ms(ns: number): string {
-  return ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : `${(ns / 1e3).toFixed(1)} µs`;
-}
-
-function sizeText(bytes: bigint): string {
-  if (bytes > 0n && bytes % (1n << 30n) === 0n) return `${bytes >> 30n} GiB`;
-  if (bytes > 0n && bytes % (1n << 20n) === 0n) return `${bytes >> 20n} MiB`;
-  return `${hex(bytes)} bytes`;
-}
-
-function textReport(s: SimulationSummary, head: string, outHeader: string | undefined, headerBytes: number): string {
-  const yes = (b: boolean): string => (b ? 'yes' : 'NO');
-  const lines = [
-    head,
-    `  events received          ${s.events}`,
-    `  header regenerations     ${s.regenerations}`,
-    `  dropped (lock busy)      ${s.dropped}`,
-    `  coalesced                ${s.coalesced}`,
-    `  failed updates           ${s.failedUpdates}`,
-    `  arch hook failures       ${s.hookFailures}`,
-    `  bytes written            ${s.bytesWritten}`,
-    `  kdump unarmed            ${ms(s.unarmedNs.total)} in ${s.unarmedNs.count} windows, longest ${ms(s.unarmedNs.max)}`,
-    `  elapsed                  ${s.elapsedMs.toFixed(1)} ms`,
-  ];
-  if (s.udev !== undefined) {
-    lines.push(
-      `  udev (simulated)         ${s.udev.reloads} reloads for ${s.udev.matched} uevents; settled after ${(s.udev.lastReloadDoneMs / 1000).toFixed(1)} s, ` +
-        `unarmed ${(s.udev.simulatedUnarmedMs / 1000).toFixed(1)} s of it`,
-    );
-  }
-  lines.push(`  final header = fresh     ${yes(s.finalHeaderMatchesFresh)}`, `  purgatory verifies       ${yes(s.purgatoryVerified)}`);
-  if (outHeader !== undefined) lines.push(`Wrote ${headerBytes} bytes to ${outHeader}`);
-  return `${lines.join('\n')}\n`;
-}
-
 function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
-  const { from, to } = resizeOf(opts.resize);
-  const dimmSize = size(opts.dimm, '--dimm');
-  const blockSize = size(opts.block, '--block');
-  const contention = fraction(opts.contention);
-  const seed = seedOf(opts.seed);
-  const payload = { ...REALISTIC_PAYLOAD, kernel: segmentSize(opts.kernelSize, '--kernel-size'), initrd: segmentSize(opts.initrdSize, '--initrd-size') };
+  const settings = runSettings(opts);
   const registry = ctx.registry();
   const system = loadSystemFile(opts.system, registry, { kernel: opts.kernel });
   const plugin = registry.get(system.arch, `${opts.system}: arch`);
+  const { from, to } = planOf(opts, system);
+  const { dimmSize, blockSize } = settings;
   const events = resizeEvents(system, { from, to, dimmSize, blockSize });
-  const result = simulateHotplug(system, plugin, events, {
-    strategy: opts.strategy,
-    mode: opts.mode,
-    payload,
-    blockSize,
-    contention: contentionFraction(contention, seed),
-    onProgress: progressBar(),
-    clock: HOST_CLOCK,
-  });
-  const s = result.summary;
-  const header = result.installedHeader;
-  if (opts.outHeader !== undefined && header === undefined) {
-    throw new CrashplugError('E_SEGMENT_NOT_FOUND', `--out-header: no elfcorehdr is loaded at the end of the run (every reload failed); nothing was written`);
-  }
-  const dimms = Number((to - from) / dimmSize);
+  const sources = events.map((_, i) => `resize event ${i}`);
+  const run = runHotplug({ system, plugin, events, sources }, opts, settings);
+  const dimms = Number((to > from ? to - from : from - to) / dimmSize);
+  const verb = to > from ? 'in' : 'removing';
   let text: string;
   if (opts.json === true) {
     const json = {
@@ -164,29 +71,18 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
       arch: system.arch,
       kernel: system.kernel.version,
       resize: { from: from.toString(), to: to.toString(), dimmSize: dimmSize.toString(), blockSize: blockSize.toString(), dimms },
-      contention: { fraction: contention, seed },
-      ...s,
-      log: result.kexec.log.summary(),
-      ...(opts.outHeader === undefined ? {} : { outHeader: { path: opts.outHeader, bytes: header!.length } }),
+      ...jsonReport(run, opts, settings),
     };
     text = `${JSON.stringify(json, null, 2)}\n`;
   } else {
     const mode = opts.mode === 'file' ? 'kexec_file_load' : 'kexec_load (kexec-tools)';
     const head =
-      `simulate: ${system.arch}, kernel ${system.kernel.version}: ${sizeText(from)} → ${sizeText(to)} in ${dimms} DIMMs of ${sizeText(dimmSize)} ` +
+      `simulate: ${system.arch}, kernel ${system.kernel.version}: ${sizeText(from)} → ${sizeText(to)} ${verb} ${dimms} DIMMs of ${sizeText(dimmSize)} ` +
       `(${sizeText(blockSize)} blocks), strategy ${opts.strategy}, ${mode}`;
-    text = textReport(s, head, opts.outHeader, header?.length ?? 0);
+    text = textReport(run, head, opts.outHeader);
   }
-  if (opts.outHeader !== undefined) writeFileAtomic(opts.outHeader, header!);
-  if (opts.svg !== undefined) {
-    const picture = unarmedSvg({
-      title: `kdump unarmed per update: ${opts.strategy} strategy, ${system.arch}, kernel ${system.kernel.version}`,
-      subtitle:
-        `${sizeText(from)} → ${sizeText(to)}: ${s.events} events, ${s.regenerations} regenerations, ${s.dropped} dropped; ` +
-        `kdump unarmed ${nsText(s.unarmedNs.total)} in total, longest ${nsText(s.unarmedNs.max)}`,
-      updates: result.metrics.updates,
-    });
-    writeFileAtomic(opts.svg, new TextEncoder().encode(picture));
-  }
-  ctx.out(text);
+  finishRun(ctx, run, opts, text, {
+    title: `kdump unarmed per update: ${opts.strategy} strategy, ${system.arch}, kernel ${system.kernel.version}`,
+    subtitle: `${sizeText(from)} → ${sizeText(to)}`,
+  });
 }
