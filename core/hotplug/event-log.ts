@@ -207,6 +207,7 @@ interface Run {
   readonly first: bigint;
   last: bigint;
   readonly firstLine: number;
+  lastLine: number;
 }
 
 function parseUdev(lines: readonly string[], origin: string, blockSize: bigint, dimmSize: bigint): EventLog {
@@ -234,7 +235,7 @@ function parseUdev(lines: readonly string[], origin: string, blockSize: bigint, 
     if (run === undefined) return;
     const n = run.last - run.first + 1n;
     throw bad(
-      `${origin}:${run.firstLine}-${line}: ${n} ${run.action} uevent(s) for memory blocks ${run.first}–${run.last} make ${hex(n * blockSize)} bytes, ` +
+      `${origin}:${run.firstLine}-${run.lastLine}: ${n} ${run.action} uevent(s) for memory blocks ${run.first}–${run.last} make ${hex(n * blockSize)} bytes, ` +
         `not a whole ${hex(dimmSize)}-byte DIMM; give the size of one DIMM with --dimm (on powerpc pseries each LMB comes and goes alone: --dimm equal to --block)`,
     );
   };
@@ -260,8 +261,11 @@ function parseUdev(lines: readonly string[], origin: string, blockSize: bigint, 
     if (mem !== null && (action === 'add' || action === 'remove')) {
       const block = BigInt(mem[1]!);
       if (run !== undefined && (run.action !== action || block !== run.last + 1n)) endRun();
-      if (run === undefined) run = { action, first: block, last: block, firstLine: line };
-      else run.last = block;
+      if (run === undefined) run = { action, first: block, last: block, firstLine: line, lastLine: line };
+      else {
+        run.last = block;
+        run.lastLine = line;
+      }
       if (run.last - run.first + 1n === blocksPerDimm) {
         emitRun(run);
         run = undefined;
