@@ -248,9 +248,10 @@ function parseUdev(lines: readonly string[], origin: string, blockSize: bigint, 
       continue;
     }
     read++;
-    const seconds = Number(m[2]) + Number(m[3]) / 10 ** m[3]!.length;
-    t0 ??= seconds;
-    const at = Math.round((seconds - t0) * 1e6) / 1e3;
+    // Whole microseconds, so that times stay exact: "%06" digits after the point.
+    const micros = Number(m[2]) * 1e6 + Number(`${m[3]}000000`.slice(0, 6));
+    t0 ??= micros;
+    const at = (micros - t0) / 1e3;
     if (at < atMs) throw bad(`${origin}:${line}: the uevent at ${m[2]}.${m[3]} is earlier than the one before; give the log in the order udevadm printed it`);
     atMs = at;
     const action = m[4]!;
