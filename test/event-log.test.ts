@@ -61,18 +61,45 @@ describe('JSON Lines', () => {
       ['dimm-remove', '', 6.5, 5],
     ]);
     expect(log.events[0]!.event).toEqual({ kind: 'dimm-add', start: 0x200000000n, size: GiB, nid: 1 });
-    expect(log.sources).toEqual(['e.jsonl:1', 'e.jsonl:2', 'e.jsonl:2', 'e.jsonl:4', 'e.jsonl:5', 'e.jsonl:6', 'e.jsonl:7', 'e.jsonl:8', 'e.jsonl:8', 'e.jsonl:9']);
+    expect(log.sources).toEqual([
+      'e.jsonl:1',
+      'e.jsonl:2',
+      'e.jsonl:2',
+      'e.jsonl:4',
+      'e.jsonl:5',
+      'e.jsonl:6',
+      'e.jsonl:7',
+      'e.jsonl:8',
+      'e.jsonl:8',
+      'e.jsonl:9',
+    ]);
   });
 
   for (const [what, line, message] of [
     ['not JSON', '{"event": "cpu-online", "cpu": 1', /^E_BAD_EVENTS: e\.jsonl:2: not JSON .*; write one JSON object per line/],
     ['an array', '[1, 2]', /^E_BAD_EVENTS: e\.jsonl:2: not a JSON object; /],
-    ['an unknown event', '{"event": "memory-add", "start": "0x0", "size": "0x8000000"}', /^E_BAD_EVENTS: e\.jsonl:2: "event" is "memory-add"; give one of memory-online, /],
+    [
+      'an unknown event',
+      '{"event": "memory-add", "start": "0x0", "size": "0x8000000"}',
+      /^E_BAD_EVENTS: e\.jsonl:2: "event" is "memory-add"; give one of memory-online, /,
+    ],
     ['a missing key', '{"event": "dimm-add", "start": "0x200000000"}', /^E_BAD_EVENTS: e\.jsonl:2: a dimm-add event needs "size"; /],
-    ['a key of another event', '{"event": "cpu-online", "cpu": 1, "node": 0}', /^E_BAD_EVENTS: e\.jsonl:2: a cpu-online event has no "node"; its keys are event, cpu and at \(ms\)/],
-    ['a number that is not one', '{"event": "dimm-add", "start": "0xzz", "size": "1G"}', /^E_BAD_EVENTS: e\.jsonl:2: "start" is "0xzz", not a number; write it as a hex string/],
+    [
+      'a key of another event',
+      '{"event": "cpu-online", "cpu": 1, "node": 0}',
+      /^E_BAD_EVENTS: e\.jsonl:2: a cpu-online event has no "node"; its keys are event, cpu and at \(ms\)/,
+    ],
+    [
+      'a number that is not one',
+      '{"event": "dimm-add", "start": "0xzz", "size": "1G"}',
+      /^E_BAD_EVENTS: e\.jsonl:2: "start" is "0xzz", not a number; write it as a hex string/,
+    ],
     ['a negative number', '{"event": "cpu-online", "cpu": -1}', /^E_BAD_EVENTS: e\.jsonl:2: "cpu" is -1, not a number/],
-    ['memory not in whole blocks', '{"event": "memory-online", "start": "0x200000000", "size": "0x1000"}', /^E_BAD_EVENTS: e\.jsonl:2: \[0x200000000, \+0x1000\] is not made of whole 0x8000000-byte memory blocks; .*--block/],
+    [
+      'memory not in whole blocks',
+      '{"event": "memory-online", "start": "0x200000000", "size": "0x1000"}',
+      /^E_BAD_EVENTS: e\.jsonl:2: \[0x200000000, \+0x1000\] is not made of whole 0x8000000-byte memory blocks; .*--block/,
+    ],
     ['time going back', '{"event": "cpu-online", "cpu": 2, "at": 1}', /^E_BAD_EVENTS: e\.jsonl:2: "at" 1 goes back in time \(the line before is at 10\)/],
   ] as const) {
     it(`refuses ${what} with the file, the line and the fix`, () => {
@@ -84,11 +111,15 @@ describe('JSON Lines', () => {
     const log = parseEventLog('{"event": "cpu-online", "cpu": 2}\n{"event": "cpu-online", "cpu": 2}\n', 'e.jsonl', opts);
     expect(refusal(() => checkEventLog(system, plugin, log, MiB128))).toMatch(/^E_BAD_EVENTS: e\.jsonl:2: CPU 2 is already online; fix the log/);
     const dimm = parseEventLog('{"event": "dimm-add", "start": "0x1c0000000", "size": "1G"}\n', 'e.jsonl', opts);
-    expect(refusal(() => checkEventLog(system, plugin, dimm, MiB128))).toMatch(/^E_BAD_EVENTS: e\.jsonl:1: DIMM \[0x1c0000000, 0x1ffffffff\] overlaps System RAM/);
+    expect(refusal(() => checkEventLog(system, plugin, dimm, MiB128))).toMatch(
+      /^E_BAD_EVENTS: e\.jsonl:1: DIMM \[0x1c0000000, 0x1ffffffff\] overlaps System RAM/,
+    );
   });
 
   it('a file that is neither format, or empty, is refused', () => {
-    expect(refusal(() => parseEventLog('hello\n', 'x.txt', opts))).toMatch(/^E_BAD_EVENTS: x\.txt: the first line, "hello", is neither a JSON event nor udevadm monitor output; .*--format jsonl\|udev/);
+    expect(refusal(() => parseEventLog('hello\n', 'x.txt', opts))).toMatch(
+      /^E_BAD_EVENTS: x\.txt: the first line, "hello", is neither a JSON event nor udevadm monitor output; .*--format jsonl\|udev/,
+    );
     expect(refusal(() => parseEventLog('\n\n', 'x.txt', opts))).toMatch(/^E_BAD_EVENTS: x\.txt: holds no events/);
   });
 });
@@ -147,7 +178,9 @@ describe('headerCoverage', () => {
   it('a DIMM added and onlined is missing from the old header; offline blocks are not', () => {
     const added = boot.apply({ kind: 'dimm-add', start: 0x200000000n, size: GiB });
     expect(headerCoverage(header, added, plugin).missing).toEqual([]);
-    const half = added.apply({ kind: 'memory', action: 'online', start: 0x200000000n, size: MiB128 }).apply({ kind: 'memory', action: 'online', start: 0x208000000n, size: MiB128 });
+    const half = added
+      .apply({ kind: 'memory', action: 'online', start: 0x200000000n, size: MiB128 })
+      .apply({ kind: 'memory', action: 'online', start: 0x208000000n, size: MiB128 });
     expect(headerCoverage(header, half, plugin)).toMatchObject({ missing: [{ start: 0x200000000n, end: 0x20fffffffn }], missingBytes: 0x10000000n, wrong: [] });
   });
 
@@ -157,7 +190,12 @@ describe('headerCoverage', () => {
     const withDimm = buildSystemElfcorehdr(m.system, plugin).bytes;
     for (let b = 0x200000000n; b < 0x240000000n; b += MiB128) m = m.apply({ kind: 'memory', action: 'offline', start: b, size: MiB128 });
     m = m.apply({ kind: 'dimm-remove', start: 0x200000000n, size: GiB });
-    expect(headerCoverage(withDimm, m, plugin)).toEqual({ missing: [], wrong: [{ start: 0x200000000n, end: 0x23fffffffn }], missingBytes: 0n, wrongBytes: GiB });
+    expect(headerCoverage(withDimm, m, plugin)).toEqual({
+      missing: [],
+      wrong: [{ start: 0x200000000n, end: 0x23fffffffn }],
+      missingBytes: 0n,
+      wrongBytes: GiB,
+    });
   });
 
   it('stays linear: 8 runs over 8192 ranges take about as long as 64 runs over 1024 (a quadratic sweep would take 8 times as long)', () => {

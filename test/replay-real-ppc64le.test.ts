@@ -113,8 +113,14 @@ describe('replayed with the kernel strategy, every step ends on the bytes the ke
     const r = crashplug('--system', SYSTEM, '--events', EVENTS, '--block', '256M', '--dimm', '256M');
     expect(r.status).toBe(3);
     expect(r.stdout).toMatch(/final header = fresh\s+NO/);
-    expect(r.stdout).toContain('Bad: the final header is not what a fresh build of the final machine gives: the header lists 0x1 bytes the machine does not have as RAM, first [0xa0000000, 0xa0000000]');
-    const ok = spawnSync(process.execPath, [BIN, '--no-fail', 'replay', '--system', SYSTEM, '--events', EVENTS, '--block', '256M', '--dimm', '256M', ...SMALL], { cwd: work, encoding: 'utf8' });
+    expect(r.stdout).toContain(
+      'Bad: the final header is not what a fresh build of the final machine gives: the header lists 0x1 bytes the machine does not have as RAM, first [0xa0000000, 0xa0000000]',
+    );
+    const ok = spawnSync(
+      process.execPath,
+      [BIN, '--no-fail', 'replay', '--system', SYSTEM, '--events', EVENTS, '--block', '256M', '--dimm', '256M', ...SMALL],
+      { cwd: work, encoding: 'utf8' },
+    );
     expect(ok.status).toBe(0);
   });
 
@@ -122,7 +128,10 @@ describe('replayed with the kernel strategy, every step ends on the bytes the ke
     const out = join(work, 'steps.jsonl');
     const r = crashplug('--system', SYSTEM, '--events', EVENTS, '--block', '256M', '--dimm', '256M', '--events-out', out, '--no-fail');
     expect(r.status).toBe(0);
-    const lines = readFileSync(out, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(22);
     expect(lines[20]).toMatchObject({
       source: `${EVENTS}:21`,

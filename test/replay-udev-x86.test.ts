@@ -38,7 +38,11 @@ function finalMachine(): SystemDescription {
     { name: 'System RAM', start: 0x8_4000_0000n, end: 0x8_7fff_ffffn },
     { name: 'System RAM', start: 0x8_8000_0000n, end: 0x8_bfff_ffffn },
   ];
-  return { ...s, memory: { ...s.memory, systemRam: [...s.memory.systemRam, ...dimms] }, cpus: { ...s.cpus, present: [0, 1, 2, 3, 4], online: [0, 1, 2, 3, 4] } };
+  return {
+    ...s,
+    memory: { ...s.memory, systemRam: [...s.memory.systemRam, ...dimms] },
+    cpus: { ...s.cpus, present: [0, 1, 2, 3, 4], online: [0, 1, 2, 3, 4] },
+  };
 }
 
 function firstDifference(want: Uint8Array, got: Uint8Array): string {
@@ -73,7 +77,9 @@ describe('reading the udevadm monitor log', () => {
       { kind: 'dimm-add', start: 264n * BLOCK, size: GiB },
       { kind: 'dimm-add', start: 272n * BLOCK, size: GiB },
     ]);
-    expect(kinds.slice(2, 18)).toEqual(Array.from({ length: 16 }, (_, i) => ({ kind: 'memory', action: 'online', start: BigInt(264 + i) * BLOCK, size: BLOCK })));
+    expect(kinds.slice(2, 18)).toEqual(
+      Array.from({ length: 16 }, (_, i) => ({ kind: 'memory', action: 'online', start: BigInt(264 + i) * BLOCK, size: BLOCK })),
+    );
     expect(kinds.slice(18)).toEqual([
       { kind: 'cpu-present', action: 'add', cpu: 4 },
       { kind: 'cpu', action: 'online', cpu: 4 },
@@ -111,7 +117,9 @@ describe('replaying it', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^crashplug: E_BAD_EVENTS: .*udevadm-monitor-x86-resize\.txt:18-21: 4 add uevent\(s\) for memory blocks 276–279 make 0x20000000 bytes, not a whole 0x30000000-byte DIMM; give the size of one DIMM with --dimm/);
+    expect(r.stderr).toMatch(
+      /^crashplug: E_BAD_EVENTS: .*udevadm-monitor-x86-resize\.txt:18-21: 4 add uevent\(s\) for memory blocks 276–279 make 0x20000000 bytes, not a whole 0x30000000-byte DIMM; give the size of one DIMM with --dimm/,
+    );
   });
 });
 

@@ -75,7 +75,10 @@ export function size(text: string, option: string): bigint {
 function fraction(text: string): number {
   const v = Number(text);
   if (!(text.trim() !== '' && v >= 0 && v <= 1)) {
-    throw new CrashplugError('E_BAD_ARGUMENT', `--contention ${JSON.stringify(text)} is not a fraction in [0, 1]; 0.05 means one try in twenty finds the kexec lock busy`);
+    throw new CrashplugError(
+      'E_BAD_ARGUMENT',
+      `--contention ${JSON.stringify(text)} is not a fraction in [0, 1]; 0.05 means one try in twenty finds the kexec lock busy`,
+    );
   }
   return v;
 }
@@ -158,7 +161,13 @@ function stepJson(step: EventStep, source: string, plugin: ArchPlugin): string {
     ...eventJson(step.event.event),
     outcome: step.outcome,
     regenerations: step.regenerations,
-    updates: step.updates.map((u) => ({ action: u.action, outcome: u.outcome, folded: u.folded, bytes: u.bytes, ...(u.segment === undefined ? {} : { segment: u.segment }) })),
+    updates: step.updates.map((u) => ({
+      action: u.action,
+      outcome: u.outcome,
+      folded: u.folded,
+      bytes: u.bytes,
+      ...(u.segment === undefined ? {} : { segment: u.segment }),
+    })),
     messages: step.messages.map((l) => l.text),
     header: coverageJson(coverage),
   });
@@ -194,17 +203,24 @@ function problemsOf(run: SimulationResult, coverage: HeaderCoverage | undefined,
   if (s.hookFailures > 0) out.push(`the arch's hot-plug hook failed ${s.hookFailures} time(s)${kernelSays()}`);
   if (!s.finalHeaderMatchesFresh) {
     const why: string[] = [];
-    if (s.dropped > 0) why.push(`${s.dropped} event(s) were dropped while the kexec lock was busy ("crash hp: kexec_trylock() failed…")`);
-    if (s.skipped.noHotplugSupport > 0) why.push(`the kernel did not update the header at all: this image has no crash hot-plug support (${s.skipped.noHotplugSupport} event(s) ignored)`);
+    if (s.dropped > 0) {
+      const said = run.kexec.log.lines.findLast((l) => l.level === 'info');
+      why.push(`${s.dropped} event(s) were dropped while the kexec lock was busy${said === undefined ? '' : ` ("${said.text}")`}`);
+    }
+    if (s.skipped.noHotplugSupport > 0)
+      why.push(`the kernel did not update the header at all: this image has no crash hot-plug support (${s.skipped.noHotplugSupport} event(s) ignored)`);
     if (s.skipped.notLoaded > 0) why.push(`${s.skipped.notLoaded} event(s) found no crash image loaded`);
     if (s.skipped.notLocated > 0) why.push(`${s.skipped.notLocated} event(s) could not locate the elfcorehdr segment`);
     const first = coverage?.missing[0];
     if (first !== undefined) {
       const dimm = dimmOf(first.start, events, sources);
-      why.push(`the dump would miss ${hex(coverage!.missingBytes)} bytes of RAM, first [${hex(first.start)}, ${hex(first.end)}]${dimm === undefined ? '' : `, in ${dimm}`}`);
+      why.push(
+        `the dump would miss ${hex(coverage!.missingBytes)} bytes of RAM, first [${hex(first.start)}, ${hex(first.end)}]${dimm === undefined ? '' : `, in ${dimm}`}`,
+      );
     }
     const wrong = coverage?.wrong[0];
-    if (wrong !== undefined) why.push(`the header lists ${hex(coverage!.wrongBytes)} bytes the machine does not have as RAM, first [${hex(wrong.start)}, ${hex(wrong.end)}]`);
+    if (wrong !== undefined)
+      why.push(`the header lists ${hex(coverage!.wrongBytes)} bytes the machine does not have as RAM, first [${hex(wrong.start)}, ${hex(wrong.end)}]`);
     out.push(`the final header is not what a fresh build of the final machine gives${why.length > 0 ? `: ${why.join('; ')}` : ''}`);
   }
   return out;

@@ -21,7 +21,7 @@ export function registerReplay(program: Command, ctx: CliContext): void {
     .description('apply a real event log (JSON Lines, or `udevadm monitor --kernel` output) to a loaded kdump image and judge the header it leaves');
   hotplugRunOptions(cmd, 'size of one DIMM: how a run of udev add or remove uevents of contiguous memory blocks is cut into DIMMs')
     .requiredOption('--events <file>', 'the event log: one JSON event per line, or the text of `udevadm monitor --kernel`')
-    .addOption(new Option('--format <format>', 'the log\'s format (detected from its first line when not given)').choices(EVENT_LOG_FORMATS))
+    .addOption(new Option('--format <format>', "the log's format (detected from its first line when not given)").choices(EVENT_LOG_FORMATS))
     .action((opts: ReplayOptions) => runReplay(opts, ctx));
 }
 

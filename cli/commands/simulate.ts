@@ -5,7 +5,8 @@
 
 import type { Command } from 'commander';
 import { CrashplugError } from '../../core/base/index.js';
-import { resizeEvents } from '../../core/hotplug/index.js';
+import { MachineState, resizeEvents, type TimedEvent } from '../../core/hotplug/index.js';
+import type { ArchPlugin } from '../../core/port/index.js';
 import type { SystemDescription } from '../../core/system/index.js';
 import type { CliContext } from '../context.js';
 import { loadSystemFile } from '../../api/system-file.js';
@@ -28,6 +29,19 @@ function ramOf(system: SystemDescription): bigint {
 }
 
 /** FROM:TO from exactly one of --resize, --add and --remove (the last two relative to the machine's RAM). */
+/** Walk the resize over the machine first, so memory it cannot remove is refused naming the option. */
+function checkResize(system: SystemDescription, plugin: ArchPlugin, events: readonly TimedEvent[], blockSize: bigint, option: string): void {
+  let machine = MachineState.boot(system, blockSize, plugin.ramWalk);
+  for (const e of events) {
+    try {
+      machine = machine.apply(e.event);
+    } catch (err) {
+      if (!CrashplugError.is(err)) throw err;
+      throw new CrashplugError('E_BAD_ARGUMENT', `${option}: ${err.message}`, { cause: err });
+    }
+  }
+}
+
 function planOf(opts: SimulateOptions, system: SystemDescription): { from: bigint; to: bigint } {
   const given = [opts.resize, opts.add, opts.remove].filter((o) => o !== undefined).length;
   if (given !== 1) {
@@ -60,6 +74,8 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
   const { from, to } = planOf(opts, system);
   const { dimmSize, blockSize } = settings;
   const events = resizeEvents(system, { from, to, dimmSize, blockSize });
+  const option = opts.resize !== undefined ? `--resize ${opts.resize}` : opts.add !== undefined ? `--add ${opts.add}` : `--remove ${opts.remove}`;
+  checkResize(system, plugin, events, blockSize, option);
   const sources = events.map((_, i) => `resize event ${i}`);
   const run = runHotplug({ system, plugin, events, sources }, opts, settings);
   const dimms = Number((to > from ? to - from : from - to) / dimmSize);

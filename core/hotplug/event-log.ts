@@ -76,7 +76,9 @@ function batched(events: readonly { event: MachineEvent; atMs: number }[]): Time
     const joins =
       prev !== undefined &&
       ((event.kind === 'memory' && event.action === 'online' && (prev.kind === 'dimm-add' || (prev.kind === 'memory' && prev.action === 'online'))) ||
-        ((event.kind === 'memory' && event.action === 'offline') || event.kind === 'dimm-remove' ? prev.kind === 'memory' && prev.action === 'offline' : false));
+        ((event.kind === 'memory' && event.action === 'offline') || event.kind === 'dimm-remove'
+          ? prev.kind === 'memory' && prev.action === 'offline'
+          : false));
     if (!joins) batch++;
     out.push({ event, atMs, batch });
     prev = event;
@@ -131,9 +133,13 @@ function parseJsonLines(lines: readonly string[], origin: string, blockSize: big
     try {
       value = JSON.parse(text);
     } catch (err) {
-      fail(`not JSON (${err instanceof Error ? err.message : String(err)})`, 'write one JSON object per line, e.g. {"event": "memory-online", "start": "0x880000000", "size": "0x8000000"}');
+      fail(
+        `not JSON (${err instanceof Error ? err.message : String(err)})`,
+        'write one JSON object per line, e.g. {"event": "memory-online", "start": "0x880000000", "size": "0x8000000"}',
+      );
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('not a JSON object', 'write one object per line, e.g. {"event": "cpu-online", "cpu": 4}');
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      fail('not a JSON object', 'write one object per line, e.g. {"event": "cpu-online", "cpu": 4}');
     const o = value as Record<string, unknown>;
     read++;
     const name = o.event;
@@ -142,9 +148,11 @@ function parseJsonLines(lines: readonly string[], origin: string, blockSize: big
     }
     const ev = name as JsonEventName;
     for (const key of Object.keys(o)) {
-      if (key !== 'event' && key !== 'at' && !KEYS[ev].includes(key)) fail(`a ${ev} event has no "${key}"`, `its keys are event, ${KEYS[ev].join(', ')} and at (ms)`);
+      if (key !== 'event' && key !== 'at' && !KEYS[ev].includes(key))
+        fail(`a ${ev} event has no "${key}"`, `its keys are event, ${KEYS[ev].join(', ')} and at (ms)`);
     }
-    for (const key of REQUIRED[ev]) if (o[key] === undefined) fail(`a ${ev} event needs "${key}"`, `give it, e.g. ${ev.startsWith('cpu') ? '"cpu": 4' : `"${key}": "0x8000000"`}`);
+    for (const key of REQUIRED[ev])
+      if (o[key] === undefined) fail(`a ${ev} event needs "${key}"`, `give it, e.g. ${ev.startsWith('cpu') ? '"cpu": 4' : `"${key}": "0x8000000"`}`);
     const u64 = (key: string): bigint => {
       const v = o[key];
       const parsed = typeof v === 'string' ? parseU64(v) : typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? BigInt(v) : undefined;
@@ -159,7 +167,8 @@ function parseJsonLines(lines: readonly string[], origin: string, blockSize: big
     let atMs = lastAt;
     if (o.at !== undefined) {
       const v = typeof o.at === 'string' ? Number(o.at) : o.at;
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`"at" is ${JSON.stringify(o.at)}`, 'give milliseconds since the start of the log, a number ≥ 0');
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+        fail(`"at" is ${JSON.stringify(o.at)}`, 'give milliseconds since the start of the log, a number ≥ 0');
       if ((v as number) < lastAt) fail(`"at" ${v} goes back in time (the line before is at ${lastAt})`, 'give the events in the order they happened');
       atMs = v as number;
     }
@@ -174,7 +183,10 @@ function parseJsonLines(lines: readonly string[], origin: string, blockSize: big
         const start = u64('start');
         const size = u64('size');
         if (size === 0n || start % blockSize !== 0n || size % blockSize !== 0n) {
-          fail(`[${hex(start)}, +${hex(size)}] is not made of whole ${hex(blockSize)}-byte memory blocks`, 'give block-aligned memory, or the machine\'s block size with --block');
+          fail(
+            `[${hex(start)}, +${hex(size)}] is not made of whole ${hex(blockSize)}-byte memory blocks`,
+            "give block-aligned memory, or the machine's block size with --block",
+          );
         }
         // One notifier call per memory block, lowest first, as memory_block_action makes them.
         const action = ev === 'memory-online' ? 'online' : 'offline';
