@@ -248,7 +248,7 @@ function parseUdev(lines: readonly string[], origin: string, blockSize: bigint, 
     const n = run.last - run.first + 1n;
     throw bad(
       `${origin}:${run.firstLine}-${run.lastLine}: ${n} ${run.action} uevent(s) for memory blocks ${run.first}–${run.last} make ${hex(n * blockSize)} bytes, ` +
-        `not a whole ${hex(dimmSize)}-byte DIMM; give the size of one DIMM with --dimm (on powerpc pseries each LMB comes and goes alone: --dimm equal to --block)`,
+        `not a whole ${hex(dimmSize)}-byte DIMM; give the size of one DIMM with --dimm (where each memory block comes and goes alone, as on pseries, --dimm equal to --block)`,
     );
   };
 
