@@ -110,7 +110,8 @@ function udevArrivals(system: SystemDescription, plugin: ArchPlugin, blockSize: 
   let m = MachineState.boot(system, blockSize, plugin.ramWalk);
   const out: number[] = [];
   for (const e of events) {
-    if (isNotifierEvent(e.event) && udevRuleMatches(e.event, m)) out.push(e.atMs);
+    // A CPU's add or remove uevent (a log's cpu-add / cpu-remove) is what the rule's CPU line matches.
+    if (isNotifierEvent(e.event) ? udevRuleMatches(e.event, m) : e.event.kind === 'cpu-present') out.push(e.atMs);
     m = m.apply(e.event);
   }
   return out;
