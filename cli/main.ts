@@ -11,6 +11,7 @@ import { CrashplugError } from '../core/base/index.js';
 import { registerCheck } from './commands/check.js';
 import { registerElfcorehdr } from './commands/elfcorehdr.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerReplay } from './commands/replay.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerVmcore } from './commands/vmcore.js';
@@ -70,7 +71,7 @@ const EXIT_CODES_HELP = [
   '  1  internal fault (of crashplug, or E_PORT_FAULT of a port)',
   '  2  bad input: one line on stderr, "crashplug: E_CODE: what, where, what to do"; nothing written',
   '  3  the answer is bad (a check found an error, inspect --against found differences,',
-  '     simulate ended with failed updates or a stale header); --no-fail makes it 0',
+  '     simulate or replay ended with failed updates or a stale header); --no-fail makes it 0',
 ].join('\n');
 
 function portsHelp(crashplug: Crashplug, external: readonly string[]): string {
@@ -103,6 +104,7 @@ function buildProgram(ctx: CliContext, io: CliIo, crashplug: Crashplug, external
   registerSnapshot(program, ctx);
   registerCheck(program, ctx);
   registerVmcore(program, ctx);
+  registerReplay(program, ctx);
   registerPortCommands(program, crashplug.commands, ctx);
   return program;
 }

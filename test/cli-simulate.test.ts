@@ -2,7 +2,7 @@
 // reads, the header it writes, and bad input — exit 2 with one `crashplug: E_…` line.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,80 @@ describe('crashplug simulate', () => {
       const lines = r.stderr.trimEnd().split('\n');
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(new RegExp(`^crashplug: ${code}`));
+    });
+  }
+});
+
+/**
+ * The 32 GiB guest with two 1 GiB DIMMs hot-added above its RAM, each a System RAM resource of its
+ * own (as x86 walks them): 34 GiB, of which the DIMMs can go again.
+ */
+function grownSystem(): string {
+  const json = JSON.parse(readFileSync(SYSTEM, 'utf8'));
+  json.memory.ranges.push(['0x840000000', '0x87fffffff'], ['0x880000000', '0x8bfffffff']);
+  const file = join(work, 'grown.json');
+  writeFileSync(file, JSON.stringify(json));
+  return file;
+}
+
+describe('crashplug simulate shrinking, and --add / --remove', () => {
+  it('--resize 34G:32G: each DIMM’s 8 blocks go offline, then the DIMM; coalesce ends on a fresh header (exit 0)', () => {
+    const out = join(work, 'shrunk.bin');
+    const r = crashplug('--system', grownSystem(), '--resize', '34G:32G', '--strategy', 'coalesce', '--json', '--out-header', out, ...SMALL);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ resize: { dimms: 2 }, events: 16, regenerations: 2, coalesced: 14, finalHeaderMatchesFresh: true, problems: [], finalHeader: { missing: [], wrong: [] } });
+    // 8 possible CPUs + vmcoreinfo + kernel text + the boot ranges of the 32 GiB machine (3): no DIMM left.
+    expect(readFileSync(out).readUInt16LE(56)).toBe(8 + 1 + 1 + 3);
+  });
+
+  it('--remove 2G is the same shrink, relative to the machine’s RAM', () => {
+    const a = JSON.parse(crashplug('--system', grownSystem(), '--remove', '2G', '--strategy', 'coalesce', '--json', ...SMALL).stdout);
+    // The guest's RAM is a little under 34 GiB (the holes below 4 GiB): FROM is exactly what it has.
+    expect(BigInt(a.resize.from) - BigInt(a.resize.to)).toBe(2n << 30n);
+    expect(a).toMatchObject({ resize: { dimms: 2 }, events: 16, finalHeaderMatchesFresh: true });
+  });
+
+  it('--add 4G is --resize 32G:36G', () => {
+    const r = crashplug('--system', SYSTEM, '--add', '4G', '--json', ...SMALL);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(BigInt(j.resize.to) - BigInt(j.resize.from)).toBe(4n << 30n);
+    expect(j).toMatchObject({ resize: { dimms: 4 }, events: 32, finalHeaderMatchesFresh: true });
+  });
+
+  it('kernel strategy: x86’s handler runs while the DIMM is still RAM and its removal calls none, so the header keeps it — exit 3, and the text says why', () => {
+    const r = crashplug('--system', grownSystem(), '--remove', '1G', ...SMALL);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/ → 0x[0-9a-f]+ bytes removing 1 DIMMs of 1 GiB/);
+    expect(r.stdout).toMatch(/final header = fresh\s+NO/);
+    expect(r.stdout).toContain('Bad: the final header is not what a fresh build of the final machine gives: the header lists 0x40000000 bytes the machine does not have as RAM, first [0x880000000, 0x8bfffffff]');
+    const json = JSON.parse(crashplug('--system', grownSystem(), '--remove', '1G', '--json', ...SMALL).stdout);
+    expect(json.problems).toHaveLength(1);
+    expect(json.finalHeader.wrong).toEqual([['0x880000000', '0x8bfffffff']]);
+  });
+
+  it('a lock held by a racing load drops events under the kernel strategy: exit 3 naming the drops and the first DIMM missing from the dump', () => {
+    const r = crashplug('--system', SYSTEM, '--resize', '32G:34G', '--contention', '0.9', '--seed', '3', ...SMALL);
+    expect(r.status).toBe(3);
+    expect(r.stdout).toMatch(/Bad: the final header is not what a fresh build of the final machine gives: \d+ event\(s\) were dropped while the kexec lock was busy \("crash hp: kexec_trylock\(\) failed, kdump image may be inaccurate"\)/);
+    expect(r.stdout).toMatch(/the dump would miss 0x[0-9a-f]+ bytes of RAM, first \[0x8[48][0-9a-f]+, 0x8[4-9a-b][0-9a-f]+\], in the DIMM \[0x8[48]0000000, 0x8[7b]fffffff\] \(1 GiB\) added by resize event \d+/);
+  });
+
+  for (const [what, args, message] of [
+    ['boot memory on x86 (not a DIMM of its own)', ['--system', SYSTEM, '--remove', '1G'], /^crashplug: E_BAD_ARGUMENT: --remove 1G: DIMM \[0x800000000, 0x83fffffff\] is not a System RAM resource of its own/],
+    ['--add with --resize', ['--system', SYSTEM, '--add', '1G', '--resize', '32G:33G'], /^crashplug: E_BAD_ARGUMENT: give exactly one of --resize FROM:TO, --add SIZE and --remove SIZE \(2 were given\)/],
+    ['no resize at all', ['--system', SYSTEM], /^crashplug: E_BAD_ARGUMENT: give exactly one of .* \(none was given\)/],
+    ['removing all RAM', ['--system', SYSTEM, '--remove', '32G'], /^crashplug: E_BAD_ARGUMENT: --remove 32G is all of /],
+    ['a resize to the same size', ['--system', SYSTEM, '--resize', '32G:32G'], /^crashplug: E_BAD_ARGUMENT: --resize 0x800000000:0x800000000 changes nothing/],
+  ] as const) {
+    it(`refuses ${what}: exit 2, one line`, () => {
+      const r = crashplug(...args, ...SMALL);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
     });
   }
 });

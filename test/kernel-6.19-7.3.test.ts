@@ -28,7 +28,7 @@ import { registryOf } from '../core/port/index.js';
 import type { SystemDescription } from '../core/system/index.js';
 import { parseSystemJson } from '../api/system-file.js';
 import { readHostSystem } from '../cli/host.js';
-import { simulationProblems } from '../cli/commands/simulate.js';
+import { staleRamProblems as simulationProblems } from '../cli/commands/hotplug-run.js';
 import { arm64Plugin, arm64System } from './fixtures/arm64/arm64-systems.js';
 import { ppcPlugin, ppcSystem } from './fixtures/powerpc/systems.js';
 import { riscvPlugin, riscvSystem } from './fixtures/riscv64/riscv-systems.js';

@@ -19,6 +19,8 @@ export type ErrorCode =
   | 'E_SEGMENT_PLACEMENT'
   | 'E_KEXEC_EINVAL'
   | 'E_IO'
+  /** An event log given to `replay` that cannot be read or does not fit the machine: its file:line and the fix. */
+  | 'E_BAD_EVENTS'
   /** Ports that cannot be loaded together (two claim one arch) or a port section that clashes with core's. */
   | 'E_PLUGIN'
   /** A module given to `--port` (or CRASHPLUG_PORTS) is not a crashplug port: it says what is missing. */

@@ -15,7 +15,7 @@ import { mergeRanges, type Range } from '../memory/range.js';
 import type { ArchPlugin } from '../port/plugin.js';
 import type { SystemDescription } from '../system/system.js';
 
-export interface HeaderCoverage {
+export interface RamCoverage {
   /** Memory the header's PT_LOADs list that is neither System RAM of the machine now nor added by the arch. */
   readonly staleRam: readonly Range[];
   /** Memory a fresh header of the machine now would list that the header's PT_LOADs leave out. */
@@ -68,7 +68,7 @@ export function headerLoadRanges(header: Uint8Array): Range[] {
  * misses that a fresh build would list. The arch's own additions (powerpc's RTAS, OPAL and backup
  * region) count as the machine's.
  */
-export function headerRamCoverage(header: Uint8Array, system: SystemDescription, plugin: ArchPlugin): HeaderCoverage {
+export function headerRamCoverage(header: Uint8Array, system: SystemDescription, plugin: ArchPlugin): RamCoverage {
   const listed = mergeRanges(headerLoadRanges(header));
   const fresh = plugin.crashMemory(system);
   const machine = mergeRanges([...system.memory.systemRam, ...fresh.added]);

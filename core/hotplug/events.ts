@@ -42,8 +42,18 @@ export interface DimmRemoveEvent {
   readonly size: bigint;
 }
 
+/**
+ * A CPU becoming present (hot-added: register_cpu, the `add` uevent) or leaving the present set
+ * (it must be offline). The crash notifier hears only onlining and offlining (crash/cpuhp).
+ */
+export interface CpuPresenceEvent {
+  readonly kind: 'cpu-present';
+  readonly action: 'add' | 'remove';
+  readonly cpu: number;
+}
+
 export type NotifierEvent = CpuEvent | MemoryEvent;
-export type MachineEvent = NotifierEvent | DimmAddEvent | DimmRemoveEvent;
+export type MachineEvent = NotifierEvent | DimmAddEvent | DimmRemoveEvent | CpuPresenceEvent;
 
 /** An event on the timeline: when it happens, and which burst of the producer it belongs to. */
 export interface TimedEvent {
@@ -108,6 +118,8 @@ export class MachineState {
         return this.#dimm(event);
       case 'dimm-remove':
         return this.#dimmRemove(event);
+      case 'cpu-present':
+        return this.#cpuPresent(event);
       default: {
         const never: never = event;
         throw new Error(`unknown event ${JSON.stringify(never)}`);
@@ -128,6 +140,19 @@ export class MachineState {
     if (!online) throw bad(`CPU ${e.cpu} is not online`);
     if (cpus.online.length === 1) throw bad(`CPU ${e.cpu} is the last online CPU; Linux refuses to offline it`);
     return this.#withSystem({ ...this.system, cpus: { ...cpus, online: cpus.online.filter((c) => c !== e.cpu) } });
+  }
+
+  #cpuPresent(e: CpuPresenceEvent): MachineState {
+    const cpus = this.system.cpus;
+    if (!cpus.possible.includes(e.cpu)) throw bad(`CPU ${e.cpu} is not possible (possible: ${cpus.possible.join(',')}); hot-plug stays within the possible set`);
+    const present = cpus.present.includes(e.cpu);
+    if (e.action === 'add') {
+      if (present) throw bad(`CPU ${e.cpu} is already present`);
+      return this.#withSystem({ ...this.system, cpus: { ...cpus, present: insertSorted(cpus.present, e.cpu) } });
+    }
+    if (!present) throw bad(`CPU ${e.cpu} is not present`);
+    if (cpus.online.includes(e.cpu)) throw bad(`CPU ${e.cpu} is still online; offline it before removing it`);
+    return this.#withSystem({ ...this.system, cpus: { ...cpus, present: cpus.present.filter((c) => c !== e.cpu) } });
   }
 
   #blocks(start: bigint, size: bigint, what: string): bigint[] {
@@ -217,9 +242,13 @@ function totalRam(system: SystemDescription): bigint {
 }
 
 /**
- * Grow a machine from `from` to `to` bytes with DIMMs of `dimmSize`, placed contiguously from the
- * first DIMM-aligned address at or above the end of the highest RAM range. Each DIMM is one batch:
- * its arrival, then one online event per memory block.
+ * Resize a machine from `from` to `to` bytes with DIMMs of `dimmSize`; each DIMM is one batch.
+ * Growing places DIMMs contiguously from the first DIMM-aligned address at or above the end of
+ * the highest RAM range: each arrives, then one online event per memory block. Shrinking takes
+ * DIMMs off the top of RAM, highest first: each block goes offline (lowest first, as userspace
+ * offlines a DIMM's blocks), then the DIMM is removed — remove_memory refuses online memory.
+ * Only memory the arch can remove goes: on an iomem walk a DIMM must be a System RAM resource of
+ * its own, which the machine checks when the events are applied.
  */
 export function resizeEvents(system: SystemDescription, plan: ResizePlan): TimedEvent[] {
   const blockSize = plan.blockSize ?? DEFAULT_BLOCK_SIZE;
@@ -228,18 +257,32 @@ export function resizeEvents(system: SystemDescription, plan: ResizePlan): Timed
   if (blockSize <= 0n || (blockSize & (blockSize - 1n)) !== 0n) throw bad(`--block ${hex(blockSize)} is not a power of two`);
   if (dimmSize <= 0n) throw bad(`--dimm must be a positive size, not ${dimmSize}`);
   if (dimmSize % blockSize !== 0n) throw bad(`--dimm ${hex(dimmSize)} is not a whole number of ${hex(blockSize)}-byte memory blocks`);
-  if (to <= from) throw bad(`--resize ${hex(from)}:${hex(to)} does not grow the machine; give FROM:TO with TO above FROM`);
-  if ((to - from) % dimmSize !== 0n) throw bad(`--resize adds ${hex(to - from)} bytes, not a whole number of ${hex(dimmSize)}-byte DIMMs`);
+  if (to === from) throw bad(`--resize ${hex(from)}:${hex(to)} changes nothing; give FROM:TO with TO above FROM to grow, below it to shrink`);
+  const change = to > from ? to - from : from - to;
+  if (change % dimmSize !== 0n) throw bad(`--resize ${to > from ? 'adds' : 'removes'} ${hex(change)} bytes, not a whole number of ${hex(dimmSize)}-byte DIMMs`);
   const ram = totalRam(system);
   const slack = from > ram ? from - ram : ram - from;
   if (slack >= dimmSize) {
     throw bad(`--resize FROM is ${hex(from)} but ${system.origin} has ${hex(ram)} bytes of System RAM; give its size as FROM`);
   }
+  if (to < from && to <= 0n) throw bad(`--resize ${hex(from)}:${hex(to)} would remove every byte of RAM; leave the machine some`);
   const top = MachineState.boot(system, blockSize).ramTop;
-  let base = alignUp(top, dimmSize);
   const events: TimedEvent[] = [];
-  const dimms = Number((to - from) / dimmSize);
+  const dimms = Number(change / dimmSize);
   const blocksPerDimm = Number(dimmSize / blockSize);
+  if (to < from) {
+    if (change > top) throw bad(`--resize removes ${hex(change)} bytes but RAM ends at ${hex(top)}`);
+    for (let k = 0; k < dimms; k++) {
+      const t = k * timing.dimmGapMs;
+      const start = top - BigInt(k + 1) * dimmSize;
+      for (let j = 0; j < blocksPerDimm; j++) {
+        events.push({ event: { kind: 'memory', action: 'offline', start: start + BigInt(j) * blockSize, size: blockSize }, atMs: t + j * timing.blockGapMs, batch: k });
+      }
+      events.push({ event: { kind: 'dimm-remove', start, size: dimmSize }, atMs: t + blocksPerDimm * timing.blockGapMs, batch: k });
+    }
+    return events;
+  }
+  let base = alignUp(top, dimmSize);
   for (let k = 0; k < dimms; k++) {
     const t = k * timing.dimmGapMs;
     events.push({ event: { kind: 'dimm-add', start: base, size: dimmSize }, atMs: t, batch: k });

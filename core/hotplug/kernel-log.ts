@@ -12,6 +12,7 @@ export interface LogLine {
 export class KernelLog {
   readonly #lines: LogLine[] = [];
   readonly #counts = new Map<string, number>();
+  #printed = 0;
 
   constructor(
     /** Lines kept; older ones are dropped first. */
@@ -23,12 +24,23 @@ export class KernelLog {
   printk(level: LogLevel, text: string): void {
     if (level === 'debug' && !this.debug) return;
     this.#counts.set(text, (this.#counts.get(text) ?? 0) + 1);
+    this.#printed++;
     this.#lines.push({ level, text });
     if (this.#lines.length > this.limit) this.#lines.splice(0, this.#lines.length - this.limit);
   }
 
   get lines(): readonly LogLine[] {
     return this.#lines;
+  }
+
+  /** Lines printed over the whole run (kept or not). */
+  get printed(): number {
+    return this.#printed;
+  }
+
+  /** The last `n` lines printed, as far as they are still kept. */
+  last(n: number): readonly LogLine[] {
+    return n <= 0 ? [] : this.#lines.slice(-n);
   }
 
   /** How often `text` was printed over the whole run. */

@@ -7,13 +7,13 @@ import type { Clock } from '../base/clock.js';
 import { buildSystemElfcorehdr } from '../build/system-elfcorehdr.js';
 import { CrashplugError } from '../base/errors.js';
 import { hex } from '../base/hex.js';
-import { type HeaderCoverage, headerRamCoverage } from './coverage.js';
+import { type RamCoverage, headerRamCoverage } from './coverage.js';
 import type { Range } from '../memory/range.js';
 import { type HotplugFaults, HotplugEngine } from './engine.js';
 import { DEFAULT_BLOCK_SIZE, isNotifierEvent, MachineState, type TimedEvent } from './events.js';
-import type { HotplugMetrics, MetricsSummary } from './metrics.js';
+import type { HotplugMetrics, MetricsSummary, UpdateRecord } from './metrics.js';
 import { CoalesceStrategy, type HotplugStrategy, KernelStrategy, type StrategyName } from './strategies.js';
-import { KernelLog } from './kernel-log.js';
+import { KernelLog, type LogLine } from './kernel-log.js';
 import { kexecLoad, type LoadMode } from '../kexec/loader.js';
 import type { Contention } from '../kexec/lock.js';
 import type { PayloadSizes } from '../kexec/payload.js';
@@ -40,6 +40,47 @@ export interface SimulationOptions {
   readonly log?: KernelLog | undefined;
   /** Times the run and every unarmed window; without one, core counts ticks instead of reading time. */
   readonly clock?: Clock | undefined;
+  /**
+   * Called after each event is handled — for the last event of a burst, after the burst's queued
+   * events were handled too — with what the handler did. Only when given does the run keep track.
+   */
+  readonly onEvent?: ((step: EventStep) => void) | undefined;
+}
+
+/**
+ * What became of one event, most telling first: an update refused (with the kernel's message), an
+ * arch hook that failed, a header installed, a reload, an event dropped on a busy lock, queued
+ * for the end of its burst (coalesce), a handler call that changed nothing, a guard that stopped
+ * the handler, udev still waiting, or an event that reaches no notifier (a DIMM arriving).
+ */
+export type EventOutcome =
+  | 'refused'
+  | 'hook-failed'
+  | 'installed'
+  | 'reloaded'
+  | 'dropped'
+  | 'coalesced'
+  | 'no-op'
+  | 'not-loaded'
+  | 'no-hotplug-support'
+  | 'not-located'
+  | 'waiting'
+  | 'no-notifier-call';
+
+export interface EventStep {
+  readonly index: number;
+  readonly event: TimedEvent;
+  /** The machine after the event. */
+  readonly machine: MachineState;
+  readonly outcome: EventOutcome;
+  /** Updates made at this step (several when a burst was flushed). */
+  readonly updates: readonly UpdateRecord[];
+  /** Header regenerations at this step. */
+  readonly regenerations: number;
+  /** What the kernel printed at this step (as far as the log keeps it). */
+  readonly messages: readonly LogLine[];
+  /** The elfcorehdr segment as it is now (a view, valid during the call), if an image is loaded. */
+  readonly header: Uint8Array | undefined;
 }
 
 export interface SimulationSummary extends MetricsSummary {
@@ -73,7 +114,7 @@ export interface SimulationResult {
   /** The header in place at the end, as long as it was written: the last in-place update, else the load. */
   readonly installedHeader: Uint8Array | undefined;
   /** How the installed header covers the final machine; undefined when no header is loaded. */
-  readonly coverage: HeaderCoverage | undefined;
+  readonly coverage: RamCoverage | undefined;
 }
 
 function hexPairs(ranges: readonly Range[]): (readonly [string, string])[] {
@@ -85,7 +126,8 @@ function udevArrivals(system: SystemDescription, plugin: ArchPlugin, blockSize: 
   let m = MachineState.boot(system, blockSize, plugin.ramWalk);
   const out: number[] = [];
   for (const e of events) {
-    if (isNotifierEvent(e.event) && udevRuleMatches(e.event, m)) out.push(e.atMs);
+    // A CPU's add or remove uevent (a log's cpu-add / cpu-remove) is what the rule's CPU line matches.
+    if (isNotifierEvent(e.event) ? udevRuleMatches(e.event, m) : e.event.kind === 'cpu-present') out.push(e.atMs);
     m = m.apply(e.event);
   }
   return out;
@@ -95,6 +137,15 @@ function udevArrivals(system: SystemDescription, plugin: ArchPlugin, blockSize: 
 function freshHeader(system: SystemDescription, plugin: ArchPlugin, strategy: StrategyName, mode: LoadMode): Uint8Array {
   if (strategy === 'reload' && mode === 'load') return buildKexecToolsElfcorehdr(system, plugin).bytes;
   return buildSystemElfcorehdr(system, plugin).bytes;
+}
+
+/** The loaded image's elfcorehdr segment, whole (a view into the reservation), or undefined. */
+export function elfcorehdrView(kexec: KexecState): Uint8Array | undefined {
+  const image = kexec.loaded;
+  if (image === undefined) return undefined;
+  const index = elfcorehdrLocator.locate(image, kexec.memory);
+  const seg = index >= 0 ? image.segments[index] : undefined;
+  return seg === undefined ? undefined : kexec.memory.view(seg.mem, seg.memsz);
 }
 
 export function simulateHotplug(
@@ -129,17 +180,55 @@ export function simulateHotplug(
 
   let machine = MachineState.boot(system, blockSize, plugin.ramWalk);
   const t0 = kexec.clock.nowNs();
-  let batch: number | undefined;
   const every = Math.max(1, Math.floor(events.length / 100));
+  const m = engine.metrics;
+  const onEvent = options.onEvent;
   events.forEach((e, i) => {
-    if (batch !== undefined && e.batch !== batch) strategy.onBatchEnd(machine);
-    batch = e.batch;
+    const before = onEvent === undefined ? undefined : { ...m.summary(), updates: m.updates.length, printed: kexec.log.printed };
     strategy.beforeEvent(e, machine);
     machine = machine.apply(e.event);
     if (isNotifierEvent(e.event)) strategy.onNotifierEvent(e.event, machine);
+    // A burst ends with its last event: the strategy settles it before the next one arrives.
+    if (i + 1 === events.length || events[i + 1]!.batch !== e.batch) strategy.onBatchEnd(machine);
+    if (onEvent !== undefined && before !== undefined) {
+      const updates = m.updates.slice(before.updates);
+      const after = m.summary();
+      const outcome: EventOutcome = updates.some((u) => u.outcome !== 'installed' && u.outcome !== 'reloaded')
+        ? 'refused'
+        : after.hookFailures > before.hookFailures
+          ? 'hook-failed'
+          : updates.some((u) => u.outcome === 'installed')
+            ? 'installed'
+            : updates.some((u) => u.outcome === 'reloaded')
+              ? 'reloaded'
+              : after.dropped > before.dropped
+                ? 'dropped'
+                : after.skipped.notLoaded > before.skipped.notLoaded
+                  ? 'not-loaded'
+                  : after.skipped.noHotplugSupport > before.skipped.noHotplugSupport
+                    ? 'no-hotplug-support'
+                    : after.skipped.notLocated > before.skipped.notLocated
+                      ? 'not-located'
+                      : after.noops > before.noops
+                        ? 'no-op'
+                        : !isNotifierEvent(e.event)
+                          ? 'no-notifier-call'
+                          : options.strategy === 'reload'
+                            ? 'waiting'
+                            : 'coalesced';
+      onEvent({
+        index: i,
+        event: e,
+        machine,
+        outcome,
+        updates,
+        regenerations: after.regenerations - before.regenerations,
+        messages: kexec.log.last(kexec.log.printed - before.printed),
+        header: elfcorehdrView(kexec),
+      });
+    }
     if (options.onProgress !== undefined && (i + 1) % every === 0) options.onProgress(i + 1, events.length);
   });
-  strategy.onBatchEnd(machine);
   strategy.finish(machine);
   const elapsedMs = Number(kexec.clock.nowNs() - t0) / 1e6;
   options.onProgress?.(events.length, events.length);
