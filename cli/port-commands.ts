@@ -1,20 +1,33 @@
 // Commands the loaded ports add (TOKENS.PortCommand), turned into commander subcommands. The port
-// declares options and a `run`; the CLI parses, checks and does the file I/O.
+// declares options and a `run`; the CLI parses, checks and does the file I/O. A run's outputs are one
+// output set (cli/files.ts), committed when `run` returns, and its report reaches stdout only then.
 
 import { type Command, Option } from 'commander';
 import { loadSystemFile } from '../api/system-file.js';
 import { CrashplugError } from '../core/base/index.js';
-import type { PortCommand, PortCommandIo } from '../core/port/index.js';
+import type { PortCommand, PortCommandIo, PortSubcommand } from '../core/port/index.js';
 import type { CliContext } from './context.js';
-import { readInputFile, writeFileAtomic } from './files.js';
+import { type InputKind, OutputSet, readInputFile } from './files.js';
 
-function ioFor(ctx: CliContext): PortCommandIo {
-  return {
+/** The cap a port's input gets, from what the port calls it. */
+function kindOf(what: string): InputKind {
+  if (/fadump/i.test(what)) return 'fadump-header';
+  if (/elfcorehdr/i.test(what)) return 'elfcorehdr';
+  return 'other';
+}
+
+function runPortSubcommand(sub: PortSubcommand, opts: Record<string, string | boolean | undefined>, ctx: CliContext): void {
+  const outputs = new OutputSet();
+  const report: string[] = [];
+  const io: PortCommandIo = {
     loadSystem: (path, kernel) => loadSystemFile(path, ctx.registry(), { kernel }),
-    readInput: (path, what) => readInputFile(path, what),
-    writeOutput: (path, bytes) => writeFileAtomic(path, bytes),
-    out: ctx.out,
+    readInput: (path, what) => readInputFile(path, what, kindOf(what)),
+    writeOutput: (path, bytes, what) => void outputs.add(path, bytes, what),
+    out: (text) => void report.push(text),
   };
+  sub.run(opts, io);
+  outputs.commit();
+  ctx.out(report.join(''));
 }
 
 export function registerPortCommands(program: Command, commands: readonly PortCommand[], ctx: CliContext): void {
@@ -32,7 +45,7 @@ export function registerPortCommands(program: Command, commands: readonly PortCo
         if (o.required === true) option.makeOptionMandatory();
         cmd.addOption(option);
       }
-      cmd.action((opts: Record<string, string | boolean | undefined>) => sub.run(opts, ioFor(ctx)));
+      cmd.action((opts: Record<string, string | boolean | undefined>) => runPortSubcommand(sub, opts, ctx));
     }
   }
 }

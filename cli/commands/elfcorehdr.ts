@@ -7,7 +7,7 @@ import { CrashplugError } from '../../core/base/index.js';
 import { HEADER_BUILDERS, type HeaderBuilder } from '../../core/system/index.js';
 import type { CliContext } from '../context.js';
 import { builtReportJson, builtReportLines } from '../describe.js';
-import { writeFileAtomic } from '../files.js';
+import { OutputSet } from '../files.js';
 import { readHostSystem, type HostDescription } from '../host.js';
 import { memoryMapOf } from '../memory-map-rows.js';
 import { memoryMapSvg } from '../svg-memory-map.js';
@@ -80,8 +80,7 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
     text = `${lines.join('\n')}\n`;
   }
   const svg = opts.svg === undefined ? undefined : memoryMapSvg(memoryMapOf(built));
-  if (opts.out !== undefined) writeFileAtomic(opts.out, built.bytes);
-  if (opts.svg !== undefined && svg !== undefined) writeFileAtomic(opts.svg, new TextEncoder().encode(svg));
+  new OutputSet().add(opts.out, built.bytes, 'header').add(opts.svg, svg ?? '', 'SVG picture').commit();
   ctx.out(text);
 }
 

@@ -63,7 +63,7 @@ function compare(file: DiffSide, bytes: Uint8Array, against: string, kernel: str
 }
 
 function runInspect(path: string, opts: InspectOptions, ctx: CliContext): void {
-  const bytes = readInputFile(path, 'elfcorehdr');
+  const bytes = readInputFile(path, 'elfcorehdr', 'elfcorehdr');
   const header = decodeElfCoreHeader(bytes, path);
   const trailing = trailingBytes(bytes, header);
   const file: DiffSide = { header, trailing, what: guessWhat(header) };

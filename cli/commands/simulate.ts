@@ -9,7 +9,7 @@ import { resizeEvents, type SimulationSummary, simulateHotplug, STRATEGIES, type
 import { contentionFraction, type LoadMode, REALISTIC_PAYLOAD } from '../../core/kexec/index.js';
 
 import type { CliContext } from '../context.js';
-import { writeFileAtomic } from '../files.js';
+import { OutputSet } from '../files.js';
 import { nsText, unarmedSvg } from '../svg-unarmed.js';
 import { HOST_CLOCK } from '../../api/host-clock.js';
 import { loadSystemFile } from '../../api/system-file.js';
@@ -177,7 +177,7 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
       `(${sizeText(blockSize)} blocks), strategy ${opts.strategy}, ${mode}`;
     text = textReport(s, head, opts.outHeader, header?.length ?? 0);
   }
-  if (opts.outHeader !== undefined) writeFileAtomic(opts.outHeader, header!);
+  const outputs = new OutputSet().add(opts.outHeader, header ?? new Uint8Array(), 'installed header');
   if (opts.svg !== undefined) {
     const picture = unarmedSvg({
       title: `kdump unarmed per update: ${opts.strategy} strategy, ${system.arch}, kernel ${system.kernel.version}`,
@@ -186,7 +186,8 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
         `kdump unarmed ${nsText(s.unarmedNs.total)} in total, longest ${nsText(s.unarmedNs.max)}`,
       updates: result.metrics.updates,
     });
-    writeFileAtomic(opts.svg, new TextEncoder().encode(picture));
+    outputs.add(opts.svg, picture, 'SVG picture');
   }
+  outputs.commit();
   ctx.out(text);
 }

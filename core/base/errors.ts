@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'E_SEGMENT_PLACEMENT'
   | 'E_KEXEC_EINVAL'
   | 'E_IO'
+  /** An input larger than crashplug's cap for its kind (the message names the cap). */
+  | 'E_TOO_LARGE'
   /** Ports that cannot be loaded together (two claim one arch) or a port section that clashes with core's. */
   | 'E_PLUGIN'
   /** A module given to `--port` (or CRASHPLUG_PORTS) is not a crashplug port: it says what is missing. */
