@@ -8,6 +8,7 @@ import { CrashplugError } from '../core/base/index.js';
 import type { PortCommand, PortCommandIo, PortSubcommand } from '../core/port/index.js';
 import type { CliContext } from './context.js';
 import { type InputKind, OutputSet, readInputFile } from './files.js';
+import { kernelOption } from './options.js';
 
 /** The cap a port's input gets, from what the port calls it. */
 function kindOf(what: string): InputKind {
@@ -20,7 +21,7 @@ function runPortSubcommand(sub: PortSubcommand, opts: Record<string, string | bo
   const outputs = new OutputSet();
   const report: string[] = [];
   const io: PortCommandIo = {
-    loadSystem: (path, kernel) => loadSystemFile(path, ctx.registry(), { kernel }),
+    loadSystem: (path, kernel) => loadSystemFile(path, ctx.registry(), { kernel: kernelOption(kernel, ctx.registry()) }),
     readInput: (path, what) => readInputFile(path, what, kindOf(what)),
     writeOutput: (path, bytes, what) => void outputs.add(path, bytes, what),
     out: (text) => void report.push(text),

@@ -8,6 +8,7 @@ import { HEADER_BUILDERS, type HeaderBuilder } from '../../core/system/index.js'
 import type { CliContext } from '../context.js';
 import { builtReportJson, builtReportLines } from '../describe.js';
 import { OutputSet } from '../files.js';
+import { kernelOption } from '../options.js';
 import { readHostSystem, type HostDescription } from '../host.js';
 import { memoryMapOf } from '../memory-map-rows.js';
 import { memoryMapSvg } from '../svg-memory-map.js';
@@ -47,6 +48,7 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
     throw new CrashplugError('E_BAD_ARGUMENT', 'elfcorehdr: say which machine: --system FILE.json (a system description) or --host (this one)');
   }
   const registry = ctx.registry();
+  kernelOption(opts.kernel, registry);
   let host: HostDescription | undefined;
   let system;
   if (opts.system !== undefined) {

@@ -12,6 +12,7 @@ import { ehdrJson, ehdrLines, phdrJson, phdrTable, trailingBytes } from '../desc
 import { type DiffSide, diffElfcorehdrs, differenceJson, differenceText, diffVerdict, type HeaderDiff } from '../diff.js';
 import { explanationJson, explanationLines } from '../explain.js';
 import { readInputFile } from '../files.js';
+import { kernelOption, requireWith } from '../options.js';
 import { guessWhat, type PhdrWhat, whatFromRoles } from '../phdr-roles.js';
 import { buildHeader, type BuiltHeader } from './build-header.js';
 import { loadSystemFile } from '../../api/system-file.js';
@@ -63,6 +64,8 @@ function compare(file: DiffSide, bytes: Uint8Array, against: string, kernel: str
 }
 
 function runInspect(path: string, opts: InspectOptions, ctx: CliContext): void {
+  requireWith(opts.kernel, '--kernel', opts.against, '--against', 'it picks the profile of the header built for --against');
+  kernelOption(opts.kernel, ctx.registry());
   const bytes = readInputFile(path, 'elfcorehdr', 'elfcorehdr');
   const header = decodeElfCoreHeader(bytes, path);
   const trailing = trailingBytes(bytes, header);

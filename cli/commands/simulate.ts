@@ -4,12 +4,13 @@
 // behind is right.
 
 import { type Command, Option } from 'commander';
-import { CrashplugError, hex, parseU64 } from '../../core/base/index.js';
+import { CrashplugError, hex } from '../../core/base/index.js';
 import { resizeEvents, type SimulationSummary, simulateHotplug, STRATEGIES, type StrategyName } from '../../core/hotplug/index.js';
 import { contentionFraction, type LoadMode, REALISTIC_PAYLOAD } from '../../core/kexec/index.js';
 
 import type { CliContext } from '../context.js';
 import { OutputSet } from '../files.js';
+import { fractionOption, kernelOption, seedOption, sizeOption } from '../options.js';
 import { nsText, unarmedSvg } from '../svg-unarmed.js';
 import { HOST_CLOCK } from '../../api/host-clock.js';
 import { loadSystemFile } from '../../api/system-file.js';
@@ -34,9 +35,7 @@ interface SimulateOptions {
 const MODES: readonly LoadMode[] = ['file', 'load'];
 
 function size(text: string, option: string): bigint {
-  const v = parseU64(text);
-  if (v === undefined) throw new CrashplugError('E_BAD_ARGUMENT', `${option} ${JSON.stringify(text)} is not a size; write it as 1G, 128M, 4096 or 0x1000`);
-  return v;
+  return sizeOption(text, option);
 }
 
 function resizeOf(text: string): { from: bigint; to: bigint } {
@@ -46,22 +45,12 @@ function resizeOf(text: string): { from: bigint; to: bigint } {
 }
 
 function fraction(text: string): number {
-  const v = Number(text);
-  if (!(text.trim() !== '' && v >= 0 && v <= 1)) {
-    throw new CrashplugError('E_BAD_ARGUMENT', `--contention ${JSON.stringify(text)} is not a fraction in [0, 1]; 0.05 means one try in twenty finds the kexec lock busy`);
-  }
-  return v;
+  return fractionOption(text, '--contention', '0.05 means one try in twenty finds the kexec lock busy');
 }
 
-function seedOf(text: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new CrashplugError('E_BAD_ARGUMENT', `--seed ${JSON.stringify(text)} is not a whole number`);
-  return Number(text) >>> 0;
-}
-
+/** A kexec segment: at least one byte (an empty one has no place), at most 4 GiB. */
 function segmentSize(text: string, option: string): number {
-  const v = size(text, option);
-  if (v > 1n << 32n) throw new CrashplugError('E_BAD_ARGUMENT', `${option} ${text} is larger than a crash reservation can hold`);
-  return Number(v);
+  return Number(sizeOption(text, option, 1n, 1n << 32n));
 }
 
 export function registerSimulate(program: Command, ctx: CliContext): void {
@@ -133,13 +122,13 @@ function textReport(s: SimulationSummary, head: string, outHeader: string | unde
 
 function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
   const { from, to } = resizeOf(opts.resize);
-  const dimmSize = size(opts.dimm, '--dimm');
-  const blockSize = size(opts.block, '--block');
+  const dimmSize = sizeOption(opts.dimm, '--dimm', 1n);
+  const blockSize = sizeOption(opts.block, '--block', 1n);
   const contention = fraction(opts.contention);
-  const seed = seedOf(opts.seed);
+  const seed = seedOption(opts.seed);
   const payload = { ...REALISTIC_PAYLOAD, kernel: segmentSize(opts.kernelSize, '--kernel-size'), initrd: segmentSize(opts.initrdSize, '--initrd-size') };
   const registry = ctx.registry();
-  const system = loadSystemFile(opts.system, registry, { kernel: opts.kernel });
+  const system = loadSystemFile(opts.system, registry, { kernel: kernelOption(opts.kernel, registry) });
   const plugin = registry.get(system.arch, `${opts.system}: arch`);
   const events = resizeEvents(system, { from, to, dimmSize, blockSize });
   const result = simulateHotplug(system, plugin, events, {
