@@ -420,6 +420,8 @@ function makeCase(r, index) {
       for (let i = 0; i < n; i++) c.args.push(r.pick(words));
     }
   }
+  // A command line cannot carry a NUL byte (execve ends the string there).
+  c.args = c.args.map((a) => a.replaceAll('\0', ''));
   return c;
 }
 
