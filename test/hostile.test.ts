@@ -159,7 +159,11 @@ describe('5: inputs are checked before they are read', () => {
     ['memory.iomem', (dir: string) => ['elfcorehdr', '--system', systemWith(dir, { iomem: 'zero.txt' })], 'zero.txt'],
     ['memory.dtb', (dir: string) => ['elfcorehdr', '--system', systemWith(dir, { dtb: 'zero.dtb' })], 'zero.dtb'],
     ['inspect FILE', (dir: string) => ['inspect', join(dir, 'zero.bin')], 'zero.bin'],
-    ['fadump process --header', (dir: string) => ['fadump', 'process', '--header', join(dir, 'zero.bin'), '--system', FADUMP_SYSTEM, '--out', join(dir, 'o.bin')], 'zero.bin'],
+    [
+      'fadump process --header',
+      (dir: string) => ['fadump', 'process', '--header', join(dir, 'zero.bin'), '--system', FADUMP_SYSTEM, '--out', join(dir, 'o.bin')],
+      'zero.bin',
+    ],
   ])('/dev/zero as %s is refused at once as a character device', (_, args, link) => {
     const dir = folder();
     symlinkSync('/dev/zero', join(dir, link));
@@ -183,7 +187,12 @@ describe('5: inputs are checked before they are read', () => {
     ['a device tree', 'dtb', 32, (dir: string) => ['elfcorehdr', '--system', systemWith(dir, { dtb: 'big' })]],
     ['a system description', 'system', 64, (dir: string) => ['elfcorehdr', '--system', join(dir, 'big')]],
     ['an elfcorehdr', 'inspect', 16, (dir: string) => ['inspect', join(dir, 'big')]],
-    ['a fadump crash-info header', 'fadump', 1, (dir: string) => ['fadump', 'process', '--header', join(dir, 'big'), '--system', FADUMP_SYSTEM, '--out', join(dir, 'o')]],
+    [
+      'a fadump crash-info header',
+      'fadump',
+      1,
+      (dir: string) => ['fadump', 'process', '--header', join(dir, 'big'), '--system', FADUMP_SYSTEM, '--out', join(dir, 'o')],
+    ],
   ])('%s over its cap is E_TOO_LARGE naming the cap', (_, __, capMiB, args) => {
     const dir = folder();
     writeFileSync(join(dir, 'big'), '');
@@ -203,7 +212,10 @@ describe('7: a standard output that fails', () => {
   });
 
   it('a reader that has gone (| true) ends the run quietly, exit 0', () => {
-    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" elfcorehdr --json --system "${W1}" | true; exit \${PIPESTATUS[0]}`], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" elfcorehdr --json --system "${W1}" | true; exit \${PIPESTATUS[0]}`], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
@@ -213,7 +225,10 @@ describe('8: usage errors are one line on stderr', () => {
   it.each([
     [[], /^crashplug: E_BAD_ARGUMENT: give a command: elfcorehdr, inspect, simulate, fadump \(see crashplug --help\)\n$/],
     [['fadump'], /^crashplug: E_BAD_ARGUMENT: fadump: give a command: header, process \(see crashplug fadump --help\)\n$/],
-    [['help', 'bogus'], /^crashplug: E_BAD_ARGUMENT: help: crashplug has no command "bogus"; its commands are elfcorehdr, inspect, simulate, fadump \(see crashplug --help\)\n$/],
+    [
+      ['help', 'bogus'],
+      /^crashplug: E_BAD_ARGUMENT: help: crashplug has no command "bogus"; its commands are elfcorehdr, inspect, simulate, fadump \(see crashplug --help\)\n$/,
+    ],
     [['bogus'], /^crashplug: E_BAD_ARGUMENT: unknown command 'bogus' \(see crashplug --help\)\n$/],
   ])('crashplug %j', (args, line) => {
     const r = crashplug(...args);
@@ -248,7 +263,9 @@ describe('9: values that were accepted silently', () => {
     const r = crashplug('elfcorehdr', '--system', W1, '--kernel', '99.9');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(ONE_LINE('E_BAD_ARGUMENT'));
-    expect(r.stderr).toMatch(/--kernel "99\.9" is newer than \d+\.\d+, the newest release crashplug models; the modelled releases are 5\.4, 5\.5, .*6\.1, .*6\.12, /);
+    expect(r.stderr).toMatch(
+      /--kernel "99\.9" is newer than \d+\.\d+, the newest release crashplug models; the modelled releases are 5\.4, 5\.5, .*6\.1, .*6\.12, /,
+    );
   });
 
   it('inspect --kernel without --against is refused: it would do nothing', () => {

@@ -100,7 +100,11 @@ describe('a rename that fails after another has landed', () => {
       },
     });
     const err = crashplugErrorOf(() =>
-      new OutputSet(disk).add(join(dir, 'a.bin'), HEADER, 'header').add(join(dir, 'b.svg'), SVG, 'SVG picture').add(join(dir, 'c.txt'), 'c\n', 'report').commit(),
+      new OutputSet(disk)
+        .add(join(dir, 'a.bin'), HEADER, 'header')
+        .add(join(dir, 'b.svg'), SVG, 'SVG picture')
+        .add(join(dir, 'c.txt'), 'c\n', 'report')
+        .commit(),
     );
     expect(err.code).toBe('E_IO');
     expect(err.message).toContain(`${join(dir, 'c.txt')}: cannot write the report (EXDEV`);
@@ -119,7 +123,9 @@ describe('what the set refuses before writing anything', () => {
       readInputFile(join(dir, 'in.txt'), 'input');
       const err = crashplugErrorOf(() => new OutputSet().add(join(dir, 'new.bin'), HEADER, 'header').add(join(dir, 'alias.txt'), HEADER, 'copy').commit());
       expect(err.code).toBe('E_BAD_ARGUMENT');
-      expect(err.message).toBe(`${join(dir, 'alias.txt')}: the copy would overwrite the input ${join(dir, 'in.txt')} (the same file); write it to another file`);
+      expect(err.message).toBe(
+        `${join(dir, 'alias.txt')}: the copy would overwrite the input ${join(dir, 'in.txt')} (the same file); write it to another file`,
+      );
     } finally {
       closeInputJournal();
     }
@@ -132,7 +138,7 @@ describe('what the set refuses before writing anything', () => {
     fs.mkdirSync(join(dir, 'sub'));
     const err = crashplugErrorOf(() => new OutputSet().add(join(dir, 'sub'), HEADER, 'header').commit());
     expect(err.code).toBe('E_IO');
-    expect(err.message).toContain("it is a folder; crashplug writes regular files, and character devices and FIFOs in place, nothing else");
+    expect(err.message).toContain('it is a folder; crashplug writes regular files, and character devices and FIFOs in place, nothing else');
   });
 });
 

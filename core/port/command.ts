@@ -18,7 +18,10 @@ export interface PortCommandIo {
   loadSystem(path: string, kernel?: string | undefined): SystemDescription;
   /** Read an input file (E_IO naming it when that fails). */
   readInput(path: string, what: string): Uint8Array;
-  /** Write an output file whole or not at all; an existing file is replaced only on success. */
+  /**
+   * Write an output file whole or not at all; an existing file is replaced only on success. The
+   * outputs of one `run` land together after it returns (the CLI's output set), with `out`'s report.
+   */
   writeOutput(path: string, bytes: Uint8Array, what: string): void;
   /** Standard output: the command's report, written once. */
   out(text: string): void;

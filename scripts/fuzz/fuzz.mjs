@@ -85,7 +85,11 @@ const CORPUS = {
     { json: read('powerpc', 'w14-fadump.json').toString(), files: {} },
     { json: read('arm64', 'w15.json').toString(), files: {} },
   ],
-  iomems: [read('real-x86_64-6.1', 'proc-iomem.txt').toString(), read('riscv64', 'proc-iomem.txt').toString(), read('real-arm64-6.12', 'numa2', 'proc-iomem.txt').toString()],
+  iomems: [
+    read('real-x86_64-6.1', 'proc-iomem.txt').toString(),
+    read('riscv64', 'proc-iomem.txt').toString(),
+    read('real-arm64-6.12', 'numa2', 'proc-iomem.txt').toString(),
+  ],
   dtbs: [
     read('real-ppc64le-6.12', 'memory.dtb'),
     read('real-arm64-6.12', 'numa2', 'virt.dtb'),
@@ -239,8 +243,35 @@ function mutateIomem(r, text) {
 }
 
 const WEIRD_VALUES = [
-  0, -1, 1.5, 1e21, 2 ** 53, '0x0', '0xffffffffffffffff', '0x10000000000000000', '', 'x', null, true, [], {}, [[]], ['0x1'],
-  ['0x2', '0x1'], [['0x0', '0xffffffffffffffff']], '0-8191', '0-99999999', '7-3', '0,0,0', '6.1', '99.9', '5.3', '6.12.999', 'ppc64', 'x86_64', 'nope',
+  0,
+  -1,
+  1.5,
+  1e21,
+  2 ** 53,
+  '0x0',
+  '0xffffffffffffffff',
+  '0x10000000000000000',
+  '',
+  'x',
+  null,
+  true,
+  [],
+  {},
+  [[]],
+  ['0x1'],
+  ['0x2', '0x1'],
+  [['0x0', '0xffffffffffffffff']],
+  '0-8191',
+  '0-99999999',
+  '7-3',
+  '0,0,0',
+  '6.1',
+  '99.9',
+  '5.3',
+  '6.12.999',
+  'ppc64',
+  'x86_64',
+  'nope',
 ];
 
 /** Every path to a value in a JSON document, as arrays of keys. */
@@ -294,8 +325,43 @@ function mutateSystemJson(r, text) {
 
 // ---------------------------------------------------------------- cases
 
-const SIZE_VALUES = ['1G', '128M', '256M', '512M', '0', '1', '3', '4096', '0x8000000', '1T', '-1', '1.5G', '1g', '0x', '', ' 1G', '18446744073709551615', '18446744073709551616', '64K'];
-const RESIZE_VALUES = ['3G:4G', '3G:3G', '4G:3G', '3G:5G', '0:1G', '3G:', ':', 'x:y', '3G:4G:5G', '2G:4G', '5G:8G', '18446744073709551615:1', '1G:2G', '3G:3.5G'];
+const SIZE_VALUES = [
+  '1G',
+  '128M',
+  '256M',
+  '512M',
+  '0',
+  '1',
+  '3',
+  '4096',
+  '0x8000000',
+  '1T',
+  '-1',
+  '1.5G',
+  '1g',
+  '0x',
+  '',
+  ' 1G',
+  '18446744073709551615',
+  '18446744073709551616',
+  '64K',
+];
+const RESIZE_VALUES = [
+  '3G:4G',
+  '3G:3G',
+  '4G:3G',
+  '3G:5G',
+  '0:1G',
+  '3G:',
+  ':',
+  'x:y',
+  '3G:4G:5G',
+  '2G:4G',
+  '5G:8G',
+  '18446744073709551615:1',
+  '1G:2G',
+  '3G:3.5G',
+];
 const FRACTIONS = ['0', '1', '1.0', '0.5', '0.05', '.5', '0x1', '2', '-0', '1e-1', 'NaN', '', '0.999999', '50%'];
 const SEEDS = ['0', '1', '4294967295', '4294967296', '-1', '1.5', '0x10', '99999999999999999999', ''];
 const KERNELS = ['6.1', '6.6', '6.12', '6.12.95', '6.18', '5.4', '5.3', '99.9', '7', '6.x', ''];
@@ -350,7 +416,11 @@ function makeCase(r, index) {
   if (r.chance(0.5)) json = mutateSystemJson(r, json);
   for (const name of Object.keys(files)) {
     if (!r.chance(0.6)) continue;
-    files[name] = name.endsWith('.dtb') ? (r.chance(0.2) ? r.pick(CORPUS.dtbs) : mutateBytes(r, files[name])) : Buffer.from(mutateIomem(r, files[name].toString()));
+    files[name] = name.endsWith('.dtb')
+      ? r.chance(0.2)
+        ? r.pick(CORPUS.dtbs)
+        : mutateBytes(r, files[name])
+      : Buffer.from(mutateIomem(r, files[name].toString()));
   }
   if (r.chance(0.05)) {
     // an input that is no regular file: refused at once, never waited on
@@ -415,7 +485,37 @@ function makeCase(r, index) {
       break;
     }
     default: {
-      const words = ['elfcorehdr', 'inspect', 'simulate', 'fadump', 'header', 'process', 'help', 'bogus', '--help', '-h', '--version', '--system', 'system.json', '--out', 'o.bin', '--json', '--', '-', '--no-fail', '--kernel', '6.6', '--against', '--port', '--resize', '3G:4G', '--svg', '=', '--out=o.bin', '--system=system.json'];
+      const words = [
+        'elfcorehdr',
+        'inspect',
+        'simulate',
+        'fadump',
+        'header',
+        'process',
+        'help',
+        'bogus',
+        '--help',
+        '-h',
+        '--version',
+        '--system',
+        'system.json',
+        '--out',
+        'o.bin',
+        '--json',
+        '--',
+        '-',
+        '--no-fail',
+        '--kernel',
+        '6.6',
+        '--against',
+        '--port',
+        '--resize',
+        '3G:4G',
+        '--svg',
+        '=',
+        '--out=o.bin',
+        '--system=system.json',
+      ];
       const n = r.int(5);
       for (let i = 0; i < n; i++) c.args.push(r.pick(words));
     }
@@ -455,7 +555,18 @@ function prepare(c, dir) {
   for (const [name, bytes] of Object.entries(c.files)) writeFileSync(join(dir, name), bytes);
   for (const s of c.setup) {
     const p = join(dir, s.name);
-    if (existsSync(p) || (() => { try { lstatSync(p); return true; } catch { return false; } })()) continue;
+    if (
+      existsSync(p) ||
+      (() => {
+        try {
+          lstatSync(p);
+          return true;
+        } catch {
+          return false;
+        }
+      })()
+    )
+      continue;
     if (s.kind === 'sentinel') writeFileSync(p, `sentinel ${s.name}\n`);
     else if (s.kind === 'fifo') spawnSync('mkfifo', [p]);
     else if (s.kind === 'symlink') symlinkSync(s.to, p);
@@ -488,10 +599,12 @@ function classify(c, run, before, after, devNullBefore) {
   if (/heap out of memory|Allocation failed|Array buffer allocation failed/i.test(run.stderr)) return ['memory', lines.slice(-2).join(' | ')];
   // Files: an input never changes; a refusal changes nothing and leaves nothing; no temporary stays.
   const outputs = outputsOf(c.args);
-  const targets = new Set([...outputs].flatMap((o) => {
-    const s = c.setup.find((x) => x.name === o && x.kind === 'symlink');
-    return s === undefined ? [o] : [o, s.to];
-  }));
+  const targets = new Set(
+    [...outputs].flatMap((o) => {
+      const s = c.setup.find((x) => x.name === o && x.kind === 'symlink');
+      return s === undefined ? [o] : [o, s.to];
+    }),
+  );
   for (const [name, d] of before) {
     const now = after.get(name);
     const isInput = c.inputs.includes(name);
@@ -574,7 +687,8 @@ async function main() {
       const c = makeCase(r, index++);
       const result = await runCase(c, opts);
       counts[result.cls]++;
-      if (result.cls !== 'ok' && result.cls !== 'coded' && failures.length < 20) failures.push({ case: c.index, class: result.cls, why: result.why, args: result.args, setup: c.setup, special: c.special });
+      if (result.cls !== 'ok' && result.cls !== 'coded' && failures.length < 20)
+        failures.push({ case: c.index, class: result.cls, why: result.why, args: result.args, setup: c.setup, special: c.special });
     }
   };
   await Promise.all(Array.from({ length: opts.jobs }, worker));
