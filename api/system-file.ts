@@ -1,26 +1,18 @@
 // Loading a system description from disk: core parses, this reads. Relative paths inside the
-// description (memory.iomem, memory.dtb) resolve against the file's folder.
+// description (memory.iomem, memory.dtb) resolve against the file's folder. Every file is read
+// checked (api/checked-read.ts): a regular file within the cap of its kind.
 
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CrashplugError } from '../core/base/index.js';
 import type { PluginRegistry } from '../core/port/index.js';
 import { parseSystemDescription, type SystemDescription, type SystemFiles, type SystemOverrides } from '../core/system/index.js';
+import { readCheckedFile, readCheckedText } from './checked-read.js';
+import { findDuplicateKey } from './json-duplicates.js';
 
-/** E_IO naming `what` and the system's reason when a file cannot be read. */
-function readOrFail<T>(read: () => T, what: string): T {
-  try {
-    return read();
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new CrashplugError('E_IO', `${what} (${why}); check the path and its permissions`, { cause: err });
-  }
-}
-
-/** The files of a description, read from disk. */
+/** The files of a description, read from disk: the iomem text (readText) and the device tree (readBytes). */
 export const diskFiles: SystemFiles = {
-  readText: (path, what) => readOrFail(() => readFileSync(path, 'utf8'), what),
-  readBytes: (path, what) => readOrFail(() => new Uint8Array(readFileSync(path)), what),
+  readText: (path, what) => readCheckedText(path, 'iomem', what),
+  readBytes: (path, what) => readCheckedFile(path, 'dtb', what),
 };
 
 export interface ParseJsonOptions {
@@ -58,12 +50,19 @@ function jsonSyntaxError(path: string, text: string, err: unknown): CrashplugErr
 
 /** Read and parse a system description file; relative paths inside it resolve against its folder. */
 export function loadSystemFile(path: string, registry: PluginRegistry, overrides?: SystemOverrides): SystemDescription {
-  const text = diskFiles.readText(path, `${path}: cannot read the system description`).replace(/^\uFEFF/, '');
+  const text = readCheckedText(path, 'system', `${path}: cannot read the system description`).replace(/^\uFEFF/, '');
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
     throw jsonSyntaxError(path, text, err);
+  }
+  const dup = findDuplicateKey(text);
+  if (dup !== undefined) {
+    throw new CrashplugError(
+      'E_BAD_SYSTEM',
+      `${path}:${dup.line}:${dup.column}: the key ${JSON.stringify(dup.key)} appears twice in one object (first on line ${dup.firstLine}); JSON keeps only the last, so remove one`,
+    );
   }
   return parseSystemDescription(json, { origin: path, baseDir: dirname(path), registry, overrides, files: diskFiles });
 }

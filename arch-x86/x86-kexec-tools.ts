@@ -45,10 +45,14 @@ interface Entry {
   type: KexecToolsRangeType;
 }
 
+/** Every line at any depth, in file order; an explicit stack, so any nesting depth is walked. */
 function* everyLine(tree: readonly IomemResource[]): Generator<IomemResource> {
-  for (const r of tree) {
+  const stack: IomemResource[] = [];
+  for (let i = tree.length - 1; i >= 0; i--) stack.push(tree[i]!);
+  while (stack.length > 0) {
+    const r = stack.pop()!;
     yield r;
-    yield* everyLine(r.children);
+    for (let i = r.children.length - 1; i >= 0; i--) stack.push(r.children[i]!);
   }
 }
 

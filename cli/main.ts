@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { type Crashplug, createCrashplug } from '../api/crashplug.js';
 import { loadPortModule, portsFromEnv } from '../api/load-ports.js';
+import { closeInputJournal, ioReason, openInputJournal } from '../api/checked-read.js';
 import { CrashplugError } from '../core/base/index.js';
 import { registerCheck } from './commands/check.js';
 import { registerElfcorehdr } from './commands/elfcorehdr.js';
@@ -109,6 +110,42 @@ function buildProgram(ctx: CliContext, io: CliIo, crashplug: Crashplug, external
   return program;
 }
 
+/** The commands an argv names, outermost first ("fadump process"), and the deepest one found. */
+function commandPath(program: Command, words: readonly string[]): { cmd: Command; path: string[]; unknown?: string } {
+  let cmd = program;
+  const path: string[] = [];
+  for (const w of words) {
+    const next = cmd.commands.find((c) => c.name() === w || c.aliases().includes(w));
+    if (next === undefined) return cmd.commands.length > 0 ? { cmd, path, unknown: w } : { cmd, path };
+    cmd = next;
+    path.push(w);
+  }
+  return { cmd, path };
+}
+
+/** "crashplug fadump --help": where a usage error's help is. */
+function helpHint(program: Command, args: readonly string[]): string {
+  const { path } = commandPath(program, args.filter((a) => !a.startsWith('-')));
+  return `see crashplug${path.map((p) => ` ${p}`).join('')} --help`;
+}
+
+/**
+ * The one line for a command line that names no command where one is needed (`crashplug`,
+ * `crashplug fadump`) or asks for help on a command that does not exist (`crashplug help bogus`):
+ * commander would print the whole help on stderr instead.
+ */
+export function usageLine(program: Command, args: readonly string[]): string {
+  const words = args.filter((a) => !a.startsWith('-'));
+  const names = (c: Command): string => c.commands.map((s) => s.name()).filter((n) => n !== 'help').join(', ');
+  const asHelp = words[0] === 'help';
+  const { cmd, path, unknown } = commandPath(program, asHelp ? words.slice(1) : words);
+  const where = `crashplug${path.map((p) => ` ${p}`).join('')}`;
+  if (unknown !== undefined) {
+    return `E_BAD_ARGUMENT: ${asHelp ? 'help: ' : ''}${where} has no command "${unknown}"; its commands are ${names(cmd)} (see ${where} --help)`;
+  }
+  return `E_BAD_ARGUMENT: ${path.length === 0 ? '' : `${path.join(' ')}: `}give a command: ${names(cmd)} (see ${where} --help)`;
+}
+
 function stackOf(err: unknown): string {
   const parts: string[] = [];
   // Causes chain through the port wrapper (registry.ts); a few levels are all there ever are.
@@ -120,6 +157,11 @@ function stackOf(err: unknown): string {
 
 /** Run one command line (argv as in process.argv) and return the exit code; never throws. */
 export async function runCli(argv: readonly string[], io: CliIo, env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
+  // Commander's own stderr output is held back: help shown as an error becomes one line (usageLine).
+  let held = '';
+  let program: Command | undefined;
+  const heldIo: CliIo = { ...io, err: (text) => void (held += text) };
+  openInputJournal();
   try {
     const { specs, rest } = takePortArgs(argv.slice(2));
     const external = [...portsFromEnv(env.CRASHPLUG_PORTS), ...specs];
@@ -131,13 +173,24 @@ export async function runCli(argv: readonly string[], io: CliIo, env: Readonly<R
     // --no-fail acts after the command, whichever command it is: taken out like --port.
     const noFail = rest.includes('--no-fail');
     const args = rest.filter((a) => a !== '--no-fail');
-    await buildProgram(ctx, io, crashplug, external).parseAsync([...argv.slice(0, 2), ...args]);
+    program = buildProgram(ctx, heldIo, crashplug, external);
+    await program.parseAsync([...argv.slice(0, 2), ...args]);
+    if (held !== '') io.err(held);
     return bad.length > 0 && !noFail ? EXIT_ANSWER_BAD : EXIT_OK;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Commander has printed its message (or the help/version it was asked for) already.
+      if (err.code === 'commander.help' && err.exitCode !== 0 && program !== undefined) {
+        io.err(`crashplug: ${usageLine(program, argv.slice(2))}\n`);
+        return EXIT_BAD_INPUT;
+      }
+      // Commander's message (or the help/version it was asked for), with where to find help.
+      if (err.exitCode !== 0 && program !== undefined && /^crashplug: E_BAD_ARGUMENT: .*\n$/.test(held)) {
+        held = `${held.slice(0, -1)} (${helpHint(program, argv.slice(2))})\n`;
+      }
+      if (held !== '') io.err(held);
       return err.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     }
+    if (held !== '') io.err(held);
     if (CrashplugError.is(err)) {
       io.err(`crashplug: ${err.toLine().replace(/\s*\n\s*/g, ' ')}\n`);
       if (io.debug) io.err(stackOf(err));
@@ -148,14 +201,18 @@ export async function runCli(argv: readonly string[], io: CliIo, env: Readonly<R
     io.err(`crashplug: internal error: ${why.replace(/\s*\n\s*/g, ' ')}${io.debug ? '' : ' (set CRASHPLUG_DEBUG=1 for the stack trace)'}\n`);
     if (io.debug) io.err(stackOf(err));
     return EXIT_INTERNAL;
+  } finally {
+    closeInputJournal();
   }
 }
 
-// A reader that closes the pipe early (`crashplug … | head`) is not a failure of ours.
+// A reader that closes the pipe early (`crashplug … | head`) is not a failure of ours: exit as
+// the command would have, quietly, as Unix tools do. Any other failure to write the report (a full
+// disk, `> /dev/full`) is an I/O error of the command: one coded line, exit 2.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK);
-  process.stderr.write(`crashplug: internal error: cannot write to standard output: ${err.message}\n`);
-  process.exit(EXIT_INTERNAL);
+  process.stderr.write(`crashplug: E_IO: standard output: cannot write the report (${ioReason(err)}); it is incomplete\n`);
+  process.exit(EXIT_BAD_INPUT);
 });
 
 process.exitCode = await runCli(process.argv, {

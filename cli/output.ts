@@ -1,8 +1,9 @@
 // `--out -`: the bytes go to standard output, so the report moves to standard error (a script
 // piping the header on gets the header alone, and still sees the report).
 
+import { CrashplugError } from '../core/base/index.js';
 import type { CliContext } from './context.js';
-import { writeFileAtomic } from './files.js';
+import { OutputSet, writeFileAtomic } from './files.js';
 
 /** The `--out` value that means standard output. */
 export const STDOUT_PATH = '-';
@@ -29,4 +30,38 @@ export function reportStream(ctx: CliContext, bytesToStdout: boolean): (text: st
 /** "FILE" or "standard output", for "Wrote N bytes to …". */
 export function outputName(path: string): string {
   return toStdout(path) ? 'standard output' : path;
+}
+
+/**
+ * The outputs of one command, all or nothing (files.ts's OutputSet), where "-" means standard
+ * output: the files land first, then the bytes for "-" are written, after every file is in place.
+ */
+export class CommandOutputs {
+  readonly #files = new OutputSet();
+  #stdout: Uint8Array | undefined;
+
+  constructor(private readonly ctx: CliContext) {}
+
+  add(path: string | undefined, bytes: Uint8Array | string, what: string): this {
+    if (toStdout(path)) {
+      if (this.#stdout !== undefined) throw new CrashplugError('E_BAD_ARGUMENT', `${what}: only one output can go to standard output ("-")`);
+      this.#stdout = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
+    } else {
+      this.#files.add(path, bytes, what);
+    }
+    return this;
+  }
+
+  /** Whether an output took standard output (then the report goes to standard error). */
+  get toStdout(): boolean {
+    return this.#stdout !== undefined;
+  }
+
+  commit(): void {
+    this.#files.commit();
+    if (this.#stdout !== undefined) {
+      if (this.ctx.outBytes === undefined) throw new Error('this caller gave no binary standard output');
+      this.ctx.outBytes(this.#stdout);
+    }
+  }
 }

@@ -7,8 +7,8 @@ import { CrashplugError } from '../../core/base/index.js';
 import { HEADER_BUILDERS, type HeaderBuilder } from '../../core/system/index.js';
 import type { CliContext } from '../context.js';
 import { builtReportJson, builtReportLines } from '../describe.js';
-import { writeFileAtomic } from '../files.js';
-import { outputName, reportStream, toStdout, writeOutput } from '../output.js';
+import { CommandOutputs, outputName, reportStream } from '../output.js';
+import { kernelOption } from '../options.js';
 import { readHostSystem, type HostDescription } from '../host.js';
 import { memoryMapOf } from '../memory-map-rows.js';
 import { memoryMapPicture, type MemoryMapPicture } from '../svg-memory-map.js';
@@ -55,6 +55,7 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
     throw new CrashplugError('E_BAD_ARGUMENT', 'elfcorehdr: say which machine: --system FILE.json (a system description) or --host (this one)');
   }
   const registry = ctx.registry();
+  kernelOption(opts.kernel, registry);
   let host: HostDescription | undefined;
   let system;
   if (opts.system !== undefined) {
@@ -100,23 +101,22 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
   }
   const picture = opts.svg === undefined && opts.html === undefined ? undefined : memoryMapPicture(memoryMapOf(built));
   const wrote: string[] = [];
-  const files: [string, Uint8Array][] = [];
+  const outputs = new CommandOutputs(ctx).add(opts.out, built.bytes, 'header');
   if (opts.svg !== undefined && picture !== undefined) {
-    files.push([opts.svg, new TextEncoder().encode(picture.svg)]);
+    outputs.add(opts.svg, picture.svg, 'SVG picture');
     wrote.push(`wrote ${opts.svg} (${memoryMapWhat(picture)})`);
   }
   if (opts.html !== undefined && picture !== undefined) {
     const assumptions = host === undefined ? [] : hostAssumptions(host, system.builder);
     const textReport = opts.json === true ? `${builtReportLines(built).join('\n')}\n` : text;
     const page = htmlReport(elfcorehdrPage(built, picture.svg, textReport, assumptions));
-    files.push([opts.html, new TextEncoder().encode(page)]);
+    outputs.add(opts.html, page, 'HTML report');
     wrote.push(`wrote ${opts.html} (HTML report: ${memoryMapWhat(picture)}, ${built.header.header.phnum} program headers, ${Math.ceil(page.length / 1024)} KiB)`);
   }
-  for (const [path, bytes] of files) writeFileAtomic(path, bytes);
-  if (opts.out !== undefined) writeOutput(ctx, opts.out, built.bytes);
+  outputs.commit();
   // What was written: on stderr under --json, so that stdout stays one JSON object.
   if (opts.json === true) for (const w of wrote) process.stderr.write(`${w}\n`);
-  reportStream(ctx, toStdout(opts.out))(opts.json === true ? text : text + wrote.map((w) => `${w}\n`).join(''));
+  reportStream(ctx, outputs.toStdout)(opts.json === true ? text : text + wrote.map((w) => `${w}\n`).join(''));
 }
 
 /** "memory map, 8192 System RAM ranges in 6 bars (4 bands), 8192 PT_LOADs in 6 bars (4 bands)": what --svg drew. */

@@ -24,9 +24,9 @@ import type { ArchPlugin } from '../../core/port/index.js';
 import type { SystemDescription } from '../../core/system/index.js';
 import { HOST_CLOCK } from '../../api/host-clock.js';
 import type { CliContext } from '../context.js';
-import { writeFileAtomic } from '../files.js';
+import { fractionOption, seedOption, sizeOption } from '../options.js';
 import { htmlReport } from '../html-report.js';
-import { outputName, reportStream, toStdout, writeOutput } from '../output.js';
+import { CommandOutputs, outputName, reportStream } from '../output.js';
 import { simulatePage } from '../report-pages.js';
 import { type PurgatoryReport, purgatoryReport, whyLines } from '../simulate-why.js';
 import { timelinePicture, type TimelinePicture } from '../svg-timeline.js';
@@ -77,31 +77,15 @@ export function hotplugRunOptions(cmd: Command, dimm: string): Command {
 }
 
 export function size(text: string, option: string): bigint {
-  const v = parseU64(text);
-  if (v === undefined) throw new CrashplugError('E_BAD_ARGUMENT', `${option} ${JSON.stringify(text)} is not a size; write it as 1G, 128M, 4096 or 0x1000`);
-  return v;
+  return sizeOption(text, option, 1n);
 }
 
 function fraction(text: string): number {
-  const v = Number(text);
-  if (!(text.trim() !== '' && v >= 0 && v <= 1)) {
-    throw new CrashplugError(
-      'E_BAD_ARGUMENT',
-      `--contention ${JSON.stringify(text)} is not a fraction in [0, 1]; 0.05 means one try in twenty finds the kexec lock busy`,
-    );
-  }
-  return v;
-}
-
-function seedOf(text: string): number {
-  if (!/^\d+$/.test(text.trim())) throw new CrashplugError('E_BAD_ARGUMENT', `--seed ${JSON.stringify(text)} is not a whole number`);
-  return Number(text) >>> 0;
+  return fractionOption(text, '--contention', '0.05 means one try in twenty finds the kexec lock busy');
 }
 
 function segmentSize(text: string, option: string): number {
-  const v = size(text, option);
-  if (v > 1n << 32n) throw new CrashplugError('E_BAD_ARGUMENT', `${option} ${text} is larger than a crash reservation can hold`);
-  return Number(v);
+  return Number(sizeOption(text, option, 1n, 1n << 32n));
 }
 
 /** "80s", "500ms", "1.5s", "1500" (milliseconds). */
@@ -128,7 +112,7 @@ export function runSettings(opts: HotplugRunOptions) {
     dimmSize: size(opts.dimm, '--dimm'),
     blockSize: size(opts.block, '--block'),
     contention: fraction(opts.contention),
-    seed: seedOf(opts.seed),
+    seed: seedOption(opts.seed),
     payload: { ...REALISTIC_PAYLOAD, kernel: segmentSize(opts.kernelSize, '--kernel-size'), initrd: segmentSize(opts.initrdSize, '--initrd-size') },
   };
 }
@@ -363,9 +347,9 @@ export function jsonReport(run: HotplugRun, opts: HotplugRunOptions, settings: R
  */
 export function finishRun(ctx: CliContext, run: HotplugRun, opts: HotplugRunOptions, settings: RunSettings, text: string, picture: { title: string; subtitle: string }): void {
   const s = run.result.summary;
-  const files: [string, Uint8Array][] = [];
+  const outputs = new CommandOutputs(ctx);
   const wrote: string[] = [];
-  if (run.steps !== undefined) files.push([opts.eventsOut!, new TextEncoder().encode(run.steps.length > 0 ? `${run.steps.join('\n')}\n` : '')]);
+  if (run.steps !== undefined) outputs.add(opts.eventsOut, run.steps.length > 0 ? `${run.steps.join('\n')}\n` : '', 'event log (--events-out)');
   if (opts.svg !== undefined || opts.html !== undefined) {
     const { system, plugin, events } = run.input;
     const timeline = timelineOf({ system, plugin, events, result: run.result, blockSize: settings.blockSize });
@@ -374,7 +358,7 @@ export function finishRun(ctx: CliContext, run: HotplugRun, opts: HotplugRunOpti
       `final header ${s.finalHeaderMatchesFresh ? 'matches a fresh build' : 'is NOT a fresh build'}`;
     const drawn = timelinePicture({ title: picture.title, subtitle, timeline, maxMs: settings.svgScaleMs });
     if (opts.svg !== undefined) {
-      files.push([opts.svg, new TextEncoder().encode(drawn.svg)]);
+      outputs.add(opts.svg, drawn.svg, 'SVG picture');
       wrote.push(`wrote ${opts.svg} (${timelineWhat(drawn)})`);
     }
     if (opts.html !== undefined) {
@@ -389,14 +373,14 @@ export function finishRun(ctx: CliContext, run: HotplugRun, opts: HotplugRunOpti
           installedHeader: run.result.installedHeader,
         }),
       );
-      files.push([opts.html, new TextEncoder().encode(page)]);
+      outputs.add(opts.html, page, 'HTML report');
       wrote.push(`wrote ${opts.html} (HTML report: ${timelineWhat(drawn)}; ${Math.ceil(page.length / 1024)} KiB)`);
     }
   }
-  for (const [path, bytes] of files) writeFileAtomic(path, bytes);
-  if (opts.outHeader !== undefined) writeOutput(ctx, opts.outHeader, run.result.installedHeader!);
+  outputs.add(opts.outHeader, run.result.installedHeader ?? new Uint8Array(), 'installed header');
+  outputs.commit();
   // What was written: on stderr under --json, so that stdout stays one JSON object.
   if (opts.json === true) for (const w of wrote) process.stderr.write(`${w}\n`);
-  reportStream(ctx, toStdout(opts.outHeader))(opts.json === true ? text : text + wrote.map((w) => `${w}\n`).join(''));
+  reportStream(ctx, outputs.toStdout)(opts.json === true ? text : text + wrote.map((w) => `${w}\n`).join(''));
   for (const p of run.problems) ctx.answerIsBad(p);
 }

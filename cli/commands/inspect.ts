@@ -15,6 +15,7 @@ import { ehdrJson, ehdrLines, phdrJson, phdrTable, trailingBytes } from '../desc
 import { type DiffSide, diffElfcorehdrs, differenceJson, differenceText, diffVerdict, type HeaderDiff } from '../diff.js';
 import { explanationJson, explanationLines } from '../explain.js';
 import { readInputFile } from '../files.js';
+import { kernelOption, requireWith } from '../options.js';
 import { guessWhat, type PhdrWhat, whatFromRoles } from '../phdr-roles.js';
 import { buildHeader, type BuiltHeader } from './build-header.js';
 import { loadSystemFile } from '../../api/system-file.js';
@@ -95,7 +96,9 @@ function compare(file: DiffSide, bytes: Uint8Array, against: string, opts: Inspe
 }
 
 function runInspect(path: string, opts: InspectOptions, ctx: CliContext): void {
-  const bytes = readInputFile(path, 'elfcorehdr');
+  requireWith(opts.kernel, '--kernel', opts.against, '--against', 'it picks the profile of the header built for --against');
+  kernelOption(opts.kernel, ctx.registry());
+  const bytes = readInputFile(path, 'elfcorehdr', 'elfcorehdr');
   const header = decodeElfCoreHeader(bytes, path);
   const trailing = trailingBytes(bytes, header);
   const file: DiffSide = { header, trailing, what: guessWhat(header) };

@@ -8,6 +8,7 @@ import { checkEventLog, EVENT_LOG_FORMATS, type EventLogFormat, parseEventLog } 
 import type { CliContext } from '../context.js';
 import { readInputFile } from '../files.js';
 import { loadSystemFile } from '../../api/system-file.js';
+import { kernelOption } from '../options.js';
 import { finishRun, type HotplugRunOptions, hotplugRunOptions, jsonReport, runHotplug, runSettings, sizeText, textReport } from './hotplug-run.js';
 
 interface ReplayOptions extends HotplugRunOptions {
@@ -28,9 +29,9 @@ export function registerReplay(program: Command, ctx: CliContext): void {
 function runReplay(opts: ReplayOptions, ctx: CliContext): void {
   const settings = runSettings(opts);
   const registry = ctx.registry();
-  const system = loadSystemFile(opts.system, registry, { kernel: opts.kernel });
+  const system = loadSystemFile(opts.system, registry, { kernel: kernelOption(opts.kernel, registry) });
   const plugin = registry.get(system.arch, `${opts.system}: arch`);
-  const text = new TextDecoder().decode(readInputFile(opts.events, 'event log'));
+  const text = new TextDecoder().decode(readInputFile(opts.events, 'event log', 'events'));
   const log = parseEventLog(text, opts.events, { format: opts.format, blockSize: settings.blockSize, dimmSize: settings.dimmSize });
   checkEventLog(system, plugin, log, settings.blockSize);
   const run = runHotplug({ system, plugin, events: log.events, sources: log.sources }, opts, settings);

@@ -10,6 +10,7 @@ import type { ArchPlugin } from '../../core/port/index.js';
 import type { SystemDescription } from '../../core/system/index.js';
 import type { CliContext } from '../context.js';
 import { loadSystemFile } from '../../api/system-file.js';
+import { kernelOption } from '../options.js';
 import { finishRun, type HotplugRunOptions, hotplugRunOptions, jsonReport, runHotplug, runSettings, size, sizeText, textReport } from './hotplug-run.js';
 
 interface SimulateOptions extends HotplugRunOptions {
@@ -136,7 +137,7 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
 function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
   const settings = runSettings(opts);
   const registry = ctx.registry();
-  const system = loadSystemFile(opts.system, registry, { kernel: opts.kernel });
+  const system = loadSystemFile(opts.system, registry, { kernel: kernelOption(opts.kernel, registry) });
   const plugin = registry.get(system.arch, `${opts.system}: arch`);
   const { from, to } = planOf(opts, system);
   const { dimmSize, blockSize } = settings;

@@ -76,8 +76,9 @@ function fill(kind: PayloadKind, size: number): Uint8Array {
     x ^= x << 5;
     words[i] = x >>> 0;
   }
+  // A segment shorter than its kind's first bytes (a 1-byte --kernel-size) gets as many as fit.
   const prefix = PREFIX[kind];
-  bytes.set(prefix, 0);
+  bytes.set(prefix.length <= size ? prefix : prefix.slice(0, size), 0);
   if (kind === 'boot-params') {
     bytes.fill(0, 0, Math.min(size, 0x1000));
     if (size >= 0x206) bytes.set([0x48, 0x64, 0x72, 0x53], 0x202); // "HdrS" of the setup header

@@ -20,7 +20,8 @@ export interface PortCommandIo {
   readInput(path: string, what: string): Uint8Array;
   /**
    * Write an output file whole or not at all; an existing file is replaced only on success. The
-   * path "-" is standard output, and `out` then writes to standard error (`--out -`).
+   * path "-" is standard output (`--out -`), and `out` then writes to standard error; the
+   * outputs of one `run` land together after it returns (the CLI's output set), with `out`'s report.
    */
   writeOutput(path: string, bytes: Uint8Array, what: string): void;
   /** Standard output: the command's report, written once. */

@@ -127,13 +127,21 @@ export function parseIomem(text: string, origin: string): IomemResource[] {
   return top;
 }
 
-/** Depth-first, in file order. */
-function* walk(tree: readonly IomemResource[]): Generator<IomemResource> {
-  for (const r of tree) {
+/**
+ * Every resource at any depth, depth-first in file order. With an explicit stack, not recursion:
+ * the kernel puts no limit on how deep resources nest, so neither does this walk.
+ */
+export function* iomemWalk(tree: readonly IomemResource[]): Generator<IomemResource> {
+  const stack: IomemResource[] = [];
+  for (let i = tree.length - 1; i >= 0; i--) stack.push(tree[i]!);
+  while (stack.length > 0) {
+    const r = stack.pop()!;
     yield r;
-    yield* walk(r.children);
+    for (let i = r.children.length - 1; i >= 0; i--) stack.push(r.children[i]!);
   }
 }
+
+const walk = iomemWalk;
 
 function rangeOf(r: IomemResource): Range {
   return { start: r.start, end: r.end };
