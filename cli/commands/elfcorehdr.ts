@@ -9,12 +9,9 @@ import type { CliContext } from '../context.js';
 import { builtReportJson, builtReportLines } from '../describe.js';
 import { writeFileAtomic } from '../files.js';
 import { readHostSystem, type HostDescription } from '../host.js';
-import { memoryMapOf } from '../memory-map-rows.js';
-import { memoryMapPicture, type MemoryMapPicture } from '../svg-memory-map.js';
+import type { MemoryMapPicture } from '../svg-memory-map.js';
 import { buildHeader } from './build-header.js';
 import { loadSystemFile } from '../../api/system-file.js';
-import { htmlReport } from '../html-report.js';
-import { elfcorehdrPage } from '../report-pages.js';
 
 interface ElfcorehdrOptions {
   readonly system?: string;
@@ -43,10 +40,10 @@ export function registerElfcorehdr(program: Command, ctx: CliContext): void {
         HEADER_BUILDERS,
       ),
     )
-    .action((opts: ElfcorehdrOptions) => runElfcorehdr(opts, ctx));
+    .action(async (opts: ElfcorehdrOptions) => runElfcorehdr(opts, ctx));
 }
 
-function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
+async function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): Promise<void> {
   if (opts.system === undefined && opts.host !== true) {
     throw new CrashplugError('E_BAD_ARGUMENT', 'elfcorehdr: say which machine: --system FILE.json (a system description) or --host (this one)');
   }
@@ -83,7 +80,9 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
     if (opts.out !== undefined) lines.push(`Wrote ${built.bytes.length} bytes to ${opts.out}`);
     text = `${lines.join('\n')}\n`;
   }
-  const picture = opts.svg === undefined && opts.html === undefined ? undefined : memoryMapPicture(memoryMapOf(built));
+  // The picture and page code loads only when --svg or --html asks for it: start-up stays light.
+  const pictures = opts.svg === undefined && opts.html === undefined ? undefined : await loadPictureCode();
+  const picture = pictures === undefined ? undefined : pictures.memoryMapPicture(pictures.memoryMapOf(built));
   const wrote: string[] = [];
   const files: [string, Uint8Array][] = [];
   if (opts.out !== undefined) files.push([opts.out, built.bytes]);
@@ -94,7 +93,7 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
   if (opts.html !== undefined && picture !== undefined) {
     const assumptions = host === undefined ? [] : hostAssumptions(host, system.builder);
     const textReport = opts.json === true ? `${builtReportLines(built).join('\n')}\n` : text;
-    const page = htmlReport(elfcorehdrPage(built, picture.svg, textReport, assumptions));
+    const page = pictures!.htmlReport(pictures!.elfcorehdrPage(built, picture.svg, textReport, assumptions));
     files.push([opts.html, new TextEncoder().encode(page)]);
     wrote.push(`wrote ${opts.html} (HTML report: ${memoryMapWhat(picture)}, ${built.header.header.phnum} program headers, ${Math.ceil(page.length / 1024)} KiB)`);
   }
@@ -102,6 +101,16 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
   // What was written: on stderr under --json, so that stdout stays one JSON object.
   if (opts.json === true) for (const w of wrote) process.stderr.write(`${w}\n`);
   ctx.out(opts.json === true ? text : text + wrote.map((w) => `${w}\n`).join(''));
+}
+
+async function loadPictureCode() {
+  const [{ memoryMapOf }, { memoryMapPicture }, { htmlReport }, { elfcorehdrPage }] = await Promise.all([
+    import('../memory-map-rows.js'),
+    import('../svg-memory-map.js'),
+    import('../html-report.js'),
+    import('../report-pages.js'),
+  ]);
+  return { memoryMapOf, memoryMapPicture, htmlReport, elfcorehdrPage };
 }
 
 /** "memory map, 8192 System RAM ranges in 6 bars (4 bands), 8192 PT_LOADs in 6 bars (4 bands)": what --svg drew. */

@@ -12,11 +12,7 @@ import type { CliContext } from '../context.js';
 import { writeFileAtomic } from '../files.js';
 import { HOST_CLOCK } from '../../api/host-clock.js';
 import { loadSystemFile } from '../../api/system-file.js';
-import { htmlReport } from '../html-report.js';
-import { simulatePage } from '../report-pages.js';
-import { timelinePicture, type TimelinePicture } from '../svg-timeline.js';
-import { msText } from '../svg-text.js';
-import { timelineOf } from '../timeline.js';
+import type { TimelinePicture } from '../svg-timeline.js';
 
 interface SimulateOptions {
   readonly system: string;
@@ -92,7 +88,7 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .option('--kernel-size <size>', 'kernel segment size', `${REALISTIC_PAYLOAD.kernel >> 20}M`)
     .option('--initrd-size <size>', 'initrd segment size', `${REALISTIC_PAYLOAD.initrd >> 20}M`)
     .option('--budget <seconds>', 'refuse up front a run estimated to take longer than this (0: no limit)', '60')
-    .action((opts: SimulateOptions) => runSimulate(opts, ctx));
+    .action(async (opts: SimulateOptions) => runSimulate(opts, ctx));
 }
 
 function progressBar(): ((done: number, total: number) => void) | undefined {
@@ -150,7 +146,7 @@ function scaleOf(text: string): number {
 }
 
 /** "timeline, 3840 events, 191 dropped, 0 refused, scale 0-80 s": what a timeline picture shows. */
-function timelineWhat(p: TimelinePicture): string {
+function timelineWhat(p: TimelinePicture, msText: (ms: number) => string): string {
   const c = p.counts;
   return (
     `timeline: ${c.events} events, ${c.installed} updates, ${c.refused} refused, ${c.dropped} dropped, ${c.unarmedWindows} unarmed windows; ` +
@@ -190,7 +186,7 @@ function budgetOf(text: string): number {
   return v;
 }
 
-function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
+async function runSimulate(opts: SimulateOptions, ctx: CliContext): Promise<void> {
   const { from, to } = resizeOf(opts.resize);
   const maxMs = opts.svgScale === undefined ? undefined : scaleOf(opts.svgScale);
   const dimmSize = size(opts.dimm, '--dimm');
@@ -261,6 +257,14 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
   const wrote: string[] = [];
   if (opts.outHeader !== undefined) files.push([opts.outHeader, header!]);
   if (opts.svg !== undefined || opts.html !== undefined) {
+    // The picture and page code loads only when a picture or page is asked for: start-up stays light.
+    const [{ htmlReport }, { simulatePage }, { timelinePicture }, { msText }, { timelineOf }] = await Promise.all([
+      import('../html-report.js'),
+      import('../report-pages.js'),
+      import('../svg-timeline.js'),
+      import('../svg-text.js'),
+      import('../timeline.js'),
+    ]);
     const timeline = timelineOf({ system, plugin, events, result, blockSize });
     const title = `${opts.strategy} strategy: ${system.arch}, kernel ${system.kernel.version}, ${sizeText(from)} → ${sizeText(to)}`;
     const subtitle =
@@ -269,14 +273,14 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
     const picture = timelinePicture({ title, subtitle, timeline, maxMs });
     if (opts.svg !== undefined) {
       files.push([opts.svg, new TextEncoder().encode(picture.svg)]);
-      wrote.push(`wrote ${opts.svg} (${timelineWhat(picture)})`);
+      wrote.push(`wrote ${opts.svg} (${timelineWhat(picture, msText)})`);
     }
     if (opts.html !== undefined) {
       const page = htmlReport(
         simulatePage({ title: `simulate: ${title}`, subtitle: system.origin, summary: s, timeline, svg: picture.svg, text: opts.json === true ? '' : text, installedHeader: header }),
       );
       files.push([opts.html, new TextEncoder().encode(page)]);
-      wrote.push(`wrote ${opts.html} (HTML report: ${timelineWhat(picture)}; ${Math.ceil(page.length / 1024)} KiB)`);
+      wrote.push(`wrote ${opts.html} (HTML report: ${timelineWhat(picture, msText)}; ${Math.ceil(page.length / 1024)} KiB)`);
     }
   }
   for (const [path, bytes] of files) writeFileAtomic(path, bytes);
