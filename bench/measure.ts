@@ -16,16 +16,19 @@ export function runOnce(cmd: string, args: readonly string[]): { ms: number; max
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28 });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  // spawnSync gives no rusage; /usr/bin/time does, where present (see peakRssKb).
+  // spawnSync gives no rusage; /usr/bin/time does, where present (see timedRun).
   return { ms, maxRssKb: 0, stdout: r.stdout };
 }
 
-/** Peak RSS (KiB) of one command, through GNU time's %M; undefined where /usr/bin/time is missing. */
-export function peakRssKb(cmd: string, args: readonly string[]): number | undefined {
+/** Wall time, stdout and peak RSS of one command run under GNU time (RSS undefined where it is missing). */
+export function timedRun(cmd: string, args: readonly string[]): { ms: number; maxRssKb: number | undefined; stdout: string } {
+  const t0 = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  if (r.error !== undefined || r.status !== 0) return undefined;
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.error !== undefined) return { ...runOnce(cmd, args), maxRssKb: undefined };
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   const m = /(\d+)\s*$/.exec(r.stderr.trim());
-  return m === null ? undefined : Number(m[1]);
+  return { ms, maxRssKb: m === null ? undefined : Number(m[1]), stdout: r.stdout };
 }
 
 /** Median wall times of several commands, interleaved round by round so drift hits all alike. */

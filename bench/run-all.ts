@@ -1,20 +1,21 @@
 // `npm run bench`: every performance figure of issue 13 as a ratio to its anchor measured in the
 // same run (medians of ≥ 5), printed as one JSON object on stdout; progress goes to stderr.
 //
-//   node dist/bench/run-all.js [--full]     (--full adds the 16 TiB simulate: about 2 minutes alone)
+//   node dist/bench/run-all.js [--quick]    (--quick leaves out the 16 TiB simulate, about 90 s alone)
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { headerBuild } from './header-build.js';
+import { writeLmbTree } from '../test/support/lmb-tree.js';
 import { writeBigMachine } from './machines.js';
-import { interleaved, median, peakRssKb, round, runOnce } from './measure.js';
+import { interleaved, median, round, runOnce, timedRun } from './measure.js';
 import { scalingSeries } from './scaling.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'crashplug.js');
 const NODE = process.execPath;
-const FULL = process.argv.includes('--full');
+const FULL = !process.argv.includes('--quick');
 const work = mkdtempSync(join(tmpdir(), 'crashplug-bench-'));
 const say = (s: string) => process.stderr.write(`bench: ${s}\n`);
 const started = performance.now();
@@ -33,25 +34,32 @@ try {
 
   say('simulate');
   const seed = join(ROOT, 'test', 'fixtures', 'hotplug', 'system.json');
-  const simulate = (to: string) => {
-    const runs = Array.from({ length: 5 }, () => {
-      const r = runOnce(NODE, [CLI, 'simulate', '--system', seed, '--resize', `32G:${to}`, '--strategy', 'coalesce', '--json']);
+  const simArgs = (to: string, extra: string[] = []) => [CLI, 'simulate', '--system', seed, '--resize', `32G:${to}`, '--strategy', 'coalesce', '--json', ...extra];
+  /** n runs, each under GNU time: replay (the JSON's elapsedMs), wall time and peak RSS of the same runs. */
+  const simulate = (to: string, n = 5, extra: string[] = []) => {
+    const runs = Array.from({ length: n }, () => {
+      const r = timedRun(NODE, simArgs(to, extra));
       const j = JSON.parse(r.stdout) as { events: number; elapsedMs: number };
-      return { events: j.events, elapsedMs: j.elapsedMs, wallMs: r.ms };
+      return { events: j.events, elapsedMs: j.elapsedMs, wallMs: r.ms, rss: r.maxRssKb };
     });
-    const rss = peakRssKb(NODE, [CLI, 'simulate', '--system', seed, '--resize', `32G:${to}`, '--strategy', 'coalesce', '--json']);
     const events = runs[0]!.events;
     const replayMs = median(runs.map((r) => r.elapsedMs));
-    return { events, replayMs: round(replayMs), usPerEvent: round((replayMs * 1000) / events), wallMs: round(median(runs.map((r) => r.wallMs))), peakRssKb: rss };
+    const rss = runs.map((r) => r.rss).filter((x): x is number => x !== undefined);
+    return {
+      events,
+      runs: n,
+      replayMs: round(replayMs),
+      usPerEvent: round((replayMs * 1000) / events),
+      wallMs: round(median(runs.map((r) => r.wallMs))),
+      peakRssKb: rss.length === 0 ? undefined : median(rss),
+    };
   };
   const s512 = simulate('512G');
   const s4t = simulate('4T');
   let s16t: ReturnType<typeof simulate> | undefined;
   if (FULL) {
-    say('simulate 16T (--full)');
-    const r = runOnce(NODE, [CLI, 'simulate', '--system', seed, '--resize', '32G:16T', '--strategy', 'coalesce', '--json', '--budget', '0']);
-    const j = JSON.parse(r.stdout) as { events: number; elapsedMs: number };
-    s16t = { events: j.events, replayMs: round(j.elapsedMs), usPerEvent: round((j.elapsedMs * 1000) / j.events), wallMs: round(r.ms), peakRssKb: undefined };
+    say('simulate 16T (one run, about 90 s; --quick leaves it out)');
+    s16t = simulate('16T', 1, ['--budget', '0']);
   }
   const refusal = (() => {
     try {
@@ -62,37 +70,48 @@ try {
     }
   })();
 
+  say('65 536-LMB pseries tree against dtc');
+  const lmb = writeLmbTree(work, 65_536);
+  const dtc = interleaved({ crashplug: [NODE, CLI, 'elfcorehdr', '--system', lmb.system], dtc: ['dtc', '-q', '-I', 'dtb', '-O', 'dts', '-o', '/dev/null', lmb.dtb] }, 5);
+
   say('scaling series');
   const scaling = scalingSeries();
 
   const figures = {
     benchmark: 'crashplug run-all',
     node: process.version,
-    rounds: 'medians of 5–7 runs, interleaved',
+    rounds: 'medians of 5–7 runs (start-up, elfcorehdr and dtc interleaved); the 16 TiB simulate is one run',
     anchors: {
       bareNodeStartMs: round(startup.bareNode!),
       smallRealMachineElfcorehdrMs: round(e2e.small!),
       bufferCopyUs: round(hb.bufferCopyUs, 3),
       cBuildUs: hb.cUs === undefined ? null : round(hb.cUs, 3),
       simulate512G: s512,
-      dtc: null,
+      dtcLmb65536Ms: round(dtc.dtc!),
     },
     ratios: {
       versionOverBareNode: round(startup.version! / startup.bareNode!),
       elfcorehdr8192x8192OverSmallReal: round(e2e.big! / e2e.small!),
-      headerBuildOverBufferCopy: round(hb.buildIntoTargetUs / hb.bufferCopyUs),
-      headerBuildOverC: hb.cUs === undefined ? null : round(hb.buildIntoTargetUs / hb.cUs),
+      headerWriteOverBufferCopy: round(hb.writeIntoTargetUs / hb.bufferCopyUs),
+      headerWriteOverC: hb.cUs === undefined ? null : round(hb.writeIntoTargetUs / hb.cUs),
+      headerBuildWithCrashMemoryOverBufferCopy: round(hb.buildIntoTargetUs / hb.bufferCopyUs),
+      seedStormEndToEndOverStartup: round(s512.wallMs / startup.version!),
+      seedStormReplayOver20Ms: round(s512.replayMs / 20),
       simulatePerEvent4TOver512G: round(s4t.usPerEvent / s512.usPerEvent),
       simulatePerEvent16TOver512G: s16t === undefined ? null : round(s16t.usPerEvent / s512.usPerEvent),
       simulatePeakRss4TOver512G: s4t.peakRssKb && s512.peakRssKb ? round(s4t.peakRssKb / s512.peakRssKb) : null,
-      lmb65536OverDtc: null,
+      simulatePeakRss16TOver512G: s16t?.peakRssKb && s512.peakRssKb ? round(s16t.peakRssKb / s512.peakRssKb) : null,
+      lmb65536OverDtc: round(dtc.crashplug! / dtc.dtc!),
     },
     figures: {
       elfcorehdr8192x8192Ms: round(e2e.big!),
       versionMs: round(startup.version!),
-      headerBuildUs: round(hb.buildIntoTargetUs, 3),
+      headerWriteUs: round(hb.writeIntoTargetUs, 3),
+      headerBuildWithCrashMemoryUs: round(hb.buildIntoTargetUs, 3),
       headerBytes: hb.bytes,
       seedStormReplayMs: s512.replayMs,
+      seedStormWallMs: s512.wallMs,
+      lmb65536ElfcorehdrMs: round(dtc.crashplug!),
       simulate4T: s4t,
       simulate16T: s16t ?? null,
       resize32GTo64TWith128MDimms: refusal,
@@ -100,8 +119,9 @@ try {
     scaling,
     notes: [
       ...(hb.cNote === undefined ? [] : [hb.cNote]),
-      ...(FULL ? [] : ['16 TiB simulate not run (about 100 s alone; --full runs it); its per-event and peak-memory ratios are null']),
-      '65 536-LMB device tree against dtc: not measured by this bench yet (null)',
+      ...(FULL ? [] : ['16 TiB simulate not run (--quick); its per-event and peak-memory ratios are null']),
+      'header write: zeroing + writing from prepared crash memory, as the C anchor does; the build with crash memory is beside it',
+      'seed storm end to end: wall time of the CLI run (load of the 52 MiB image, replay, final purgatory check) over --version',
     ],
     benchSeconds: 0,
   };

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CrashplugError } from '../core/base/index.js';
 import { buildSystemElfcorehdr } from '../core/build/index.js';
-import { KEXEC_ARCH_MASK, KEXEC_CRASH_HOTPLUG_SUPPORT, KEXEC_CRASH_HP_NONE, KEXEC_ON_CRASH, KEXEC_UPDATE_ELFCOREHDR, kernelLocateMemHole, kexecArchFlag, kexecToolsLocateHole, kexecUnload, NO_LIMIT, SMALL_PAYLOAD } from '../core/kexec/index.js';
+import { KEXEC_ARCH_MASK, KEXEC_CRASH_HOTPLUG_SUPPORT, KEXEC_CRASH_HP_NONE, KEXEC_ON_CRASH, KEXEC_UPDATE_ELFCOREHDR, kernelLocateMemHole, kexecArchFlag, kexecToolsLocateHole, kexecUnload, NO_LIMIT, payloadBytes, SMALL_PAYLOAD } from '../core/kexec/index.js';
 import { equalBytes, headerIndex, headerSegment, load, phnumOf, startsWithElfMagic } from './support/hotplug.js';
 import { W1, x86System } from './support/systems.js';
 
@@ -66,6 +66,35 @@ describe('kexec_file_load (file mode)', () => {
     expect(mem.subarray(built.length).every((b) => b === 0)).toBe(true);
     const kernel = l.image.segments[3]!;
     expect(equalBytes(l.kexec.memory.view(kernel.mem, kernel.bufsz), kernel.buf.subarray(0, kernel.bufsz))).toBe(true);
+  });
+
+  it('holds each synthetic segment once, and a load never shares its bytes with another', () => {
+    const a = load(x86System());
+    const kernel = a.image.segments.find((s) => s.kind === 'kernel')!;
+    const initrd = a.image.segments.find((s) => s.kind === 'initrd')!;
+    // The region's memory is the payload buffer itself (given up by the loader), with the synthetic bytes.
+    expect(a.kexec.memory.view(kernel.mem, kernel.memsz).buffer).toBe(kernel.buf.buffer);
+    expect(equalBytes(a.kexec.memory.view(initrd.mem, initrd.memsz), payloadBytes('initrd', SMALL_PAYLOAD.initrd))).toBe(true);
+    // Scribble over the first image's kernel: a second load still gets the real bytes.
+    a.kexec.memory.write(kernel.mem, new Uint8Array(kernel.memsz).fill(0xaa));
+    const b = load(x86System());
+    const again = b.image.segments.find((s) => s.kind === 'kernel')!;
+    expect(equalBytes(b.kexec.memory.view(again.mem, again.memsz), payloadBytes('kernel', SMALL_PAYLOAD.kernel))).toBe(true);
+    expect(b.kexec.memory.view(again.mem, 2)).toEqual(new Uint8Array([0x4d, 0x5a]));
+  });
+
+  it('makes the same synthetic bytes for the same kind and size: a 64 KiB pseudo-random block repeated, its first bytes marked', () => {
+    const size = 0x4_0000 + 0x123;
+    const k = payloadBytes('initrd', size);
+    expect(equalBytes(k, payloadBytes('initrd', size))).toBe(true);
+    expect(k !== payloadBytes('initrd', size)).toBe(true);
+    expect([...k.subarray(0, 6)]).toEqual([0x30, 0x37, 0x30, 0x37, 0x30, 0x31]);
+    // Past the marked start the block repeats, and it is not all one byte.
+    expect(equalBytes(k.subarray(0x1_0000 + 64, 0x2_0000), k.subarray(0x3_0000 + 64, 0x4_0000))).toBe(true);
+    expect(equalBytes(k.subarray(0x4_0000, size), k.subarray(0, 0x123))).toBe(false);
+    expect(equalBytes(k.subarray(0x4_0000 + 8, size), k.subarray(0x1_0000 + 8, 0x1_0000 + 0x123))).toBe(true);
+    expect(new Set(k.subarray(0x1_0000, 0x1_0100)).size).toBeGreaterThan(100);
+    expect(payloadBytes('kernel', size).length).toBe(size);
   });
 
   it('gives synthetic segments of the configured sizes, none starting with ELF magic', () => {

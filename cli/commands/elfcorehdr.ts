@@ -10,12 +10,9 @@ import { builtReportJson, builtReportLines } from '../describe.js';
 import { CommandOutputs, outputName, reportStream } from '../output.js';
 import { kernelOption } from '../options.js';
 import { readHostSystem, type HostDescription } from '../host.js';
-import { memoryMapOf } from '../memory-map-rows.js';
-import { memoryMapPicture, type MemoryMapPicture } from '../svg-memory-map.js';
+import type { MemoryMapPicture } from '../svg-memory-map.js';
 import { buildHeader } from './build-header.js';
 import { loadSystemFile } from '../../api/system-file.js';
-import { htmlReport } from '../html-report.js';
-import { elfcorehdrPage } from '../report-pages.js';
 
 interface ElfcorehdrOptions {
   readonly system?: string;
@@ -46,10 +43,10 @@ export function registerElfcorehdr(program: Command, ctx: CliContext): void {
         HEADER_BUILDERS,
       ),
     )
-    .action((opts: ElfcorehdrOptions) => runElfcorehdr(opts, ctx));
+    .action(async (opts: ElfcorehdrOptions) => runElfcorehdr(opts, ctx));
 }
 
-function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
+async function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): Promise<void> {
   if (opts.root !== undefined && opts.host !== true) throw new CrashplugError('E_BAD_ARGUMENT', 'elfcorehdr: --root says where --host reads /proc and /sys; give --host too');
   if (opts.system === undefined && opts.host !== true) {
     throw new CrashplugError('E_BAD_ARGUMENT', 'elfcorehdr: say which machine: --system FILE.json (a system description) or --host (this one)');
@@ -99,7 +96,9 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
     if (opts.out !== undefined) lines.push(`Wrote ${built.bytes.length} bytes to ${outputName(opts.out)}`);
     text = `${lines.join('\n')}\n`;
   }
-  const picture = opts.svg === undefined && opts.html === undefined ? undefined : memoryMapPicture(memoryMapOf(built));
+  // The picture and page code loads only when --svg or --html asks for it: start-up stays light.
+  const pictures = opts.svg === undefined && opts.html === undefined ? undefined : await loadPictureCode();
+  const picture = pictures === undefined ? undefined : pictures.memoryMapPicture(pictures.memoryMapOf(built));
   const wrote: string[] = [];
   const outputs = new CommandOutputs(ctx).add(opts.out, built.bytes, 'header');
   if (opts.svg !== undefined && picture !== undefined) {
@@ -109,7 +108,7 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
   if (opts.html !== undefined && picture !== undefined) {
     const assumptions = host === undefined ? [] : hostAssumptions(host, system.builder);
     const textReport = opts.json === true ? `${builtReportLines(built).join('\n')}\n` : text;
-    const page = htmlReport(elfcorehdrPage(built, picture.svg, textReport, assumptions));
+    const page = pictures!.htmlReport(pictures!.elfcorehdrPage(built, picture.svg, textReport, assumptions));
     outputs.add(opts.html, page, 'HTML report');
     wrote.push(`wrote ${opts.html} (HTML report: ${memoryMapWhat(picture)}, ${built.header.header.phnum} program headers, ${Math.ceil(page.length / 1024)} KiB)`);
   }
@@ -117,6 +116,16 @@ function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): void {
   // What was written: on stderr under --json, so that stdout stays one JSON object.
   if (opts.json === true) for (const w of wrote) process.stderr.write(`${w}\n`);
   reportStream(ctx, outputs.toStdout)(opts.json === true ? text : text + wrote.map((w) => `${w}\n`).join(''));
+}
+
+async function loadPictureCode() {
+  const [{ memoryMapOf }, { memoryMapPicture }, { htmlReport }, { elfcorehdrPage }] = await Promise.all([
+    import('../memory-map-rows.js'),
+    import('../svg-memory-map.js'),
+    import('../html-report.js'),
+    import('../report-pages.js'),
+  ]);
+  return { memoryMapOf, memoryMapPicture, htmlReport, elfcorehdrPage };
 }
 
 /** "memory map, 8192 System RAM ranges in 6 bars (4 bands), 8192 PT_LOADs in 6 bars (4 bands)": what --svg drew. */

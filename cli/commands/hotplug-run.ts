@@ -25,13 +25,10 @@ import type { SystemDescription } from '../../core/system/index.js';
 import { HOST_CLOCK } from '../../api/host-clock.js';
 import type { CliContext } from '../context.js';
 import { fractionOption, seedOption, sizeOption } from '../options.js';
-import { htmlReport } from '../html-report.js';
 import { CommandOutputs, outputName, reportStream } from '../output.js';
-import { simulatePage } from '../report-pages.js';
 import { type PurgatoryReport, purgatoryReport, whyLines } from '../simulate-why.js';
-import { timelinePicture, type TimelinePicture } from '../svg-timeline.js';
+import type { TimelinePicture } from '../svg-timeline.js';
 import { msText } from '../svg-text.js';
-import { timelineOf } from '../timeline.js';
 
 /** The options both commands take, as commander hands them over. */
 export interface HotplugRunOptions {
@@ -345,12 +342,26 @@ export function jsonReport(run: HotplugRun, opts: HotplugRunOptions, settings: R
  * print the report (to standard error when the header took standard output) and, when the answer is
  * bad, say so to the exit code.
  */
-export function finishRun(ctx: CliContext, run: HotplugRun, opts: HotplugRunOptions, settings: RunSettings, text: string, picture: { title: string; subtitle: string }): void {
+export async function finishRun(
+  ctx: CliContext,
+  run: HotplugRun,
+  opts: HotplugRunOptions,
+  settings: RunSettings,
+  text: string,
+  picture: { title: string; subtitle: string },
+): Promise<void> {
   const s = run.result.summary;
   const outputs = new CommandOutputs(ctx);
   const wrote: string[] = [];
   if (run.steps !== undefined) outputs.add(opts.eventsOut, run.steps.length > 0 ? `${run.steps.join('\n')}\n` : '', 'event log (--events-out)');
   if (opts.svg !== undefined || opts.html !== undefined) {
+    // The picture and page code loads only when --svg or --html asks for it: start-up stays light.
+    const [{ timelineOf }, { timelinePicture }, { htmlReport }, { simulatePage }] = await Promise.all([
+      import('../timeline.js'),
+      import('../svg-timeline.js'),
+      import('../html-report.js'),
+      import('../report-pages.js'),
+    ]);
     const { system, plugin, events } = run.input;
     const timeline = timelineOf({ system, plugin, events, result: run.result, blockSize: settings.blockSize });
     const subtitle =

@@ -26,7 +26,7 @@ export function registerReplay(program: Command, ctx: CliContext): void {
     .action((opts: ReplayOptions) => runReplay(opts, ctx));
 }
 
-function runReplay(opts: ReplayOptions, ctx: CliContext): void {
+async function runReplay(opts: ReplayOptions, ctx: CliContext): Promise<void> {
   const settings = runSettings(opts);
   const registry = ctx.registry();
   const system = loadSystemFile(opts.system, registry, { kernel: kernelOption(opts.kernel, registry) });
@@ -62,7 +62,7 @@ function runReplay(opts: ReplayOptions, ctx: CliContext): void {
       `${log.linesSkipped} lines skipped (${sizeText(settings.blockSize)} blocks), strategy ${opts.strategy}, ${mode}`;
     out = textReport(run, head, opts.outHeader);
   }
-  finishRun(ctx, run, opts, settings, out, {
+  await finishRun(ctx, run, opts, settings, out, {
     title: `kdump unarmed per update: replay of ${opts.events}, ${opts.strategy} strategy, ${system.arch}, kernel ${system.kernel.version}`,
     subtitle: `${log.events.length} machine events`,
   });

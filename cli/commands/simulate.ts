@@ -134,7 +134,7 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .action((opts: SimulateOptions) => runSimulate(opts, ctx));
 }
 
-function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
+async function runSimulate(opts: SimulateOptions, ctx: CliContext): Promise<void> {
   const settings = runSettings(opts);
   const registry = ctx.registry();
   const system = loadSystemFile(opts.system, registry, { kernel: kernelOption(opts.kernel, registry) });
@@ -166,7 +166,7 @@ function runSimulate(opts: SimulateOptions, ctx: CliContext): void {
       `(${sizeText(blockSize)} blocks), strategy ${opts.strategy}, ${mode}`;
     text = textReport(run, head, opts.outHeader);
   }
-  finishRun(ctx, run, opts, settings, text, {
+  await finishRun(ctx, run, opts, settings, text, {
     title: `simulate, ${opts.strategy} strategy: ${system.arch}, kernel ${system.kernel.version}`,
     subtitle: `${sizeText(from)} → ${sizeText(to)}`,
   });

@@ -1,7 +1,7 @@
 // From a machine to its elfcorehdr: the arch's crash memory, the generic layout, the arch's
 // fix-ups. This is what kexec_file_load does at load time and what a hot-plug update redoes.
 
-import { buildElfcorehdr, type BuiltElfcorehdr, type KernelMap } from '../elf/elfcorehdr.js';
+import { buildElfcorehdr, type BuiltElfcorehdr, type ElfcorehdrInput, type KernelMap } from '../elf/elfcorehdr.js';
 import type { ArchPlugin, CrashMemory } from '../port/plugin.js';
 import { type CrashNotes, crashNotesAddress, type SystemDescription } from '../system/system.js';
 
@@ -15,25 +15,31 @@ export function noteCpusOf(system: SystemDescription): readonly number[] {
   return system.kernel.cpuNotes === 'possible' ? system.cpus.possible : system.cpus.present;
 }
 
-export function buildSystemElfcorehdr(system: SystemDescription, plugin: ArchPlugin, target?: Uint8Array): SystemElfcorehdr {
+/**
+ * What the header writer is given for `system`: the arch's crash memory (prepare_elf_headers' arch
+ * half, done once here) and the generic inputs — so a caller can time or repeat the write alone.
+ */
+export function systemElfcorehdrInput(system: SystemDescription, plugin: ArchPlugin): { input: ElfcorehdrInput; crashMemory: CrashMemory; kernelMap: KernelMap | undefined } {
   const crashMemory = plugin.crashMemory(system);
   const kernelMap = plugin.kernelMap(system);
-  const notes = system.crashNotes;
-  const built = buildElfcorehdr(
-    {
-      machine: plugin.machine,
-      noteCpus: noteCpusOf(system),
-      possibleCpuCount: system.cpus.possible.length,
-      crashNotes: crashNotesOf(notes),
-      noteSize: plugin.noteSize,
-      vmcoreinfo: system.vmcoreinfo,
-      kernelMap,
-      ranges: crashMemory.mem.ranges,
-      va: (pa) => plugin.va(pa, system),
-      byteOrder: plugin.fieldByteOrder(system),
-    },
-    target,
-  );
+  const input: ElfcorehdrInput = {
+    machine: plugin.machine,
+    noteCpus: noteCpusOf(system),
+    possibleCpuCount: system.cpus.possible.length,
+    crashNotes: crashNotesOf(system.crashNotes),
+    noteSize: plugin.noteSize,
+    vmcoreinfo: system.vmcoreinfo,
+    kernelMap,
+    ranges: crashMemory.mem.ranges,
+    va: (pa) => plugin.va(pa, system),
+    byteOrder: plugin.fieldByteOrder(system),
+  };
+  return { input, crashMemory, kernelMap };
+}
+
+export function buildSystemElfcorehdr(system: SystemDescription, plugin: ArchPlugin, target?: Uint8Array): SystemElfcorehdr {
+  const { input, crashMemory, kernelMap } = systemElfcorehdrInput(system, plugin);
+  const built = buildElfcorehdr(input, target);
   plugin.fixupElfcorehdr(built.bytes, built.layout, system);
   return { ...built, crashMemory, kernelMap };
 }

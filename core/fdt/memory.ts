@@ -14,7 +14,10 @@ export const SYSTEM_RAM = 'System RAM';
 
 /** One piece of memory the tree describes, before merging, and where it came from. */
 export interface FdtMemoryPiece extends Range {
-  /** "/memory@40000000" or "/ibm,dynamic-reconfiguration-memory LMB drc 0x80000004". */
+  /**
+   * "/memory@40000000", "/ibm,dynamic-reconfiguration-memory LMB drc 0x80000004", or for LMBs that
+   * follow each other (contiguous, consecutive drc indexes, one node and flag) "… LMB drc 0x80000004…0x8000000f".
+   */
   readonly source: string;
   /** NUMA node; undefined when an of_numa tree leaves the node out. */
   readonly nid: number | undefined;
@@ -76,11 +79,60 @@ function memoryNodePieces(fdt: Fdt, scheme: NumaScheme, ref: FdtNodeRef): FdtMem
     .map((e) => ({ ...rangeOf(e.address, e.size), source: ref.path, nid, hotpluggable }));
 }
 
-function lmbPieces(fdt: Fdt, scheme: NumaScheme, drconf: DrconfMemory, cells: FdtCells): FdtMemoryPiece[] {
+/**
+ * Assigned LMBs that follow each other (contiguous, consecutive drc indexes) on one node with one
+ * hot-plug flag, as one piece each: a 65 536-LMB list is then a few pieces, not 65 536 objects that
+ * every later step (merge, partition by node) walks. Only for a tidy tree — LMBs in ascending,
+ * disjoint order, none overlapping a /memory node — where joining cannot change which node a byte
+ * is on; otherwise undefined, and the caller keeps one piece per run.
+ */
+function joinedLmbPieces(drconf: DrconfMemory, scheme: NumaScheme, others: readonly Range[], source: (drc: number) => string): FdtMemoryPiece[] | undefined {
+  if (drconf.lmbSize === 0n) return undefined;
+  type Open = { start: bigint; end: bigint; nid: number | undefined; hotpluggable: boolean; firstDrc: number; lastDrc: number };
+  const joined: Open[] = [];
+  let last: Open | undefined;
+  for (const run of drconf.runs) {
+    if (!lmbIsAssigned(run.flags) || run.count === 0n) continue;
+    if (last !== undefined && run.base <= last.end) return undefined;
+    const hotpluggable = (run.flags & DRCONF_MEM_HOTREMOVABLE) !== 0;
+    const nid = lmbNid(scheme, run);
+    const end = run.base + run.count * drconf.lmbSize - 1n;
+    const lastDrc = run.drcIndex + Number(run.count) - 1;
+    if (last !== undefined && last.end + 1n === run.base && last.nid === nid && last.hotpluggable === hotpluggable && last.lastDrc + 1 === run.drcIndex) {
+      last.end = end;
+      last.lastDrc = lastDrc;
+      continue;
+    }
+    last = { start: run.base, end, nid, hotpluggable, firstDrc: run.drcIndex, lastDrc };
+    joined.push(last);
+  }
+  for (const o of others) {
+    // Binary search: the last joined piece starting at or below o.end must end below o.start.
+    let lo = 0;
+    let hi = joined.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (joined[mid]!.start <= o.end) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0 && joined[lo - 1]!.end >= o.start) return undefined;
+  }
+  return joined.map((p) => ({
+    start: p.start,
+    end: p.end,
+    source: p.firstDrc === p.lastDrc ? source(p.firstDrc) : `${source(p.firstDrc)}…0x${p.lastDrc.toString(16)}`,
+    nid: p.nid,
+    hotpluggable: p.hotpluggable,
+  }));
+}
+
+function lmbPieces(fdt: Fdt, scheme: NumaScheme, drconf: DrconfMemory, cells: FdtCells, others: readonly Range[]): FdtMemoryPiece[] {
   const out: FdtMemoryPiece[] = [];
   const source = (drc: number): string => `/ibm,dynamic-reconfiguration-memory LMB drc 0x${drc.toString(16)}`;
   const usm = drconf.usableMemory;
   if (usm === undefined) {
+    const joined = joinedLmbPieces(drconf, scheme, others, source);
+    if (joined !== undefined) return joined;
     for (const run of drconf.runs) {
       if (!lmbIsAssigned(run.flags) || run.count === 0n || drconf.lmbSize === 0n) continue;
       const hotpluggable = (run.flags & DRCONF_MEM_HOTREMOVABLE) !== 0;
@@ -200,7 +252,7 @@ export function readFdtMemory(input: Fdt | Uint8Array, origin = 'device tree'): 
   const numa = numaSchemeOf(fdt, memoryNodes);
   const pieces = memoryNodes.flatMap((ref) => memoryNodePieces(fdt, numa, ref));
   const drconf = readDrconfMemory(fdt, warnings);
-  if (drconf !== undefined) pieces.push(...lmbPieces(fdt, numa, drconf, cells));
+  if (drconf !== undefined) pieces.push(...lmbPieces(fdt, numa, drconf, cells, pieces));
 
   const chosen = readChosen(fdt, cells);
   let ram = mergeRanges(pieces);

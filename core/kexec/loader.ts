@@ -130,9 +130,23 @@ function payloadRequests(p: PayloadSizes): { kind: PayloadKind; buf: Uint8Array;
   ];
 }
 
-function install(kexec: KexecState, image: KexecImage): void {
+/** The buffers of this load's synthetic segments: made by payloadBytes for it alone. */
+function payloadBuffers(segments: readonly KexecSegment[]): Set<Uint8Array> {
+  return new Set(segments.filter((s) => PAYLOAD_KINDS.has(s.kind)).map((s) => s.buf));
+}
+const PAYLOAD_KINDS: ReadonlySet<SegmentKind> = new Set<SegmentKind>(['kernel', 'initrd', 'boot-params', 'purgatory', 'backup']);
+
+/**
+ * Copy the segments into the crash region. A synthetic payload made for this load (`own`) whose
+ * buffer is exactly memsz bytes becomes the region's memory itself: nothing else holds it, and
+ * nothing reads a segment's buf after the load, so the image is held once rather than twice.
+ */
+function install(kexec: KexecState, image: KexecImage, own: ReadonlySet<Uint8Array> = new Set()): void {
   kexec.memory.clear();
-  for (const s of image.segments) kexec.memory.allocate(s.mem, s.memsz).set(s.buf.subarray(0, s.bufsz));
+  for (const s of image.segments) {
+    if (own.has(s.buf) && s.buf.length === s.memsz && s.bufsz === s.memsz) kexec.memory.adopt(s.mem, s.buf);
+    else kexec.memory.allocate(s.mem, s.memsz).set(s.buf.subarray(0, s.bufsz));
+  }
   kexec.loaded = image;
   kexec.crashImage = image;
 }
@@ -185,7 +199,7 @@ function fileLoad(kexec: KexecState, system: SystemDescription, plugin: ArchPlug
   };
   const skipHeader = system.config.crashHotplug && !o.digestIncludesElfcorehdr;
   storePurgatoryDigest(segments, purgatoryIndex, (i) => !(skipHeader && i === image.elfcorehdrIndex) && !undigested.has(i));
-  install(kexec, image);
+  install(kexec, image, payloadBuffers(segments));
   return image;
 }
 
@@ -260,7 +274,7 @@ function kexecToolsLoad(kexec: KexecState, system: SystemDescription, plugin: Ar
     elfcorehdrUpdated: false,
     hpAction: KEXEC_CRASH_HP_NONE,
   };
-  install(kexec, image);
+  install(kexec, image, payloadBuffers(segments));
   return image;
 }
 

@@ -22,7 +22,21 @@ export class CrashRegion {
 
   /** Back [mem, mem + memsz) with zeroed memory; it must lie inside the reservation and overlap nothing. */
   allocate(mem: bigint, memsz: number): Uint8Array {
-    const end = mem + BigInt(memsz) - 1n;
+    this.#checkFree(mem, memsz);
+    return this.#add(mem, new Uint8Array(memsz));
+  }
+
+  /**
+   * Back [mem, mem + bytes.length) with `bytes` itself, not a copy: the caller gives it up. Same
+   * checks as allocate.
+   */
+  adopt(mem: bigint, bytes: Uint8Array): Uint8Array {
+    this.#checkFree(mem, bytes.length);
+    return this.#add(mem, bytes);
+  }
+
+  #checkFree(mem: bigint, length: number): void {
+    const end = mem + BigInt(length) - 1n;
     if (mem < this.reservation.start || end > this.reservation.end) {
       throw new CrashplugError(
         'E_SEGMENT_PLACEMENT',
@@ -35,7 +49,9 @@ export class CrashRegion {
         throw new CrashplugError('E_SEGMENT_PLACEMENT', `segment at ${hex(mem)} overlaps the one at ${hex(c.mem)}`);
       }
     }
-    const bytes = new Uint8Array(memsz);
+  }
+
+  #add(mem: bigint, bytes: Uint8Array): Uint8Array {
     this.#chunks.push({ mem, bytes });
     this.#chunks.sort((a, b) => (a.mem < b.mem ? -1 : a.mem > b.mem ? 1 : 0));
     return bytes;
