@@ -27,12 +27,18 @@ async function importPort(spec: string, cwd: string): Promise<Record<string, unk
   try {
     url = looksLikePath(spec) ? pathToFileURL(resolve(cwd, spec)).href : pathToFileURL(createRequire(join(cwd, 'noop.js')).resolve(spec)).href;
   } catch (err) {
-    throw new CrashplugError('E_PORT_MODULE', `port module "${spec}": not found from ${cwd} (${(err as Error).message.split('\n')[0]}); give a path or install the package`, { cause: err });
+    throw new CrashplugError(
+      'E_PORT_MODULE',
+      `port module "${spec}": not found from ${cwd} (${(err as Error).message.split('\n')[0]}); give a path or install the package`,
+      { cause: err },
+    );
   }
   try {
     return (await import(url)) as Record<string, unknown>;
   } catch (err) {
-    throw new CrashplugError('E_PORT_MODULE', `port module "${spec}": cannot be loaded (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`, { cause: err });
+    throw new CrashplugError('E_PORT_MODULE', `port module "${spec}": cannot be loaded (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`, {
+      cause: err,
+    });
   }
 }
 
@@ -49,10 +55,17 @@ export async function loadPortModule(spec: string, cwd = process.cwd()): Promise
     probe.load(module);
     ports = probe.isBound(TOKENS.ArchPort) ? probe.getAll(TOKENS.ArchPort) : [];
   } catch (err) {
-    throw new CrashplugError('E_PORT_MODULE', `${where}: its ContainerModule fails to load (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); bind the port with bind(TOKENS.ArchPort).to(Port), Port @injectable()`, { cause: err });
+    throw new CrashplugError(
+      'E_PORT_MODULE',
+      `${where}: its ContainerModule fails to load (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); bind the port with bind(TOKENS.ArchPort).to(Port), Port @injectable()`,
+      { cause: err },
+    );
   }
   if (ports.length === 0) {
-    throw new CrashplugError('E_PORT_MODULE', `${where}: its ContainerModule binds no ArchPort; bind one to TOKENS.ArchPort (Symbol.for('crashplug.ArchPort')) from crashplug/port`);
+    throw new CrashplugError(
+      'E_PORT_MODULE',
+      `${where}: its ContainerModule binds no ArchPort; bind one to TOKENS.ArchPort (Symbol.for('crashplug.ArchPort')) from crashplug/port`,
+    );
   }
   for (const p of ports) checkPort(p, where);
   return module;

@@ -38,19 +38,27 @@ const IDENTITY: readonly (readonly [keyof ArchPort, string, (v: unknown) => bool
   [
     'defaults',
     '{ pageOffset: bigint, pageSize: number }',
-    (v) => typeof v === 'object' && v !== null && typeof (v as { pageOffset?: unknown }).pageOffset === 'bigint' && Number.isInteger((v as { pageSize?: unknown }).pageSize),
+    (v) =>
+      typeof v === 'object' &&
+      v !== null &&
+      typeof (v as { pageOffset?: unknown }).pageOffset === 'bigint' &&
+      Number.isInteger((v as { pageSize?: unknown }).pageSize),
   ],
 ];
 
 /** Every identity field a port must give and every hook it gives must be a function. */
 export function checkPort(port: unknown, where: string): ArchPort {
-  if (typeof port !== 'object' || port === null) throw new CrashplugError('E_PORT_MODULE', `${where}: binds an ArchPort that is ${port === null ? 'null' : typeof port}, not an object`);
+  if (typeof port !== 'object' || port === null)
+    throw new CrashplugError('E_PORT_MODULE', `${where}: binds an ArchPort that is ${port === null ? 'null' : typeof port}, not an object`);
   const p = port as Record<string, unknown>;
   const missing = IDENTITY.filter(([key, , ok]) => !ok(p[key])).map(([key, what]) => `${String(key)} (${what})`);
   const notFunctions = Object.keys(coreDefaults).filter((hook) => p[hook] !== undefined && typeof p[hook] !== 'function');
   if (missing.length > 0 || notFunctions.length > 0) {
     const id = typeof p.id === 'string' ? ` "${p.id}"` : '';
-    const parts = [...(missing.length ? [`lacks ${missing.join(', ')}`] : []), ...(notFunctions.length ? [`has hooks that are not functions: ${notFunctions.join(', ')}`] : [])];
+    const parts = [
+      ...(missing.length ? [`lacks ${missing.join(', ')}`] : []),
+      ...(notFunctions.length ? [`has hooks that are not functions: ${notFunctions.join(', ')}`] : []),
+    ];
     throw new CrashplugError('E_PORT_MODULE', `${where}: its port${id} ${parts.join('; ')}; see PORTING.md "The port"`);
   }
   return port as ArchPort;

@@ -2,7 +2,16 @@
 // every possible CPU, so CPU events change nothing once the kernel owns the header; memory events
 // rebuild it from memblock, cutting out a block that is going offline but still in memblock.
 
-import { type CrashMemory, CrashplugError, type ElfcorehdrUpdateOptions, excludeWith, type HotplugContext, KEXEC_CRASH_HP_ADD_CPU, KEXEC_CRASH_HP_REMOVE_CPU, KEXEC_CRASH_HP_REMOVE_MEMORY } from '../core/port/index.js';
+import {
+  type CrashMemory,
+  CrashplugError,
+  type ElfcorehdrUpdateOptions,
+  excludeWith,
+  type HotplugContext,
+  KEXEC_CRASH_HP_ADD_CPU,
+  KEXEC_CRASH_HP_REMOVE_CPU,
+  KEXEC_CRASH_HP_REMOVE_MEMORY,
+} from '../core/port/index.js';
 
 /** The series' messages (prefix "crash hp: " comes from core). */
 export const ARM64_HOTPLUG_MESSAGES = {

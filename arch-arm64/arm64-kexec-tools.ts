@@ -16,7 +16,19 @@
 // kexec-tools 2.0.25 read `_text` as 0 on a 6.1 kernel and wrote a kernel PT_LOAD with vaddr
 // 0xffffffffffffffff and page_offset 0 (facts §13.9); that broken header is not modelled.
 
-import { CrashplugError, hex, type IomemResource, iomemKernelSections, type KernelMap, type KexecToolsRange, type KexecToolsRanges, type KexecToolsSegmentRule, type NamedRange, type Range, type SystemDescription } from '../core/port/index.js';
+import {
+  CrashplugError,
+  hex,
+  type IomemResource,
+  iomemKernelSections,
+  type KernelMap,
+  type KexecToolsRange,
+  type KexecToolsRanges,
+  type KexecToolsSegmentRule,
+  type NamedRange,
+  type Range,
+  type SystemDescription,
+} from '../core/port/index.js';
 
 /** arm64 load_crashdump_segments: memsz = bufsz; it never looks at crash_elfcorehdr_size. */
 export const KEXEC_TOOLS_ARM64_SEGMENT: KexecToolsSegmentRule = {
@@ -88,7 +100,10 @@ function exclude(list: Entry[], hole: Range): void {
       r.end = hole.start - 1n;
     } else {
       if (list.length >= KEXEC_TOOLS_ARM64_MAX_RANGES) {
-        throw new CrashplugError('E_RANGES_FULL', `excluding [${hex(hole.start)}, ${hex(hole.end)}] needs a ${list.length + 1}th range; kexec-tools holds ${KEXEC_TOOLS_ARM64_MAX_RANGES}`);
+        throw new CrashplugError(
+          'E_RANGES_FULL',
+          `excluding [${hex(hole.start)}, ${hex(hole.end)}] needs a ${list.length + 1}th range; kexec-tools holds ${KEXEC_TOOLS_ARM64_MAX_RANGES}`,
+        );
       }
       list.push({ start: hole.end + 1n, end: r.end });
       r.end = hole.start - 1n;

@@ -4,7 +4,20 @@
 // placed top-down. Mainline has no crash hot-plug; a subclass models the proposed series.
 
 import { injectable } from 'inversify';
-import { type ArchPort, type CrashMemory, crashHotplugBuilt, type ElfcorehdrLayout, type ElfcorehdrSegmentSpec, genericCrashMemory, type HostIdentity, type HotplugContext, type HotplugSupportQuery, KEXEC_CRASH_HOTPLUG_SUPPORT, type KernelMap, type SystemDescription } from '../core/port/index.js';
+import {
+  type ArchPort,
+  type CrashMemory,
+  crashHotplugBuilt,
+  type ElfcorehdrLayout,
+  type ElfcorehdrSegmentSpec,
+  genericCrashMemory,
+  type HostIdentity,
+  type HotplugContext,
+  type HotplugSupportQuery,
+  KEXEC_CRASH_HOTPLUG_SUPPORT,
+  type KernelMap,
+  type SystemDescription,
+} from '../core/port/index.js';
 import { ARM64_PAGE_OFFSET_48, arm64KernelMap, arm64Va } from './arm64-address.js';
 import { ARM64_HEADER_CHECKS } from './arm64-checks.js';
 import { ARM64_HOTPLUG_MESSAGES, arm64HandleHotplugEvent } from './arm64-hotplug.js';

@@ -117,7 +117,9 @@ function runProcess(opts: Options, io: PortCommandIo): void {
   const lines = [
     `elfcorehdr of the fadump kernel for ${system.origin} (${system.arch}), ${e.bytes.length} bytes, ${e.phdrs.length} program headers (sized for ${e.sizedPhnum}):`,
     ...e.phdrs.map((p, i) => `  [${i}] ${kind(p.type)} paddr ${hex(p.paddr)} offset ${hex(p.offset)} size ${hex(p.filesz)}`),
-    ...(e.nullPhdrs.length > 0 ? [`  note: ${e.nullPhdrs.length} all-zero program header(s) for memory wholly inside the reserved area (the kernel still counts them)`] : []),
+    ...(e.nullPhdrs.length > 0
+      ? [`  note: ${e.nullPhdrs.length} all-zero program header(s) for memory wholly inside the reserved area (the kernel still counts them)`]
+      : []),
     `Wrote ${e.bytes.length} bytes to ${outName(out)}`,
     '',
   ];

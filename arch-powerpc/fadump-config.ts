@@ -70,10 +70,12 @@ export function parseFadumpConfig(value: unknown, where = '$.fadump'): FadumpCon
   if (json.reservedArea === undefined) bad(`${where}.reservedArea`, 'missing', 'give the fadump reserved area as an inclusive range');
   let bootMemory = DEFAULT_BOOT_MEMORY;
   if (json.bootMemory !== undefined) {
-    if (!Array.isArray(json.bootMemory) || json.bootMemory.length === 0) bad(`${where}.bootMemory`, 'expected a non-empty list of ranges', 'write [["0x0", "0x3fffffff"]]');
+    if (!Array.isArray(json.bootMemory) || json.bootMemory.length === 0)
+      bad(`${where}.bootMemory`, 'expected a non-empty list of ranges', 'write [["0x0", "0x3fffffff"]]');
     bootMemory = json.bootMemory.map((r, i) => range(r, `${where}.bootMemory[${i}]`));
     for (let i = 1; i < bootMemory.length; i++) {
-      if (bootMemory[i]!.start <= bootMemory[i - 1]!.end) bad(`${where}.bootMemory[${i}]`, 'overlaps or precedes the region before it', 'list boot-memory regions in ascending order');
+      if (bootMemory[i]!.start <= bootMemory[i - 1]!.end)
+        bad(`${where}.bootMemory[${i}]`, 'overlaps or precedes the region before it', 'list boot-memory regions in ascending order');
     }
   }
   const elfAbi = json.elfAbi === undefined ? 2 : count(json.elfAbi, `${where}.elfAbi`, 1, 2);

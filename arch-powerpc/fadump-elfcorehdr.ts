@@ -4,7 +4,23 @@
 // boot memory with the reserved area cut out. Native byte order, unlike kdump's. Because it reads
 // memblock at that boot, memory hot-plugged before the crash needs no re-registration.
 
-import { alignUp, type ByteOrder, CrashplugError, coreElfHeader, EHDR_SIZE, ELFDATA2LSB, ELFDATA2MSB, encodeElfCoreHeader, type ProgramHeader, PF_RWX, PHDR_SIZE, PT_LOAD, PT_NOTE, PT_NULL, type SystemDescription } from '../core/port/index.js';
+import {
+  alignUp,
+  type ByteOrder,
+  CrashplugError,
+  coreElfHeader,
+  EHDR_SIZE,
+  ELFDATA2LSB,
+  ELFDATA2MSB,
+  encodeElfCoreHeader,
+  type ProgramHeader,
+  PF_RWX,
+  PHDR_SIZE,
+  PT_LOAD,
+  PT_NOTE,
+  PT_NULL,
+  type SystemDescription,
+} from '../core/port/index.js';
 import { EM_PPC64 } from './ppc-port.js';
 import type { FadumpConfig } from './fadump-config.js';
 import type { FadumpHeaderFields } from './fadump-header.js';
@@ -39,13 +55,29 @@ function cpuNotesPhdr(system: SystemDescription, config: FadumpConfig): ProgramH
 export function buildFadumpElfcorehdr(system: SystemDescription, config: FadumpConfig, fields: FadumpHeaderFields, order: ByteOrder): FadumpElfcorehdr {
   const va = (pa: bigint): bigint => BigInt.asUintN(64, pa + system.pageOffset);
   const load = (start: bigint, size: bigint, offset: bigint): ProgramHeader => ({
-    type: PT_LOAD, flags: PF_RWX, offset, vaddr: va(start), paddr: start, filesz: size, memsz: size, align: 0n,
+    type: PT_LOAD,
+    flags: PF_RWX,
+    offset,
+    vaddr: va(start),
+    paddr: start,
+    filesz: size,
+    memsz: size,
+    align: 0n,
   });
   const memblock = system.memory.systemRam;
   const { phnum: sizedPhnum, size } = fadumpElfcorehdrSize(config, memblock.length, system.pageSize);
 
   const phdrs: ProgramHeader[] = [cpuNotesPhdr(system, config)];
-  phdrs.push({ type: PT_NOTE, flags: 0, offset: fields.vmcoreinfoRaddr, vaddr: 0n, paddr: fields.vmcoreinfoRaddr, filesz: fields.vmcoreinfoSize, memsz: fields.vmcoreinfoSize, align: 0n });
+  phdrs.push({
+    type: PT_NOTE,
+    flags: 0,
+    offset: fields.vmcoreinfoRaddr,
+    vaddr: 0n,
+    paddr: fields.vmcoreinfoRaddr,
+    filesz: fields.vmcoreinfoSize,
+    memsz: fields.vmcoreinfoSize,
+    align: 0n,
+  });
   let dest = config.bootMemoryDest;
   for (const r of config.bootMemory) {
     const sz = r.end - r.start + 1n;

@@ -65,7 +65,10 @@ function writeMask(view: DataView, at: number, size: number, cpus: readonly numb
   for (const cpu of cpus) {
     const word = Math.floor(cpu / 64);
     if ((word + 1) * 8 > size) {
-      throw new CrashplugError('E_BAD_SYSTEM', `CPU ${cpu} does not fit a ${size}-byte cpumask (NR_CPUS ${size * 8}); give fadump.cpuMaskSize for a larger NR_CPUS`);
+      throw new CrashplugError(
+        'E_BAD_SYSTEM',
+        `CPU ${cpu} does not fit a ${size}-byte cpumask (NR_CPUS ${size * 8}); give fadump.cpuMaskSize for a larger NR_CPUS`,
+      );
     }
     const off = at + word * 8;
     view.setBigUint64(off, view.getBigUint64(off, le) | (1n << BigInt(cpu % 64)), le);
@@ -140,7 +143,10 @@ export function checkFadumpHeader(bytes: Uint8Array, order: ByteOrder, sizes: Pi
   const le = order === 'le';
   if (bytes.length === 0) return refuse('empty', 'Crash info header is empty.');
   const truncated = (need: number, what: string): FadumpCheck =>
-    refuse('truncated', `crash info header truncated: ${bytes.length} bytes, but ${what} needs ${need} (crashplug's check; the kernel reads the header from memory)`);
+    refuse(
+      'truncated',
+      `crash info header truncated: ${bytes.length} bytes, but ${what} needs ${need} (crashplug's check; the kernel reads the header from memory)`,
+    );
   if (bytes.length < 8) return truncated(8, 'the magic number');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getBigUint64(FADUMP_OFFSETS.magic, le);

@@ -1,5 +1,16 @@
 export { powerpcModule, powerpcModuleWith } from './ppc-module.js';
-export { backupStartOf, EM_PPC64, POWERPC_OPTIONS, PPC64_NOTE_SIZE, PPC64_PAGE_OFFSET, PPC64_PAGE_SIZE, PPC_HOTPLUG_FLAG, Ppc64lePort, Ppc64Port, PowerpcPort } from './ppc-port.js';
+export {
+  backupStartOf,
+  EM_PPC64,
+  POWERPC_OPTIONS,
+  PPC64_NOTE_SIZE,
+  PPC64_PAGE_OFFSET,
+  PPC64_PAGE_SIZE,
+  PPC_HOTPLUG_FLAG,
+  Ppc64lePort,
+  Ppc64Port,
+  PowerpcPort,
+} from './ppc-port.js';
 export * from './ppc-profile.js';
 export * from './ppc-options.js';
 export * from './ppc-mem-ranges.js';

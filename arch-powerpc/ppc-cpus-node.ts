@@ -3,7 +3,24 @@
 // which puts every new property and subnode first — so properties and CPU nodes come out in
 // reverse order — inside a blob whose free space was reserved for every possible CPU at load.
 
-import { CrashplugError, type Fdt, fdtAddNode, fdtBaseName, fdtDeleteNode, fdtError, fdtLookup, type FdtNode, fdtProperty, type FdtProperty, fdtSetProperty, fdtWalk, latin1Bytes, parseFdt, propString, serializeFdt } from '../core/port/index.js';
+import {
+  CrashplugError,
+  type Fdt,
+  fdtAddNode,
+  fdtBaseName,
+  fdtDeleteNode,
+  fdtError,
+  fdtLookup,
+  type FdtNode,
+  fdtProperty,
+  type FdtProperty,
+  fdtSetProperty,
+  fdtWalk,
+  latin1Bytes,
+  parseFdt,
+  propString,
+  serializeFdt,
+} from '../core/port/index.js';
 
 /**
  * A live node's properties as the kernel holds them: unflattening a tree without a "name"
@@ -68,7 +85,10 @@ function addProps(fdt: Fdt, path: string, props: readonly FdtProperty[]): Fdt {
 export function updateCpusNode(kdump: Fdt, live: Fdt): Fdt {
   const liveCpus = fdtLookup(live, '/cpus');
   if (liveCpus === undefined) {
-    throw new CrashplugError('E_BAD_FDT', `${live.origin}: the live tree has no /cpus node to copy; the kernel fails with -EINVAL ("Failed to update crash FDT")`);
+    throw new CrashplugError(
+      'E_BAD_FDT',
+      `${live.origin}: the live tree has no /cpus node to copy; the kernel fails with -EINVAL ("Failed to update crash FDT")`,
+    );
   }
   let out = kdump;
   if (fdtLookup(out, '/cpus') !== undefined) out = fdtDeleteNode(out, '/cpus');
@@ -126,9 +146,7 @@ export function withCapacity(blob: Uint8Array, capacity: number): Uint8Array {
   return out;
 }
 
-export type CrashFdtUpdate =
-  | { readonly ok: true; readonly blob: Uint8Array; readonly used: number }
-  | { readonly ok: false; readonly message: string };
+export type CrashFdtUpdate = { readonly ok: true; readonly blob: Uint8Array; readonly used: number } | { readonly ok: false; readonly message: string };
 
 /**
  * `update_crash_fdt`'s edit of the FDT segment: rebuild /cpus from the live tree inside the

@@ -32,7 +32,10 @@ function named(r: FirmwareRegion): NamedRange {
  * PT_LOAD that would cover the reservation.
  */
 function assertReservationsAboveBackup(system: SystemDescription): void {
-  for (const [name, r] of [['crashkernel', system.crashkernel], ['crashkernelLow', system.crashkernelLow]] as const) {
+  for (const [name, r] of [
+    ['crashkernel', system.crashkernel],
+    ['crashkernelLow', system.crashkernelLow],
+  ] as const) {
     if (r === undefined || r.end === 0n || r.start > BACKUP_SRC_END) continue;
     throw new CrashplugError(
       'E_BAD_SYSTEM',
@@ -61,7 +64,10 @@ export function ppcCrashMemory(system: SystemDescription, options: PowerpcOption
   }
 
   const excluded: NamedRange[] = [];
-  const holes: [string, Range | undefined][] = [['crashkernel', system.crashkernel], ['crashkernelLow', system.crashkernelLow]];
+  const holes: [string, Range | undefined][] = [
+    ['crashkernel', system.crashkernel],
+    ['crashkernelLow', system.crashkernelLow],
+  ];
   // 6.19+: each CMA range through the guarded exclusion, right after crashk_res (b4a96ab50f36).
   if (powerpcProfile(system.kernel).cutsCma) (system.crashkernelCma ?? []).forEach((r, i) => holes.push([`crashkernelCma[${i}]`, r]));
   for (const [name, r] of holes) {

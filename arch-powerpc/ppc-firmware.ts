@@ -3,7 +3,18 @@
 // and the TCE tables of PCI nodes (facts §6.2, §6.5). A node that exists with a property missing
 // makes the kernel's RTAS/OPAL helpers fail, and with them the whole load: that is kept.
 
-import { CrashplugError, type Fdt, type FdtNode, fdtLookup, fdtProperty, fdtWalk, hex, propString, readNumber, type SystemDescription } from '../core/port/index.js';
+import {
+  CrashplugError,
+  type Fdt,
+  type FdtNode,
+  fdtLookup,
+  fdtProperty,
+  fdtWalk,
+  hex,
+  propString,
+  readNumber,
+  type SystemDescription,
+} from '../core/port/index.js';
 import { deviceTreeOf, type PowerpcOptions } from './ppc-options.js';
 
 /** A region as the kernel passes it to add_mem_range: a base and a size (a size of 0 adds nothing). */

@@ -4,7 +4,19 @@
 // of the moment, with a block going offline cut out by `remove_mem_range` (≤7.2) or the generic
 // guarded exclusion (7.3+).
 
-import { type CrashMemory, CrashplugError, type Fdt, type KernelProfile, fdtMagicLocator, type HotplugContext, KEXEC_CRASH_HP_ADD_CPU, KEXEC_CRASH_HP_ADD_MEMORY, KEXEC_CRASH_HP_REMOVE_CPU, KEXEC_CRASH_HP_REMOVE_MEMORY, type MemoryNotify } from '../core/port/index.js';
+import {
+  type CrashMemory,
+  CrashplugError,
+  type Fdt,
+  type KernelProfile,
+  fdtMagicLocator,
+  type HotplugContext,
+  KEXEC_CRASH_HP_ADD_CPU,
+  KEXEC_CRASH_HP_ADD_MEMORY,
+  KEXEC_CRASH_HP_REMOVE_CPU,
+  KEXEC_CRASH_HP_REMOVE_MEMORY,
+  type MemoryNotify,
+} from '../core/port/index.js';
 import { rewriteCrashFdt } from './ppc-cpus-node.js';
 import { frozen, removeMemRange, working } from './ppc-mem-ranges.js';
 import { liveDeviceTree } from './ppc-live-tree.js';
@@ -32,7 +44,11 @@ export function memoryAfterEvent(memory: CrashMemory, removed: MemoryNotify | un
   if (removed === undefined) return memory;
   const mem = working(memory.mem);
   removeMemRange(mem, removed.start, removed.size, variant);
-  return { ...memory, mem: frozen(mem), excluded: [...memory.excluded, { name: 'offlined memory', start: removed.start, end: removed.start + removed.size - 1n }] };
+  return {
+    ...memory,
+    mem: frozen(mem),
+    excluded: [...memory.excluded, { name: 'offlined memory', start: removed.start, end: removed.start + removed.size - 1n }],
+  };
 }
 
 /**

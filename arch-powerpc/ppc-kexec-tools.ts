@@ -20,7 +20,24 @@
 // - the header segment's memsz is the 1 KiB-rounded buffer, or with --hotplug the sysfs size rounded
 //   to 1 KiB when that is larger (2.0.29, b8408c9).
 
-import { alignUp, type ByteOrder, CrashplugError, type Fdt, type FdtNode, fdtProperty, fdtRootChildren, hex, type KexecToolsBackup, type KexecToolsRange, type KexecToolsRanges, type KexecToolsSegmentRule, lmbIsAssigned, readDrconfMemory, readNumber, type SystemDescription } from '../core/port/index.js';
+import {
+  alignUp,
+  type ByteOrder,
+  CrashplugError,
+  type Fdt,
+  type FdtNode,
+  fdtProperty,
+  fdtRootChildren,
+  hex,
+  type KexecToolsBackup,
+  type KexecToolsRange,
+  type KexecToolsRanges,
+  type KexecToolsSegmentRule,
+  lmbIsAssigned,
+  readDrconfMemory,
+  readNumber,
+  type SystemDescription,
+} from '../core/port/index.js';
 import { opalRegion, rtasRegion } from './ppc-firmware.js';
 import { deviceTreeOf, type PowerpcOptions } from './ppc-options.js';
 
@@ -190,7 +207,7 @@ export function ppcKexecToolsRanges(system: SystemDescription, options: PowerpcO
     throw new CrashplugError(
       'E_BAD_SYSTEM',
       `${system.origin}: kexec-tools would find no memory outside the crash reservation ${hex(crash.start)}–${hex(crash.end - 1n)} ` +
-        '(no memory node, no assigned LMB); give the machine\'s device tree (memory.dtb) or its RAM ranges',
+        "(no memory node, no assigned LMB); give the machine's device tree (memory.dtb) or its RAM ranges",
     );
   }
   return {

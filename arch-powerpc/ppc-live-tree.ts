@@ -4,7 +4,21 @@
 // live tree (of_attach_node, as the first child of /cpus) before it comes online. `update_cpus_node`
 // copies /cpus from here into the kdump kernel's tree, at load and after ADD_CPU.
 
-import { type Fdt, fdtAddNode, fdtBaseName, fdtLookup, type FdtNode, fdtNumbers, fdtProperty, type FdtProperty, fdtSetProperty, fdtString, fdtU32, readNumber, type SystemDescription } from '../core/port/index.js';
+import {
+  type Fdt,
+  fdtAddNode,
+  fdtBaseName,
+  fdtLookup,
+  type FdtNode,
+  fdtNumbers,
+  fdtProperty,
+  type FdtProperty,
+  fdtSetProperty,
+  fdtString,
+  fdtU32,
+  readNumber,
+  type SystemDescription,
+} from '../core/port/index.js';
 import { cpuNodes, threadsPerCore } from './ppc-cpus-node.js';
 import { deviceTreeOf, type PowerpcOptions } from './ppc-options.js';
 
@@ -52,7 +66,10 @@ function threadsOf(node: FdtNode): number[] {
  * interrupt servers as CPUs, which is what is assumed here) and attached first in /cpus.
  */
 export function withPresentCpus(tree: Fdt, present: readonly number[]): Fdt {
-  let out = fdtLookup(tree, '/cpus') === undefined ? fdtSetProperty(fdtSetProperty(fdtAddNode(tree, '/', 'cpus'), '/cpus', '#size-cells', fdtU32(0)), '/cpus', '#address-cells', fdtU32(1)) : tree;
+  let out =
+    fdtLookup(tree, '/cpus') === undefined
+      ? fdtSetProperty(fdtSetProperty(fdtAddNode(tree, '/', 'cpus'), '/cpus', '#size-cells', fdtU32(0)), '/cpus', '#address-cells', fdtU32(1))
+      : tree;
   const threads = threadsPerCore(out);
   const template = cpuNodes(out)[0];
   const covered = new Set(cpuNodes(out).flatMap(threadsOf));

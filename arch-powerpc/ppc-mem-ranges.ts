@@ -3,13 +3,7 @@
 // append), the sort with its optional merge, and `remove_mem_range` in its three behaviours.
 // All arithmetic is u64, so the 6.10 defect wraps exactly as the kernel's does.
 
-import {
-  type CrashMem,
-  CrashplugError,
-  excludeMemRangeInPlace,
-  hex,
-  type Range,
-} from '../core/port/index.js';
+import { type CrashMem, CrashplugError, excludeMemRangeInPlace, hex, type Range } from '../core/port/index.js';
 import type { RemoveMemRangeVariant } from './ppc-profile.js';
 
 /** MEM_RANGE_CHUNK_SZ: the array is (re)allocated in steps of this many bytes. */

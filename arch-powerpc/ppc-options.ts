@@ -4,12 +4,7 @@
 // Core carries the port's sections raw in `system.extensions` and a `memory.dtb` tree in `system.memory.fdt`.
 
 import { CrashplugError, type Fdt, hex, parseU64, type Range, type SectionReader, type SystemDescription, type SystemSection } from '../core/port/index.js';
-import {
-  BACKUP_PHDR_BEHAVIOURS,
-  type BackupPhdrBehaviour,
-  REMOVE_MEM_RANGE_VARIANTS,
-  type RemoveMemRangeVariant,
-} from './ppc-profile.js';
+import { BACKUP_PHDR_BEHAVIOURS, type BackupPhdrBehaviour, REMOVE_MEM_RANGE_VARIANTS, type RemoveMemRangeVariant } from './ppc-profile.js';
 
 /** The top-level sections of a system description the powerpc ports read (`ArchIdentity.extensionKeys`). */
 export const POWERPC_SECTION = 'powerpc';
@@ -58,7 +53,8 @@ function rangeOrNull(v: unknown, where: string): Range | null {
     const r = v as { start: unknown; end: unknown };
     return checkRange({ start: u64(r.start, `${where}.start`), end: u64(r.end, `${where}.end`) }, where);
   }
-  if (!Array.isArray(v) || v.length !== 2) bad(where, `expected ["0x…", "0x…"] or null, got ${describe(v)}`, 'write a range as [start, end] with an inclusive end');
+  if (!Array.isArray(v) || v.length !== 2)
+    bad(where, `expected ["0x…", "0x…"] or null, got ${describe(v)}`, 'write a range as [start, end] with an inclusive end');
   return checkRange({ start: u64(v[0], `${where}[0]`), end: u64(v[1], `${where}[1]`) }, where);
 }
 
@@ -77,7 +73,8 @@ function oneOf<T extends string>(v: unknown, allowed: readonly T[], where: strin
 /** Read the `powerpc` object of a description (raw JSON or already typed). */
 export function parsePowerpcOptions(value: unknown, where = '$.powerpc'): PowerpcOptions {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad(where, `expected an object, got ${describe(value)}`, 'write { "removeMemRange": "…" }');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    bad(where, `expected an object, got ${describe(value)}`, 'write { "removeMemRange": "…" }');
   const json = value as Record<string, unknown>;
   for (const key of Object.keys(json)) {
     if (!(POWERPC_KEYS as readonly string[]).includes(key)) {

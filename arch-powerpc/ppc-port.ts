@@ -3,7 +3,20 @@
 // (the kernel fills C structs natively, under the LSB tag it always writes; facts §13.4).
 
 import { inject, injectable } from 'inversify';
-import { type ArchPort, type ArchSegment, type ByteOrder, type CrashMemory, crashHotplugBuilt, CrashplugError, type ElfcorehdrLayout, type ElfcorehdrSegmentSpec, type HostIdentity, type HotplugContext, type HotplugSupportQuery, type SystemDescription } from '../core/port/index.js';
+import {
+  type ArchPort,
+  type ArchSegment,
+  type ByteOrder,
+  type CrashMemory,
+  crashHotplugBuilt,
+  CrashplugError,
+  type ElfcorehdrLayout,
+  type ElfcorehdrSegmentSpec,
+  type HostIdentity,
+  type HotplugContext,
+  type HotplugSupportQuery,
+  type SystemDescription,
+} from '../core/port/index.js';
 import { PPC_HEADER_CHECKS } from './ppc-checks.js';
 import { ppcCrashMemory } from './ppc-crash-memory.js';
 import { PPC_UPDATE_MESSAGES, ppcHandleHotplugEvent } from './ppc-hotplug.js';
@@ -151,4 +164,3 @@ export class Ppc64lePort extends PowerpcPort {
   readonly description = 'ppc64le (arch/powerpc/kexec): memory from the device tree, backup region, no kernel PT_LOAD, fadump';
   readonly byteOrder: ByteOrder = 'le';
 }
-

@@ -3,7 +3,21 @@
 // each a list of big-endian u64s clipped from the usable ranges — [0, crashkernel end], RTAS,
 // OPAL and the TCE tables, in the order they were added, never sorted.
 
-import { CrashplugError, DRCONF_NODE_PATH, type Fdt, fdtLookup, fdtProperty, fdtSetProperty, fdtWalk, propString, readDrconfMemory, readNumber, type Range, regCellsOf, type SystemDescription } from '../core/port/index.js';
+import {
+  CrashplugError,
+  DRCONF_NODE_PATH,
+  type Fdt,
+  fdtLookup,
+  fdtProperty,
+  fdtSetProperty,
+  fdtWalk,
+  propString,
+  readDrconfMemory,
+  readNumber,
+  type Range,
+  regCellsOf,
+  type SystemDescription,
+} from '../core/port/index.js';
 import { opalRegion, rtasRegion, tceRegions } from './ppc-firmware.js';
 import { addMemRange, emptyCrashMem } from './ppc-mem-ranges.js';
 import type { PowerpcOptions } from './ppc-options.js';

@@ -4,7 +4,15 @@
 // ARCH_SUPPORTS_CRASH_HOTPLUG, so core's "no" stands: udev's unload-and-reload keeps the image right.
 
 import { injectable } from 'inversify';
-import { type ArchPort, type CrashMemory, type ElfcorehdrLayout, type ElfcorehdrSegmentSpec, type HostIdentity, type KernelMap, type SystemDescription } from '../core/port/index.js';
+import {
+  type ArchPort,
+  type CrashMemory,
+  type ElfcorehdrLayout,
+  type ElfcorehdrSegmentSpec,
+  type HostIdentity,
+  type KernelMap,
+  type SystemDescription,
+} from '../core/port/index.js';
 import { RISCV_PAGE_OFFSET_SV39, riscvKernelMap, riscvVa } from './riscv-address.js';
 import { riscvCrashMemory } from './riscv-crash-memory.js';
 import { riscvElfcorehdrSegment } from './riscv-sizing.js';

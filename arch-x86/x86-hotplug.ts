@@ -3,7 +3,13 @@
 // has not rewritten yet, whose kexec-tools header lists only the present CPUs (W7). Anything else
 // rebuilds the header from the machine as it is now and installs it over the old one.
 
-import { type ElfcorehdrUpdateMessages, type HotplugContext, KEXEC_CRASH_HP_ADD_CPU, KEXEC_CRASH_HP_REMOVE_CPU, KEXEC_UPDATE_ELFCOREHDR } from '../core/port/index.js';
+import {
+  type ElfcorehdrUpdateMessages,
+  type HotplugContext,
+  KEXEC_CRASH_HP_ADD_CPU,
+  KEXEC_CRASH_HP_REMOVE_CPU,
+  KEXEC_UPDATE_ELFCOREHDR,
+} from '../core/port/index.js';
 
 /** What arch_crash_handle_hotplug_event prints when an update fails; the header is left alone on either. */
 export const X86_UPDATE_MESSAGES: ElfcorehdrUpdateMessages = {

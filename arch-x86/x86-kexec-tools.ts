@@ -3,7 +3,22 @@
 // PT_LOAD it finds through /proc/kcore, and the PAGE_OFFSET it infers. Quirks are kept: this is
 // what a kexec_load'ed header looks like, not what it ought to look like.
 
-import { alignUp, CrashplugError, hex, type IomemResource, iomemKernelSections, type KernelMap, type NamedRange, type KexecToolsBackup, type KexecToolsRange, type KexecToolsRanges, type KexecToolsRangeType, type KexecToolsSegmentRule, type Range, type SystemDescription } from '../core/port/index.js';
+import {
+  alignUp,
+  CrashplugError,
+  hex,
+  type IomemResource,
+  iomemKernelSections,
+  type KernelMap,
+  type NamedRange,
+  type KexecToolsBackup,
+  type KexecToolsRange,
+  type KexecToolsRanges,
+  type KexecToolsRangeType,
+  type KexecToolsSegmentRule,
+  type Range,
+  type SystemDescription,
+} from '../core/port/index.js';
 
 /** kexec-tools' CRASH_MAX_MEMORY_RANGES on x86: it stops reading /proc/iomem there and refuses a split past it. */
 export const KEXEC_TOOLS_X86_MAX_RANGES = 32768;
@@ -135,7 +150,7 @@ function reservations(system: SystemDescription): NamedRange[] {
 function backupOf(system: SystemDescription, list: readonly Entry[], crash: readonly NamedRange[]): KexecToolsBackup {
   const low = list.find((r) => r.type === 'ram' && r.end <= LOW_640K);
   const source: Range = low === undefined ? KEXEC_TOOLS_X86_DEFAULT_BACKUP : { start: low.start, end: low.end };
-  const segmentSize = alignUp(((source.end - source.start + 1n) & U64), SEGMENT_ALIGN);
+  const segmentSize = alignUp((source.end - source.start + 1n) & U64, SEGMENT_ALIGN);
   if (system.backupStart !== undefined) return { source, start: system.backupStart, segmentSize, startFrom: 'system' };
   const top = crash[crash.length - 1]!;
   const memsz = alignUp(segmentSize, BigInt(system.pageSize));

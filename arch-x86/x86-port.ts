@@ -1,7 +1,17 @@
 // The x86_64 port: what arch/x86/kernel/crash.c does differently from the generic core.
 
 import { injectable } from 'inversify';
-import { type ArchPort, CrashplugError, crashHotplugBuilt, type ElfcorehdrLayout, type ElfcorehdrSegmentSpec, type HostIdentity, type HotplugSupportQuery, type KernelMap, type SystemDescription } from '../core/port/index.js';
+import {
+  type ArchPort,
+  CrashplugError,
+  crashHotplugBuilt,
+  type ElfcorehdrLayout,
+  type ElfcorehdrSegmentSpec,
+  type HostIdentity,
+  type HotplugSupportQuery,
+  type KernelMap,
+  type SystemDescription,
+} from '../core/port/index.js';
 import { x86CrashMemory } from './x86-crash-memory.js';
 import { X86_UPDATE_MESSAGES, x86HandleHotplugEvent, x86KexecToolsHotplugFlag } from './x86-hotplug.js';
 import { x86KexecToolsRanges } from './x86-kexec-tools.js';

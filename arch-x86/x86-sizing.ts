@@ -1,7 +1,15 @@
 // How x86 sizes the elfcorehdr segment for hot-plug (crash_load_segments, facts §4.3, W2) and
 // what /sys/kernel/crash_elfcorehdr_size shows (arch_crash_get_elfcorehdr_size, §4.4).
 
-import { EHDR_SIZE, ELF_CORE_HEADER_ALIGN, type ElfcorehdrLayout, type ElfcorehdrSegmentSpec, PHDR_SIZE, PN_XNUM, type SystemDescription } from '../core/port/index.js';
+import {
+  EHDR_SIZE,
+  ELF_CORE_HEADER_ALIGN,
+  type ElfcorehdrLayout,
+  type ElfcorehdrSegmentSpec,
+  PHDR_SIZE,
+  PN_XNUM,
+  type SystemDescription,
+} from '../core/port/index.js';
 
 /** Program headers the segment is reserved for: 2 + NR_CPUS_DEFAULT + (max ranges or current ranges). */
 export function x86HotplugPhdrCount(system: SystemDescription, currentRanges: number): number {

@@ -56,7 +56,8 @@ export function headerBuild(workDir: string, rounds = 200): HeaderBuildFigures {
       copy.push(c);
     }
   }
-  if (!Buffer.from(target).equals(source) || !Buffer.from(writeTarget).equals(source) || sink === 0) throw new Error('header-build: the reused buffer does not hold the header');
+  if (!Buffer.from(target).equals(source) || !Buffer.from(writeTarget).equals(source) || sink === 0)
+    throw new Error('header-build: the reused buffer does not hold the header');
   let cUs: number | undefined;
   let cNote: string | undefined;
   const src = join(import.meta.dirname, '..', '..', 'bench', 'c', 'elfcorehdr.c');

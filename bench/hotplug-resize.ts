@@ -69,7 +69,15 @@ const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
 process.stdout.write(
   `${JSON.stringify(
     {
-      scenario: { from: '32G', to: '512G', dimm: '1G', block: '128M', events: events.filter((e) => e.event.kind === 'memory').length, mode: MODE, payload: SMALL_PAYLOAD },
+      scenario: {
+        from: '32G',
+        to: '512G',
+        dimm: '1G',
+        block: '128M',
+        events: events.filter((e) => e.event.kind === 'memory').length,
+        mode: MODE,
+        payload: SMALL_PAYLOAD,
+      },
       rounds: ROUNDS,
       node: process.version,
       strategies: per,

@@ -34,7 +34,18 @@ try {
 
   say('simulate');
   const seed = join(ROOT, 'test', 'fixtures', 'hotplug', 'system.json');
-  const simArgs = (to: string, extra: string[] = []) => [CLI, 'simulate', '--system', seed, '--resize', `32G:${to}`, '--strategy', 'coalesce', '--json', ...extra];
+  const simArgs = (to: string, extra: string[] = []) => [
+    CLI,
+    'simulate',
+    '--system',
+    seed,
+    '--resize',
+    `32G:${to}`,
+    '--strategy',
+    'coalesce',
+    '--json',
+    ...extra,
+  ];
   /** n runs, each under GNU time: replay (the JSON's elapsedMs), wall time and peak RSS of the same runs. */
   const simulate = (to: string, n = 5, extra: string[] = []) => {
     const runs = Array.from({ length: n }, () => {
@@ -72,7 +83,10 @@ try {
 
   say('65 536-LMB pseries tree against dtc');
   const lmb = writeLmbTree(work, 65_536);
-  const dtc = interleaved({ crashplug: [NODE, CLI, 'elfcorehdr', '--system', lmb.system], dtc: ['dtc', '-q', '-I', 'dtb', '-O', 'dts', '-o', '/dev/null', lmb.dtb] }, 5);
+  const dtc = interleaved(
+    { crashplug: [NODE, CLI, 'elfcorehdr', '--system', lmb.system], dtc: ['dtc', '-q', '-I', 'dtb', '-O', 'dts', '-o', '/dev/null', lmb.dtb] },
+    5,
+  );
 
   say('scaling series');
   const scaling = scalingSeries();

@@ -41,8 +41,7 @@ function memoryLines(account: MemoryAccount, cm: CrashMemory, origin: string): s
   if (account.beyondRam.length > 0) lines.push(`  in the header but not System RAM: ${rangesText(account.beyondRam)}`);
   const ranges = cm.mem.ranges;
   lines.push(
-    `Crash memory: ${ranges.length} ranges, ${bytesText(totalSize(mergeRanges(ranges)))} ` +
-      `(the crash_mem array holds up to ${cm.mem.maxNrRanges})`,
+    `Crash memory: ${ranges.length} ranges, ${bytesText(totalSize(mergeRanges(ranges)))} ` + `(the crash_mem array holds up to ${cm.mem.maxNrRanges})`,
   );
   return lines;
 }

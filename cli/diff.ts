@@ -161,7 +161,10 @@ export function diffElfcorehdrs(file: DiffSide, ours: DiffSide): HeaderDiff {
     }
   }
 
-  for (const [side, s] of [['file', file], ['crashplug', ours]] as const) {
+  for (const [side, s] of [
+    ['file', file],
+    ['crashplug', ours],
+  ] as const) {
     if (s.trailing.nonZero > 0) {
       differences.push({ kind: 'trailing', side, nonZero: s.trailing.nonZero, firstNonZero: s.trailing.firstNonZero ?? s.trailing.from });
     }

@@ -56,10 +56,7 @@ export function explanationLines(e: Explanation): string[] {
   const rows = e.groups.map((g) => [g.builder, kernelRangeText(g.kernels), resultText(g)]);
   // Two spaces between columns: the "KERNEL RANGE" heading has one inside it.
   const table = [['BUILDER', 'KERNEL RANGE', 'RESULT'], ...rows].map(([a, b, c]) => [`${a} `, `${b} `, c!]);
-  const lines = [
-    'Which kernel and builder explain the file (crashplug built it for every modelled release with each builder):',
-    ...formatColumns(table),
-  ];
+  const lines = ['Which kernel and builder explain the file (crashplug built it for every modelled release with each builder):', ...formatColumns(table)];
   for (const u of e.unavailable) lines.push(`  ${u.builder}: not a candidate (${u.reason})`);
   if (e.stableRelease !== undefined) {
     const series = e.stableRelease.split('.').slice(0, 2).join('.');
@@ -96,7 +93,11 @@ export function explanationJson(e: Explanation): Json {
   const c = e.closest;
   return {
     candidates: e.groups.map(groupJson),
-    explainedBy: e.explainedBy.map((g) => ({ builder: g.builder, kernels: { from: g.kernels.from, to: g.kernels.to }, kernelRange: kernelRangeText(g.kernels) })),
+    explainedBy: e.explainedBy.map((g) => ({
+      builder: g.builder,
+      kernels: { from: g.kernels.from, to: g.kernels.to },
+      kernelRange: kernelRangeText(g.kernels),
+    })),
     closest:
       c === undefined
         ? null

@@ -145,7 +145,9 @@ export function readKernelImage(
     read.push(`_text ${hex(text)} (${kallsymsPath})`);
   } else {
     text = linkedText ?? (textPhys + pageOffset) & 0xffff_ffff_ffff_ffffn;
-    assumptions.push(`_text in ${kallsymsPath} ${kallsymsWhy}: assumed ${hex(text)}${linkedText !== undefined ? ' (the link address without KASLR)' : ' (the linear-map alias of the kernel)'}`);
+    assumptions.push(
+      `_text in ${kallsymsPath} ${kallsymsWhy}: assumed ${hex(text)}${linkedText !== undefined ? ' (the link address without KASLR)' : ' (the linear-map alias of the kernel)'}`,
+    );
   }
 
   const end = kallsymsAddress(kallsyms, '_end');
@@ -195,7 +197,6 @@ export function readConfig(cpuDir: string, memoryDir: string, assumptions: strin
   }
   return { ...DEFAULT_KERNEL_CONFIG, nrCpusDefault, memoryHotplug, crashHotplug };
 }
-
 
 /** The first of `paths` that reads, with its text; the errors of all when none does. */
 function firstReadable(paths: readonly string[]): { path: string; text: string } | { errors: string[] } {

@@ -7,16 +7,19 @@ import { join, resolve } from 'node:path';
 import { CrashplugError, hex } from '../core/base/index.js';
 import type { Range } from '../core/memory/index.js';
 import type { HostIdentity, PluginRegistry } from '../core/port/index.js';
-import { formatCpulist, iomemCrashKernel, iomemSystemRam, kernelProfile, newestRelease, parseCpulist, parseIomem, type CpuSets, type SystemDescription, vmcoreinfoNoteSize } from '../core/system/index.js';
 import {
-  parseSysfsHex,
-  readConfig,
-  readKexecSysfs,
-  readCrashNotes,
-  readKcoreLinearOffset,
-  readKernelImage,
-  tryRead,
-} from './host-readers.js';
+  formatCpulist,
+  iomemCrashKernel,
+  iomemSystemRam,
+  kernelProfile,
+  newestRelease,
+  parseCpulist,
+  parseIomem,
+  type CpuSets,
+  type SystemDescription,
+  vmcoreinfoNoteSize,
+} from '../core/system/index.js';
+import { parseSysfsHex, readConfig, readKexecSysfs, readCrashNotes, readKcoreLinearOffset, readKernelImage, tryRead } from './host-readers.js';
 import { rangeText } from './phdr-roles.js';
 import { parseSystemJson } from '../api/system-file.js';
 
@@ -88,9 +91,7 @@ export function readHostSystem(registry: PluginRegistry, opts: HostOptions = {})
   read.push(`${iomemPath}: ${ram.length} System RAM ranges`);
   const crash = iomemCrashKernel(tree, iomemPath);
   if (crash.crashkernel === undefined) {
-    assumptions.push(
-      `no Crash kernel in ${iomemPath}: no crashkernel= reservation, so kdump cannot load here; header shown with nothing reserved`,
-    );
+    assumptions.push(`no Crash kernel in ${iomemPath}: no crashkernel= reservation, so kdump cannot load here; header shown with nothing reserved`);
   } else {
     read.push(
       `crashkernel ${rangeText(crash.crashkernel)}${crash.crashkernelLow === undefined ? '' : `, crashkernelLow ${rangeText(crash.crashkernelLow)}`} (Crash kernel in ${iomemPath})`,

@@ -54,7 +54,8 @@ export function takePortArgs(argv: readonly string[]): { specs: string[]; rest: 
     }
     if (a === '--port') {
       const v = argv[i + 1];
-      if (v === undefined || v.startsWith('-')) throw new CrashplugError('E_BAD_ARGUMENT', "option '--port <module>' argument missing; give a port module's path or package name");
+      if (v === undefined || v.startsWith('-'))
+        throw new CrashplugError('E_BAD_ARGUMENT', "option '--port <module>' argument missing; give a port module's path or package name");
       specs.push(v);
       i++;
     } else if (a.startsWith('--port=')) {
@@ -84,14 +85,18 @@ function portsHelp(crashplug: Crashplug, external: readonly string[]): string {
 function buildProgram(ctx: CliContext, io: CliIo, crashplug: Crashplug, external: readonly string[]): Command {
   const program = new Command('crashplug');
   // Set before the commands are added: subcommands made with .command() inherit both.
-  program
-    .exitOverride()
-    .configureOutput({
-      writeOut: io.out,
-      writeErr: io.err,
-      // Usage errors read like every other bad input: one line, a code, exit 2.
-      outputError: (text, write) => write(`crashplug: E_BAD_ARGUMENT: ${text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()}\n`),
-    });
+  program.exitOverride().configureOutput({
+    writeOut: io.out,
+    writeErr: io.err,
+    // Usage errors read like every other bad input: one line, a code, exit 2.
+    outputError: (text, write) =>
+      write(
+        `crashplug: E_BAD_ARGUMENT: ${text
+          .replace(/^error: /, '')
+          .replace(/\s*\n\s*/g, ' ')
+          .trim()}\n`,
+      ),
+  });
   program
     .description('A byte-exact model of how Linux builds the kdump elfcorehdr and keeps it right during CPU and memory hot-plug')
     .version(packageVersion())
@@ -125,7 +130,10 @@ function commandPath(program: Command, words: readonly string[]): { cmd: Command
 
 /** "crashplug fadump --help": where a usage error's help is. */
 function helpHint(program: Command, args: readonly string[]): string {
-  const { path } = commandPath(program, args.filter((a) => !a.startsWith('-')));
+  const { path } = commandPath(
+    program,
+    args.filter((a) => !a.startsWith('-')),
+  );
   return `see crashplug${path.map((p) => ` ${p}`).join('')} --help`;
 }
 
@@ -136,7 +144,11 @@ function helpHint(program: Command, args: readonly string[]): string {
  */
 export function usageLine(program: Command, args: readonly string[]): string {
   const words = args.filter((a) => !a.startsWith('-'));
-  const names = (c: Command): string => c.commands.map((s) => s.name()).filter((n) => n !== 'help').join(', ');
+  const names = (c: Command): string =>
+    c.commands
+      .map((s) => s.name())
+      .filter((n) => n !== 'help')
+      .join(', ');
   const asHelp = words[0] === 'help';
   const { cmd, path, unknown } = commandPath(program, asHelp ? words.slice(1) : words);
   const where = `crashplug${path.map((p) => ` ${p}`).join('')}`;

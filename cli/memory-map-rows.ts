@@ -51,7 +51,13 @@ function nodeBars(system: SystemDescription): MapBar[] {
     } else out.push({ start: r.start, end: r.end, nid, bytes: size(r), count: 1 });
   }
   return out.map((n) =>
-    bar(n, 'node', `node ${n.nid}: ${n.count} System RAM range${n.count === 1 ? '' : 's'}, ${sizeShort(n.bytes)} of RAM`, `node ${n.nid}: ${sizeShort(n.bytes)}`, n.bytes),
+    bar(
+      n,
+      'node',
+      `node ${n.nid}: ${n.count} System RAM range${n.count === 1 ? '' : 's'}, ${sizeShort(n.bytes)} of RAM`,
+      `node ${n.nid}: ${sizeShort(n.bytes)}`,
+      n.bytes,
+    ),
   );
 }
 
@@ -75,10 +81,12 @@ export function memoryMapOf(input: BuiltReportInput): MemoryMap {
       excluded.push(bar(e, 'excluded', `${e.name}: a ${sizeShort(size(e))} hole, the RAM in it cut out`, text, removed));
     }
     for (const u of account.unexplained) excluded.push(bar(u, 'excluded', 'dropped by no listed exclusion', `no rule: ${sizeShort(size(u))}`));
-    if (account.exclusions.length > 0) notes.push(`cut out: ${account.exclusions.map((e) => e.name).join(', ')} (the kernel excludes them from the crash memory)`);
+    if (account.exclusions.length > 0)
+      notes.push(`cut out: ${account.exclusions.map((e) => e.name).join(', ')} (the kernel excludes them from the crash memory)`);
   } else {
     for (const e of input.ranges.excluded) excluded.push(bar(e, 'excluded', `${e.name}: cut out by kexec-tools`, `${e.name}: ${sizeShort(size(e))}`));
-    if (input.ranges.excluded.length > 0) notes.push(`cut out: ${input.ranges.excluded.map((e) => e.name).join(', ')} (kexec-tools excludes them from its list)`);
+    if (input.ranges.excluded.length > 0)
+      notes.push(`cut out: ${input.ranges.excluded.map((e) => e.name).join(', ')} (kexec-tools excludes them from its list)`);
   }
   const added = input.builder === 'kernel' ? input.crashMemory.added.map((r) => bar(r, 'added', r.name)) : [];
   const backup: MapBar[] = [];

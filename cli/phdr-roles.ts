@@ -98,8 +98,7 @@ export function guessWhat(header: ElfCoreHeader): PhdrWhat[] {
   }
   const first = loads[0];
   const firstIsText =
-    first !== undefined &&
-    (first.vaddr >= KERNEL_TEXT_REGION || (linear !== undefined && ((first.vaddr - first.paddr) & 0xffff_ffff_ffff_ffffn) !== linear));
+    first !== undefined && (first.vaddr >= KERNEL_TEXT_REGION || (linear !== undefined && ((first.vaddr - first.paddr) & 0xffff_ffff_ffff_ffffn) !== linear));
   let notes = 0;
   return header.phdrs.map((p): PhdrWhat => {
     if (p.type === PT_NOTE) {

@@ -37,7 +37,10 @@ export function registerPortCommands(program: Command, commands: readonly PortCo
   const taken = new Set(program.commands.map((c) => c.name()));
   for (const pc of commands) {
     if (taken.has(pc.name)) {
-      throw new CrashplugError('E_PLUGIN', `a port adds the command "${pc.name}", which crashplug already has; load each port once and give port commands their own names`);
+      throw new CrashplugError(
+        'E_PLUGIN',
+        `a port adds the command "${pc.name}", which crashplug already has; load each port once and give port commands their own names`,
+      );
     }
     taken.add(pc.name);
     const parent = program.command(pc.name).description(pc.summary);

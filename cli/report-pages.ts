@@ -17,12 +17,16 @@ export function elfcorehdrFindings(input: BuiltReportInput, assumptions: readonl
   const out: Finding[] = [];
   if (input.builder === 'kernel') {
     const a = memoryAccount(input.crashMemory);
-    if (a.unexplained.length > 0) out.push({ severity: 'error', text: 'RAM is missing from the header and no exclusion explains it', detail: a.unexplained.map(rangeText).join(', ') });
-    if (a.beyondRam.length > 0) out.push({ severity: 'error', text: 'PT_LOADs cover bytes that are not System RAM', detail: a.beyondRam.map(rangeText).join(', ') });
+    if (a.unexplained.length > 0)
+      out.push({ severity: 'error', text: 'RAM is missing from the header and no exclusion explains it', detail: a.unexplained.map(rangeText).join(', ') });
+    if (a.beyondRam.length > 0)
+      out.push({ severity: 'error', text: 'PT_LOADs cover bytes that are not System RAM', detail: a.beyondRam.map(rangeText).join(', ') });
     for (const e of a.exclusions) {
-      if (e.leftIn.length > 0) out.push({ severity: 'warning', text: `the ${e.name} exclusion left RAM inside it in the header`, detail: e.leftIn.map(rangeText).join(', ') });
+      if (e.leftIn.length > 0)
+        out.push({ severity: 'warning', text: `the ${e.name} exclusion left RAM inside it in the header`, detail: e.leftIn.map(rangeText).join(', ') });
     }
-    if (input.segment.warning !== undefined) out.push({ severity: 'warning', text: `the kernel warns while sizing the elfcorehdr segment: "${input.segment.warning}"` });
+    if (input.segment.warning !== undefined)
+      out.push({ severity: 'warning', text: `the kernel warns while sizing the elfcorehdr segment: "${input.segment.warning}"` });
     const n = input.crashMemory.mem.ranges.length;
     const max = input.crashMemory.mem.maxNrRanges;
     if (n > max * 0.9) out.push({ severity: 'warning', text: `${n} crash memory ranges: close to the ${max} the crash_mem array holds` });
@@ -46,7 +50,10 @@ export function elfcorehdrPage(input: BuiltReportInput, svg: string, text: strin
       ['kernel profile', system.kernel.version],
       ['builder', input.builder === 'kernel' ? 'the kernel (kexec_file_load)' : 'kexec-tools (kexec_load)'],
       ['System RAM', `${ram.length} ranges, ${sizeShort(ram.reduce((s, r) => s + r.end - r.start + 1n, 0n))}`],
-      ['crashkernel', system.crashkernel === undefined ? 'none' : `${rangeText(system.crashkernel)}, ${sizeShort(system.crashkernel.end - system.crashkernel.start + 1n)}`],
+      [
+        'crashkernel',
+        system.crashkernel === undefined ? 'none' : `${rangeText(system.crashkernel)}, ${sizeShort(system.crashkernel.end - system.crashkernel.start + 1n)}`,
+      ],
       ['program headers', `${header.header.phnum}: ${loads.length} PT_LOAD (${sizeShort(bytes)}), ${header.header.phnum - loads.length} other`],
       ['header', headerSummary(header, input.size, input.sizedPhnum)],
     ],
@@ -60,7 +67,11 @@ export function elfcorehdrPage(input: BuiltReportInput, svg: string, text: strin
 /** What a hot-plug run did wrong or risked. */
 export function simulateFindings(s: SimulationSummary, t: Timeline): Finding[] {
   const out: Finding[] = [];
-  if (!s.finalHeaderMatchesFresh) out.push({ severity: 'error', text: 'the header left installed is not what a fresh build of the final machine gives: a crash now would dump the wrong memory' });
+  if (!s.finalHeaderMatchesFresh)
+    out.push({
+      severity: 'error',
+      text: 'the header left installed is not what a fresh build of the final machine gives: a crash now would dump the wrong memory',
+    });
   if (!s.purgatoryVerified) out.push({ severity: 'error', text: 'the purgatory would not verify the loaded image (or none is loaded): kdump would not start' });
   if (s.dropped > 0) out.push({ severity: 'warning', text: `${s.dropped} event(s) dropped on a busy kexec lock; the header missed them until a later update` });
   if (s.failedUpdates > 0) out.push({ severity: 'warning', text: `${s.failedUpdates} update(s) refused or failed; kdump kept the header it had` });
@@ -71,7 +82,11 @@ export function simulateFindings(s: SimulationSummary, t: Timeline): Finding[] {
       text: `the header first stopped covering the machine at ${msText(t.firstStaleMs)} (modelled time)${open ? ' and never caught up' : ''}`,
     });
   }
-  if (s.udev !== undefined) out.push({ severity: 'note', text: `udev reloads kept kdump unarmed ${msText(s.udev.simulatedUnarmedMs)} of ${msText(s.udev.lastReloadDoneMs)} (modelled)` });
+  if (s.udev !== undefined)
+    out.push({
+      severity: 'note',
+      text: `udev reloads kept kdump unarmed ${msText(s.udev.simulatedUnarmedMs)} of ${msText(s.udev.lastReloadDoneMs)} (modelled)`,
+    });
   return out;
 }
 
@@ -108,12 +123,19 @@ export function simulatePage(p: SimulatePageInput): HtmlReport {
       ['kdump unarmed (measured)', `${nsText(s.unarmedNs.total)} in ${s.unarmedNs.count} windows, longest ${nsText(s.unarmedNs.max)}`],
       ...(s.udev === undefined
         ? []
-        : [['kdump unarmed (modelled udev)', `${msText(s.udev.simulatedUnarmedMs)} in ${s.udev.reloads} reloads, settled at ${msText(s.udev.lastReloadDoneMs)}`] as const]),
+        : [
+            [
+              'kdump unarmed (modelled udev)',
+              `${msText(s.udev.simulatedUnarmedMs)} in ${s.udev.reloads} reloads, settled at ${msText(s.udev.lastReloadDoneMs)}`,
+            ] as const,
+          ]),
       ['modelled run', `0 to ${msText(p.timeline.endMs)}`],
       ['final header = fresh', s.finalHeaderMatchesFresh ? 'yes' : 'NO'],
       ['purgatory verifies', s.purgatoryVerified ? 'yes' : 'NO'],
       ['elapsed on this host', `${s.elapsedMs.toFixed(1)} ms`],
-      ...(p.installedHeader === undefined ? [] : [['installed header', `${p.installedHeader.length} bytes at the end of the run (${hex(p.installedHeader.length)})`] as const]),
+      ...(p.installedHeader === undefined
+        ? []
+        : [['installed header', `${p.installedHeader.length} bytes at the end of the run (${hex(p.installedHeader.length)})`] as const]),
     ],
     findings: simulateFindings(s, p.timeline),
     pictures: [{ caption: 'The run on its modelled clock, and what this host measured (hover a mark for details)', svg: p.svg }],

@@ -330,7 +330,9 @@ export function memoryMapPicture(map: MemoryMap): MemoryMapPicture {
     const tw = textWidth(label, 11);
     const lx = Math.min(Math.max(tx - tw / 2, 4), right - tw);
     const lane = tickLanes.place(lx, lx + tw);
-    ticksOut.push(`<line x1="${tx.toFixed(1)}" y1="${TOP - 4}" x2="${tx.toFixed(1)}" y2="${axisTop + (lane < 0 ? 2 : 4 + lane * 14)}" stroke="#b0bec5" stroke-dasharray="2,3"/>`);
+    ticksOut.push(
+      `<line x1="${tx.toFixed(1)}" y1="${TOP - 4}" x2="${tx.toFixed(1)}" y2="${axisTop + (lane < 0 ? 2 : 4 + lane * 14)}" stroke="#b0bec5" stroke-dasharray="2,3"/>`,
+    );
     if (lane >= 0) ticksOut.push(`<text x="${lx.toFixed(1)}" y="${axisTop + 14 + lane * 14}" font-size="11" fill="#455a64">${label}</text>`);
   }
   y = axisTop + 14 + Math.max(1, tickLanes.lanes) * 14 + 16;
@@ -361,9 +363,7 @@ export function memoryMapPicture(map: MemoryMap): MemoryMapPicture {
     legend.push(`<text x="10" y="${y}" fill="#607d8b">${escapeXml(n)}</text>`);
   }
   const height = y + 14;
-  const width = Math.ceil(
-    Math.max(LEFT + PLOT + RIGHT, textWidth(map.title, 16) + 24, textWidth(map.subtitle) + 24, ...notes.map((n) => textWidth(n) + 24)),
-  );
+  const width = Math.ceil(Math.max(LEFT + PLOT + RIGHT, textWidth(map.title, 16) + 24, textWidth(map.subtitle) + 24, ...notes.map((n) => textWidth(n) + 24)));
   const svg = [
     svgOpen(width, height),
     '<defs><pattern id="band" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="2.5" height="6" fill="#ffffff" fill-opacity="0.55"/></pattern></defs>',

@@ -26,7 +26,14 @@ export interface TimelinePicture {
   readonly scaleMs: number;
   /** Modelled time past the fixed scale that is not drawn (0 when it all fits). */
   readonly clippedMs: number;
-  readonly counts: { readonly events: number; readonly installed: number; readonly refused: number; readonly dropped: number; readonly unarmedWindows: number; readonly warmup: number };
+  readonly counts: {
+    readonly events: number;
+    readonly installed: number;
+    readonly refused: number;
+    readonly dropped: number;
+    readonly unarmedWindows: number;
+    readonly warmup: number;
+  };
 }
 
 const COLOURS = {
@@ -129,7 +136,8 @@ export function timelinePicture(chart: TimelineChart): TimelinePicture {
       const text = msText(end - s.startMs) + (s.endMs === undefined ? '+' : '');
       const tw = textWidth(text, 11);
       if (tw + 6 <= w) {
-        if (lanes.place(x0, x0 + w) >= 0) out.push(`<text x="${(x0 + w / 2).toFixed(1)}" y="${y + 13}" font-size="11" text-anchor="middle" fill="#ffffff">${text}${title}</text>`);
+        if (lanes.place(x0, x0 + w) >= 0)
+          out.push(`<text x="${(x0 + w / 2).toFixed(1)}" y="${y + 13}" font-size="11" text-anchor="middle" fill="#ffffff">${text}${title}</text>`);
       }
     }
   };
@@ -157,16 +165,27 @@ export function timelinePicture(chart: TimelineChart): TimelinePicture {
     t.strategy === 'reload' ? 'reload(s) started' : 'update(s) installed',
   );
   const refY = lane('refused updates', refused.length === 0 ? 'none' : `${refused.length}: ${[...new Set(refused.map((u) => u.record.outcome))].join(', ')}`);
-  instants(refused.map((u) => u.atMs), refY, BAR_H, 'refused', 'update(s) refused (header kept, kdump armed with the old one)');
+  instants(
+    refused.map((u) => u.atMs),
+    refY,
+    BAR_H,
+    'refused',
+    'update(s) refused (header kept, kdump armed with the old one)',
+  );
   const dropCount = t.droppedMs.length + t.unattributedMs.length;
-  const dropY = lane('dropped events', dropCount === 0 ? 'none' : `${t.droppedMs.length} lock busy${t.unattributedMs.length ? `, ${t.unattributedMs.length} other` : ''}`);
+  const dropY = lane(
+    'dropped events',
+    dropCount === 0 ? 'none' : `${t.droppedMs.length} lock busy${t.unattributedMs.length ? `, ${t.unattributedMs.length} other` : ''}`,
+  );
   instants(t.droppedMs, dropY, BAR_H, 'dropped', 'event(s) dropped: kexec lock busy, no update');
   instants(t.unattributedMs, dropY, BAR_H, 'unattributed', 'handler call(s) without an update (no image, or the hook did nothing)');
   const unarmedTotal = t.unarmed.reduce((s, u) => s + ((u.endMs ?? Math.max(t.endMs, scaleMs)) - u.startMs), 0);
   const unY = lane('kdump unarmed', t.unarmed.length === 0 ? 'no modelled window' : `${msText(unarmedTotal)} in ${t.unarmed.length}`);
   if (t.unarmed.length > 0) spans(t.unarmed, unY, 'unarmed', 'kdump unarmed (kdumpctl reload)', true);
   else if (installed.length > 0) {
-    out.push(`<text x="${LEFT + 6}" y="${unY + 13}" font-size="11" fill="#607d8b">in-place copies: no modelled duration; measured per update in the panel below</text>`);
+    out.push(
+      `<text x="${LEFT + 6}" y="${unY + 13}" font-size="11" fill="#607d8b">in-place copies: no modelled duration; measured per update in the panel below</text>`,
+    );
   }
   const staleTotal = t.stale.reduce((s, u) => s + ((u.endMs ?? Math.max(t.endMs, scaleMs)) - u.startMs), 0);
   const stY = lane('header stale', t.stale.length === 0 ? 'never' : `${msText(staleTotal)} in ${t.stale.length}`);
@@ -174,13 +193,17 @@ export function timelinePicture(chart: TimelineChart): TimelinePicture {
   const lanesBottom = y - 6;
   if (t.firstStaleMs !== undefined && t.firstStaleMs <= scaleMs) {
     const fx = x(t.firstStaleMs);
-    out.push(`<line x1="${fx.toFixed(1)}" y1="${lanesTop - 4}" x2="${fx.toFixed(1)}" y2="${lanesBottom}" stroke="#d32f2f" stroke-width="1.2" stroke-dasharray="4,3"/>`);
+    out.push(
+      `<line x1="${fx.toFixed(1)}" y1="${lanesTop - 4}" x2="${fx.toFixed(1)}" y2="${lanesBottom}" stroke="#d32f2f" stroke-width="1.2" stroke-dasharray="4,3"/>`,
+    );
     const text = `header stops covering the machine at ${msText(t.firstStaleMs)}`;
     const tw = textWidth(text, 11);
     const lx = Math.min(Math.max(fx - tw / 2, LEFT), right - tw);
     out.push(`<text x="${lx.toFixed(1)}" y="${firstStaleLabelY + 4}" font-size="11" fill="#d32f2f">${text}</text>`);
   } else {
-    out.push(`<text x="${LEFT}" y="${firstStaleLabelY + 4}" font-size="11" fill="#2e7d32">${t.firstStaleMs === undefined ? 'the header covered every event as it happened' : `header stops covering the machine at ${msText(t.firstStaleMs)}, past the scale`}</text>`);
+    out.push(
+      `<text x="${LEFT}" y="${firstStaleLabelY + 4}" font-size="11" fill="#2e7d32">${t.firstStaleMs === undefined ? 'the header covered every event as it happened' : `header stops covering the machine at ${msText(t.firstStaleMs)}, past the scale`}</text>`,
+    );
   }
   // Time axis.
   out.push(`<line x1="${LEFT}" y1="${lanesBottom}" x2="${LEFT + PLOT}" y2="${lanesBottom}" stroke="#37474f"/>`);
@@ -190,20 +213,25 @@ export function timelinePicture(chart: TimelineChart): TimelinePicture {
     const label = msText(ms);
     const tw = textWidth(label, 11);
     out.push(`<line x1="${tx.toFixed(1)}" y1="${lanesBottom}" x2="${tx.toFixed(1)}" y2="${lanesBottom + 5}" stroke="#37474f"/>`);
-    out.push(`<text x="${Math.min(Math.max(tx - tw / 2, LEFT - 10), right - tw).toFixed(1)}" y="${lanesBottom + 18}" font-size="11" fill="#37474f">${label}</text>`);
+    out.push(
+      `<text x="${Math.min(Math.max(tx - tw / 2, LEFT - 10), right - tw).toFixed(1)}" y="${lanesBottom + 18}" font-size="11" fill="#37474f">${label}</text>`,
+    );
   }
   y = lanesBottom + 36;
   const scaleNote =
     (chart.maxMs === undefined ? `modelled time, 0 to ${msText(scaleMs)} (the run's own end)` : `modelled time, fixed scale 0 to ${msText(scaleMs)}`) +
     (clippedMs > 0 ? `; the run goes on ${msText(clippedMs)} past it, not drawn` : '');
   out.push(`<text x="${LEFT}" y="${y}" font-size="11" fill="${clippedMs > 0 ? '#d32f2f' : '#607d8b'}">${escapeXml(scaleNote)}</text>`);
-  if (clippedMs > 0) out.push(`<path d="M ${LEFT + PLOT + 4} ${lanesTop + 10} l 10 6 l -10 6 z" fill="#d32f2f"><title>the run goes on past the scale</title></path>`);
+  if (clippedMs > 0)
+    out.push(`<path d="M ${LEFT + PLOT + 4} ${lanesTop + 10} l 10 6 l -10 6 z" fill="#d32f2f"><title>the run goes on past the scale</title></path>`);
 
   // Measured panel.
   y += 34;
   out.push(`<text x="10" y="${y}" font-size="14" font-weight="bold">Measured on this host (Node.js), not modelled</text>`);
   y += 18;
-  out.push(`<text x="10" y="${y}" font-size="11" fill="#607d8b">time this process kept kdump unarmed for each update, log scale fixed at 100 ns to 10 s for every run; x: update number</text>`);
+  out.push(
+    `<text x="10" y="${y}" font-size="11" fill="#607d8b">time this process kept kdump unarmed for each update, log scale fixed at 100 ns to 10 s for every run; x: update number</text>`,
+  );
   const ups = t.updates;
   const n = ups.length;
   const warm = warmupCount(n);
@@ -231,7 +259,9 @@ export function timelinePicture(chart: TimelineChart): TimelinePicture {
         : `updates ${group[0]!.record.seq}-${group[group.length - 1]!.record.seq}: ${armed.length} copies, longest ${nsText(Math.max(0, ...armed.map((u) => Number(u.record.unarmedNs))))}; ${refusedHere} refused`;
     if (refusedHere > 0) {
       used.add('refused');
-      out.push(`<rect x="${bx.toFixed(2)}" y="${top}" width="${Math.max(1, bw * 0.9).toFixed(2)}" height="${MEASURED_H}" fill="${COLOURS.refused}" fill-opacity="0.25"><title>${escapeXml(title)}</title></rect>`);
+      out.push(
+        `<rect x="${bx.toFixed(2)}" y="${top}" width="${Math.max(1, bw * 0.9).toFixed(2)}" height="${MEASURED_H}" fill="${COLOURS.refused}" fill-opacity="0.25"><title>${escapeXml(title)}</title></rect>`,
+      );
       out.push(`<rect x="${bx.toFixed(2)}" y="${base + 2}" width="${Math.max(1, bw * 0.9).toFixed(2)}" height="6" fill="${COLOURS.refused}"/>`);
     }
     if (armed.length === 0) continue;
@@ -253,8 +283,18 @@ export function timelinePicture(chart: TimelineChart): TimelinePicture {
   } else {
     out.push(`<text x="${LEFT + 6}" y="${base - 8}" font-size="11" fill="#607d8b">no update was made</text>`);
   }
-  const steady = ups.slice(warm).filter((u) => !REFUSED.has(u.record.outcome)).map((u) => Number(u.record.unarmedNs)).sort((a, b) => a - b);
-  const warmMax = Math.max(0, ...ups.slice(0, warm).filter((u) => !REFUSED.has(u.record.outcome)).map((u) => Number(u.record.unarmedNs)));
+  const steady = ups
+    .slice(warm)
+    .filter((u) => !REFUSED.has(u.record.outcome))
+    .map((u) => Number(u.record.unarmedNs))
+    .sort((a, b) => a - b);
+  const warmMax = Math.max(
+    0,
+    ...ups
+      .slice(0, warm)
+      .filter((u) => !REFUSED.has(u.record.outcome))
+      .map((u) => Number(u.record.unarmedNs)),
+  );
   y = base + 42;
   const stats =
     steady.length === 0
@@ -264,7 +304,9 @@ export function timelinePicture(chart: TimelineChart): TimelinePicture {
   out.push(`<text x="10" y="${y}" font-size="12">${escapeXml(stats)}</text>`);
   if (t.strategy === 'reload') {
     y += 16;
-    out.push(`<text x="10" y="${y}" font-size="11" fill="#607d8b">a reload here is Node rebuilding the image; the modelled kdumpctl reload above is udev's timeline</text>`);
+    out.push(
+      `<text x="10" y="${y}" font-size="11" fill="#607d8b">a reload here is Node rebuilding the image; the modelled kdumpctl reload above is udev's timeline</text>`,
+    );
   }
   // Legend: only what is drawn.
   const names: Record<keyof typeof COLOURS, string> = {

@@ -19,7 +19,10 @@ const vitest = await import('vitest').catch(() => undefined);
 
 export function describeConformance(name: string, module: ContainerModule, spec: ConformanceSpec, options: DescribeOptions = {}): void {
   if (vitest === undefined) {
-    throw new CrashplugError('E_UNSUPPORTED', 'describeConformance runs the kit as vitest cases, and vitest is not installed; npm install -D vitest, or call runConformance');
+    throw new CrashplugError(
+      'E_UNSUPPORTED',
+      'describeConformance runs the kit as vitest cases, and vitest is not installed; npm install -D vitest, or call runConformance',
+    );
   }
   const { describe, it } = vitest;
   const timeout = options.timeout ?? 300_000;
@@ -27,16 +30,20 @@ export function describeConformance(name: string, module: ContainerModule, spec:
     let report: ConformanceReport | undefined;
     const get = (): ConformanceReport => (report ??= runConformance(module, spec));
     for (const invariant of INVARIANTS) {
-      it(`${invariant}: ${INVARIANT_TEXT[invariant].says}`, () => {
-        const r = get();
-        const found = r.violations.filter((v) => v.invariant === invariant);
-        if (found.length > 0) throw new Error(`${found.length} violation(s) of ${invariant}:\n${found.map((v) => `  ${v.message}`).join('\n')}`);
-        if (r.checked.includes(invariant)) return;
-        const otherwise = INVARIANT_TEXT[invariant].otherwise;
-        if (otherwise === undefined || !r.checked.includes(otherwise)) {
-          throw new Error(`no machine of the ${spec.arch} spec exercises ${invariant}; add a machine that does`);
-        }
-      }, timeout);
+      it(
+        `${invariant}: ${INVARIANT_TEXT[invariant].says}`,
+        () => {
+          const r = get();
+          const found = r.violations.filter((v) => v.invariant === invariant);
+          if (found.length > 0) throw new Error(`${found.length} violation(s) of ${invariant}:\n${found.map((v) => `  ${v.message}`).join('\n')}`);
+          if (r.checked.includes(invariant)) return;
+          const otherwise = INVARIANT_TEXT[invariant].otherwise;
+          if (otherwise === undefined || !r.checked.includes(otherwise)) {
+            throw new Error(`no machine of the ${spec.arch} spec exercises ${invariant}; add a machine that does`);
+          }
+        },
+        timeout,
+      );
     }
   });
 }

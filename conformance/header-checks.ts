@@ -4,7 +4,21 @@
 
 import { hex } from '../core/base/index.js';
 import { noteCpusOf } from '../core/build/index.js';
-import { type ByteOrder, type DecodedElfCoreHeader, decodeElfCoreHeader, EHDR_SIZE, ELFDATA2LSB, elfcorehdrSize, ET_CORE, EV_CURRENT, PF_RWX, PHDR_SIZE, type ProgramHeader, PT_LOAD, PT_NOTE } from '../core/elf/index.js';
+import {
+  type ByteOrder,
+  type DecodedElfCoreHeader,
+  decodeElfCoreHeader,
+  EHDR_SIZE,
+  ELFDATA2LSB,
+  elfcorehdrSize,
+  ET_CORE,
+  EV_CURRENT,
+  PF_RWX,
+  PHDR_SIZE,
+  type ProgramHeader,
+  PT_LOAD,
+  PT_NOTE,
+} from '../core/elf/index.js';
 import type { ArchPlugin } from '../core/port/index.js';
 import { crashNotesAddress, type SystemDescription } from '../core/system/index.js';
 import type { Findings } from './findings.js';
@@ -59,7 +73,8 @@ function ehdrProblems(ctx: MachineContext, h: DecodedElfCoreHeader, bytes: Uint8
   const e = h.header;
   const out: string[] = [];
   const want = expectedByteOrder(ctx.spec, ctx.system);
-  if (h.byteOrder !== want) out.push(`fields are ${h.byteOrder === 'le' ? 'little' : 'big'}-endian, the spec expects ${want === 'le' ? 'little' : 'big'}-endian`);
+  if (h.byteOrder !== want)
+    out.push(`fields are ${h.byteOrder === 'le' ? 'little' : 'big'}-endian, the spec expects ${want === 'le' ? 'little' : 'big'}-endian`);
   const fields: readonly [string, number | bigint, number | bigint][] = [
     ['EI_DATA', e.data, ELFDATA2LSB],
     ['EI_OSABI', e.osabi, 0],
@@ -127,7 +142,9 @@ function kernelMapProblems(ctx: MachineContext, p: ProgramHeader | undefined, ex
   if (!expected) return isMap ? [`found a kernel-image PT_LOAD (${phdrText(p)}) although the arch passes need_kernel_map = false`] : [];
   if (k === undefined) return ['the spec expects a kernel map but the machine has no kernelImage'];
   if (p === undefined || !isMap) {
-    return [`expected the kernel-image PT_LOAD (vaddr ${hex(k.text)}, paddr ${hex(k.textPhys)}) after vmcoreinfo, found ${p === undefined ? 'nothing' : phdrText(p)}`];
+    return [
+      `expected the kernel-image PT_LOAD (vaddr ${hex(k.text)}, paddr ${hex(k.textPhys)}) after vmcoreinfo, found ${p === undefined ? 'nothing' : phdrText(p)}`,
+    ];
   }
   const out: string[] = [];
   if (p.offset !== k.textPhys) out.push(`p_offset ${hex(p.offset)} is not __pa_symbol(_text) ${hex(k.textPhys)}`);

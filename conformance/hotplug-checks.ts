@@ -39,9 +39,13 @@ export function checkHotplug(f: Findings, ctx: MachineContext): void {
     return;
   }
   const declared = ctx.spec.supportsHotplug?.(ctx.system) ?? false;
-  f.note('hotplug-capability', ctx.name, supported === declared ? [] : [
-    `the loaded image has hotplug_support = ${supported ? 1 : 0}, the spec says ${declared ? 1 : 0} for kernel ${ctx.system.kernel.version}`,
-  ]);
+  f.note(
+    'hotplug-capability',
+    ctx.name,
+    supported === declared
+      ? []
+      : [`the loaded image has hotplug_support = ${supported ? 1 : 0}, the spec says ${declared ? 1 : 0} for kernel ${ctx.system.kernel.version}`],
+  );
   for (const scenario of ctx.spec.hotplugScenarios ?? STOCK_SCENARIOS) {
     let events: readonly TimedEvent[] | undefined;
     try {
@@ -64,7 +68,8 @@ function inPlace(f: Findings, ctx: MachineContext, scenario: string, events: rea
     const failed = run.metrics.updates.filter((u) => u.outcome !== 'installed');
     if (failed.length > 0) problems.push(`${failed.length} in-place update(s) failed (${failed[0]!.outcome})`);
     if (run.installed === undefined) problems.push('no elfcorehdr is left in the image');
-    else if (!run.summary.finalHeaderMatchesFresh) problems.push(`the installed header is not a fresh build of the final machine (${firstDifference(run.installed, run.fresh)})`);
+    else if (!run.summary.finalHeaderMatchesFresh)
+      problems.push(`the installed header is not a fresh build of the final machine (${firstDifference(run.installed, run.fresh)})`);
     if ((ctx.spec.purgatoryChecksDigest ?? true) && !run.summary.purgatoryVerified) {
       problems.push('the purgatory digest no longer matches the image: the capture kernel would not start');
     }

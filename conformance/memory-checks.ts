@@ -36,7 +36,11 @@ export function checkMemoryLoads(f: Findings, ctx: MachineContext, phdrs: readon
 
   const allowed = mergeRanges([...ram, ...additions]);
   const outside = minus(mergeRanges(loads), allowed);
-  f.note('loads-in-ram', name, outside.length === 0 ? [] : [`${rangesText(outside)} ${outside.length === 1 ? 'is' : 'are'} dumped but neither System RAM nor added by the arch`]);
+  f.note(
+    'loads-in-ram',
+    name,
+    outside.length === 0 ? [] : [`${rangesText(outside)} ${outside.length === 1 ? 'is' : 'are'} dumped but neither System RAM nor added by the arch`],
+  );
 
   const sorted = [...loads].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   const overlapping: string[] = [];

@@ -91,7 +91,10 @@ export function runConformance(module: ContainerModule, spec: ConformanceSpec): 
   } finally {
     tools?.dispose();
   }
-  return f.report(spec.arch, machines.map((m) => m.name));
+  return f.report(
+    spec.arch,
+    machines.map((m) => m.name),
+  );
 }
 
 /** The report as text: one line per violation, or a line saying all held. */

@@ -55,7 +55,7 @@ export const INVARIANT_TEXT: { readonly [K in Invariant]: InvariantText } = {
     todo: 'install binutils and elfutils if a tool is missing; otherwise the header is malformed',
   },
   'cpu-notes': {
-    says: "one PT_NOTE per CPU the kernel lists (possible on 6.6+, present before), at its crash_notes, sizeof(note_buf_t) long",
+    says: 'one PT_NOTE per CPU the kernel lists (possible on 6.6+, present before), at its crash_notes, sizeof(note_buf_t) long',
     todo: "check the port's noteSize: 24 + 8 + ALIGN(sizeof(struct elf_prstatus), 4)",
   },
   vmcoreinfo: {
@@ -88,7 +88,7 @@ export const INVARIANT_TEXT: { readonly [K in Invariant]: InvariantText } = {
   },
   'ram-coverage': {
     says: 'the memory PT_LOADs cover exactly System RAM minus the exclusions the spec declares, plus what the arch adds',
-    todo: 'an exclusion is forgotten or extra, or RAM is lost; compare the port with the arch\'s prepare_elf_headers',
+    todo: "an exclusion is forgotten or extra, or RAM is lost; compare the port with the arch's prepare_elf_headers",
   },
   'segment-size': {
     says: 'the header fits the elfcorehdr segment the port sizes, up to the largest machine the spec claims',

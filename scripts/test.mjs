@@ -7,11 +7,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 const report = 'test-report.json';
 rmSync(report, { force: true });
 const vitest = new URL('../node_modules/vitest/vitest.mjs', import.meta.url).pathname;
-const run = spawnSync(
-  process.execPath,
-  [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
-  { stdio: 'inherit' },
-);
+const run = spawnSync(process.execPath, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
 if (!existsSync(report)) {
   console.log('0 passed, 1 failed');
   console.error(`vitest wrote no report (exit ${run.status ?? run.signal})`);

@@ -66,7 +66,7 @@ describe('crashplug elfcorehdr --builder kexec-tools on the real 6.1 guest', () 
     expect(row(8)).toBe('');
   });
 
-  it('gives kexec-tools\' list, its exclusions and the backup region instead of the kernel\'s walk', async () => {
+  it("gives kexec-tools' list, its exclusions and the backup region instead of the kernel's walk", async () => {
     const text = await cli('--system', SYSTEM, '--builder', 'kexec-tools');
     expect(text).toContain("kexec-tools' crash memory list (12 entries");
     expect(text).toMatch(/\[0x0-0xfff\] +reserved/);
@@ -92,7 +92,12 @@ describe('crashplug elfcorehdr --builder kexec-tools on the real 6.1 guest', () 
   it('gives the JSON the same way', async () => {
     const j = JSON.parse(await cli('--system', SYSTEM, '--builder', 'kexec-tools', '--json')) as Record<string, any>;
     expect(j).toMatchObject({ builder: 'kexec-tools', kernel: '6.1' });
-    expect(j.programHeaders[4]).toMatchObject({ role: 'ram', p_offset: '0x7ef61000', p_paddr: '0x1000', what: 'RAM [0x1000-0x9fbff] (p_offset = backup copy at 0x7ef61000)' });
+    expect(j.programHeaders[4]).toMatchObject({
+      role: 'ram',
+      p_offset: '0x7ef61000',
+      p_paddr: '0x1000',
+      what: 'RAM [0x1000-0x9fbff] (p_offset = backup copy at 0x7ef61000)',
+    });
     expect(j.memory.list).toHaveLength(12);
     expect(j.memory.list[1]).toEqual({ start: '0x1000', end: '0x9fbff', type: 'ram', p_offset: '0x7ef61000', phdr: 4 });
     expect(j.memory.excluded).toEqual([{ name: 'crashkernel', start: '0x6f000000', end: '0x7effffff' }]);
@@ -103,7 +108,10 @@ describe('crashplug elfcorehdr --builder kexec-tools on the real 6.1 guest', () 
 
   it('takes "builder" from the description, and --builder over it', async () => {
     const file = join(work, 'kexec-tools.json');
-    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(SYSTEM, 'utf8')), memory: { iomem: join(FIXTURE, 'proc-iomem.txt') }, builder: 'kexec-tools' }));
+    writeFileSync(
+      file,
+      JSON.stringify({ ...JSON.parse(readFileSync(SYSTEM, 'utf8')), memory: { iomem: join(FIXTURE, 'proc-iomem.txt') }, builder: 'kexec-tools' }),
+    );
     expect(JSON.parse(await cli('--system', file, '--json')).header.size).toBe(1024);
     expect(JSON.parse(await cli('--system', file, '--builder', 'kernel', '--json')).header.size).toBe(4096);
   });
@@ -118,7 +126,10 @@ describe('when the port reports how its kexec-tools sizes the segment (x86: 16 K
   });
 
   it('6.12: --hotplug sizes it round_up(462448, 1024) = 462848 (facts W2)', async () => {
-    const j = JSON.parse(await elfcorehdr(withSegmentRule(), '--system', SYSTEM, '--builder', 'kexec-tools', '--kernel', '6.12', '--json')) as Record<string, any>;
+    const j = JSON.parse(await elfcorehdr(withSegmentRule(), '--system', SYSTEM, '--builder', 'kexec-tools', '--kernel', '6.12', '--json')) as Record<
+      string,
+      any
+    >;
     expect(j.reserve).toEqual({
       bufsz: 1024,
       memsz: 16384,

@@ -14,8 +14,6 @@ const BIN = join(ROOT, 'bin', 'crashplug.js');
 const SYSTEM = join(ROOT, 'test', 'fixtures', 'hotplug', 'system.json');
 const SMALL = ['--kernel-size', '128K', '--initrd-size', '256K'];
 
-
-
 let work: string;
 
 function crashplug(...args: string[]) {
@@ -99,7 +97,15 @@ describe('crashplug simulate shrinking, and --add / --remove', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ resize: { dimms: 2 }, events: 16, regenerations: 2, coalesced: 14, finalHeaderMatchesFresh: true, problems: [], finalHeader: { missing: [], wrong: [] } });
+    expect(j).toMatchObject({
+      resize: { dimms: 2 },
+      events: 16,
+      regenerations: 2,
+      coalesced: 14,
+      finalHeaderMatchesFresh: true,
+      problems: [],
+      finalHeader: { missing: [], wrong: [] },
+    });
     // 8 possible CPUs + vmcoreinfo + kernel text + the boot ranges of the 32 GiB machine (3): no DIMM left.
     expect(readFileSync(out).readUInt16LE(56)).toBe(8 + 1 + 1 + 3);
   });
@@ -124,7 +130,9 @@ describe('crashplug simulate shrinking, and --add / --remove', () => {
     expect(r.status).toBe(3);
     expect(r.stdout).toMatch(/ → 0x[0-9a-f]+ bytes removing 1 DIMMs of 1 GiB/);
     expect(r.stdout).toMatch(/final header = fresh\s+NO/);
-    expect(r.stdout).toContain('Bad: the final header is not what a fresh build of the final machine gives: the header lists 0x40000000 bytes the machine does not have as RAM, first [0x880000000, 0x8bfffffff]');
+    expect(r.stdout).toContain(
+      'Bad: the final header is not what a fresh build of the final machine gives: the header lists 0x40000000 bytes the machine does not have as RAM, first [0x880000000, 0x8bfffffff]',
+    );
     const json = JSON.parse(crashplug('--system', grownSystem(), '--remove', '1G', '--json', ...SMALL).stdout);
     expect(json.problems).toHaveLength(1);
     expect(json.finalHeader.wrong).toEqual([['0x880000000', '0x8bfffffff']]);
@@ -133,13 +141,25 @@ describe('crashplug simulate shrinking, and --add / --remove', () => {
   it('a lock held by a racing load drops events under the kernel strategy: exit 3 naming the drops and the first DIMM missing from the dump', () => {
     const r = crashplug('--system', SYSTEM, '--resize', '32G:34G', '--contention', '0.9', '--seed', '3', ...SMALL);
     expect(r.status).toBe(3);
-    expect(r.stdout).toMatch(/Bad: the final header is not what a fresh build of the final machine gives: \d+ event\(s\) were dropped while the kexec lock was busy \("crash hp: kexec_trylock\(\) failed, kdump image may be inaccurate"\)/);
-    expect(r.stdout).toMatch(/the dump would miss 0x[0-9a-f]+ bytes of RAM, first \[0x8[48][0-9a-f]+, 0x8[4-9a-b][0-9a-f]+\], in the DIMM \[0x8[48]0000000, 0x8[7b]fffffff\] \(1 GiB\) added by resize event \d+/);
+    expect(r.stdout).toMatch(
+      /Bad: the final header is not what a fresh build of the final machine gives: \d+ event\(s\) were dropped while the kexec lock was busy \("crash hp: kexec_trylock\(\) failed, kdump image may be inaccurate"\)/,
+    );
+    expect(r.stdout).toMatch(
+      /the dump would miss 0x[0-9a-f]+ bytes of RAM, first \[0x8[48][0-9a-f]+, 0x8[4-9a-b][0-9a-f]+\], in the DIMM \[0x8[48]0000000, 0x8[7b]fffffff\] \(1 GiB\) added by resize event \d+/,
+    );
   });
 
   for (const [what, args, message] of [
-    ['boot memory on x86 (not a DIMM of its own)', ['--system', SYSTEM, '--remove', '1G'], /^crashplug: E_BAD_ARGUMENT: --remove 1G: DIMM \[0x800000000, 0x83fffffff\] is not a System RAM resource of its own/],
-    ['--add with --resize', ['--system', SYSTEM, '--add', '1G', '--resize', '32G:33G'], /^crashplug: E_BAD_ARGUMENT: give exactly one of --resize FROM:TO, --add SIZE and --remove SIZE \(2 were given\)/],
+    [
+      'boot memory on x86 (not a DIMM of its own)',
+      ['--system', SYSTEM, '--remove', '1G'],
+      /^crashplug: E_BAD_ARGUMENT: --remove 1G: DIMM \[0x800000000, 0x83fffffff\] is not a System RAM resource of its own/,
+    ],
+    [
+      '--add with --resize',
+      ['--system', SYSTEM, '--add', '1G', '--resize', '32G:33G'],
+      /^crashplug: E_BAD_ARGUMENT: give exactly one of --resize FROM:TO, --add SIZE and --remove SIZE \(2 were given\)/,
+    ],
     ['no resize at all', ['--system', SYSTEM], /^crashplug: E_BAD_ARGUMENT: give exactly one of .* \(none was given\)/],
     ['removing all RAM', ['--system', SYSTEM, '--remove', '32G'], /^crashplug: E_BAD_ARGUMENT: --remove 32G is all of /],
     ['a resize to the same size', ['--system', SYSTEM, '--resize', '32G:32G'], /^crashplug: E_BAD_ARGUMENT: --resize 0x800000000:0x800000000 changes nothing/],

@@ -16,8 +16,6 @@ const SYSTEM = join(FIXTURE, 'system.json');
 /** What Debian 12's 6.1 kernel wrote (kexec -s -p), cut at its last program header. */
 const CAPTURE = join(FIXTURE, 'elfcorehdr-kernel-kexec_file.bin');
 
-
-
 interface Run {
   readonly status: number | null;
   readonly stdout: string;
@@ -249,8 +247,16 @@ describe('bad input', () => {
     { name: 'a system file that is not JSON', code: 'E_BAD_SYSTEM', args: (out) => ['elfcorehdr', '--system', join(work, 'bad.json'), '--out', out] },
     { name: 'an arch without a port', code: 'E_UNKNOWN_ARCH', args: (out) => ['elfcorehdr', '--system', join(work, 'sparc.json'), '--out', out] },
     // kexec -p refuses a machine without a crash kernel reservation, and so does the kexec-tools builder.
-    { name: '--builder kexec-tools for a machine with no crash kernel reservation', code: 'E_BAD_SYSTEM', args: (out) => ['elfcorehdr', '--system', join(work, 'no-crashkernel.json'), '--builder', 'kexec-tools', '--out', out] },
-    { name: 'a system file asking for the kexec-tools builder, with no crash kernel reservation', code: 'E_BAD_SYSTEM', args: (out) => ['elfcorehdr', '--system', join(work, 'kexec-tools.json'), '--out', out] },
+    {
+      name: '--builder kexec-tools for a machine with no crash kernel reservation',
+      code: 'E_BAD_SYSTEM',
+      args: (out) => ['elfcorehdr', '--system', join(work, 'no-crashkernel.json'), '--builder', 'kexec-tools', '--out', out],
+    },
+    {
+      name: 'a system file asking for the kexec-tools builder, with no crash kernel reservation',
+      code: 'E_BAD_SYSTEM',
+      args: (out) => ['elfcorehdr', '--system', join(work, 'kexec-tools.json'), '--out', out],
+    },
     { name: 'an unknown option (a usage error)', code: 'E_BAD_ARGUMENT', args: (out) => ['elfcorehdr', '--system', SYSTEM, '--frobnicate', '--out', out] },
     { name: 'neither --system nor --host', code: 'E_BAD_ARGUMENT', args: (out) => ['elfcorehdr', '--out', out] },
     { name: 'an --out folder that does not exist', code: 'E_IO', args: () => ['elfcorehdr', '--system', SYSTEM, '--out', join(work, 'no-such-dir', 'x.bin')] },
@@ -260,7 +266,13 @@ describe('bad input', () => {
     writeFileSync(join(work, 'bad.json'), '{ "arch": "x86_64",\n  "memory": }\n');
     writeFileSync(join(work, 'sparc.json'), JSON.stringify({ arch: 'sparc64', memory: { ranges: [['0x0', '0xfff']] }, cpus: { possible: '0' } }));
     const real = JSON.parse(readFileSync(SYSTEM, 'utf8')) as Record<string, unknown>;
-    const ramOnly = { ranges: [['0x1000', '0x9fbff'], ['0x100000', '0x7ffdefff'], ['0x100000000', '0x17fffffff']] };
+    const ramOnly = {
+      ranges: [
+        ['0x1000', '0x9fbff'],
+        ['0x100000', '0x7ffdefff'],
+        ['0x100000000', '0x17fffffff'],
+      ],
+    };
     writeFileSync(join(work, 'no-crashkernel.json'), JSON.stringify({ ...real, memory: ramOnly }));
     writeFileSync(join(work, 'kexec-tools.json'), JSON.stringify({ ...real, memory: ramOnly, builder: 'kexec-tools' }));
   });
@@ -304,7 +316,7 @@ describe('bad input', () => {
     expectOneErrorLine(crashplug('inspect', join(work, 'nothing.bin')), 'E_IO');
   });
 
-  it('inspect --against a bad system description: the description\'s error', () => {
+  it("inspect --against a bad system description: the description's error", () => {
     expectOneErrorLine(crashplug('inspect', CAPTURE, '--against', join(work, 'sparc.json')), 'E_UNKNOWN_ARCH');
   });
 });

@@ -134,7 +134,9 @@ describe('the conformance kit', () => {
   it('names ram-coverage when an exclusion is forgotten', () => {
     const report = runConformance(moduleOf(new ForgetsLow1M()), X86);
     expect(broken(report)).toEqual(['ram-coverage']);
-    expect(messagesOf(report, 'ram-coverage')[0]).toContain('ram-coverage: W1: dumped although RAM minus the declared exclusions leaves it out: [0x1000, 0x9fbff]');
+    expect(messagesOf(report, 'ram-coverage')[0]).toContain(
+      'ram-coverage: W1: dumped although RAM minus the declared exclusions leaves it out: [0x1000, 0x9fbff]',
+    );
   });
 
   it('names load-order when the PT_LOADs are unsorted', () => {
@@ -166,7 +168,9 @@ describe('the conformance kit', () => {
     // The stale header, held against the machine as it now is, also misses the new DIMMs.
     expect(broken(report)).toEqual(['hotplug-fresh', 'ram-coverage']);
     expect(messagesOf(report, 'hotplug-fresh')[0]).toMatch(/^hotplug-fresh: W1, grow memory by two DIMMs: the installed header is not a fresh build/);
-    expect(messagesOf(report, 'ram-coverage')[0]).toMatch(/^ram-coverage: W1, grow memory by two DIMMs: installed header: not dumped: \[0xc0000000, 0x13fffffff\]/);
+    expect(messagesOf(report, 'ram-coverage')[0]).toMatch(
+      /^ram-coverage: W1, grow memory by two DIMMs: installed header: not dumped: \[0xc0000000, 0x13fffffff\]/,
+    );
   });
 
   it('names hotplug-capability when a port claims hot-plug its arch does not have', () => {
@@ -183,7 +187,9 @@ describe('the conformance kit', () => {
   it('names kernel-map when a kernel-image PT_LOAD is there although the arch says none', () => {
     const report = runConformance(riscvModule, { ...RISCV, kernelMap: false });
     expect(broken(report)).toEqual(['kernel-map']);
-    expect(messagesOf(report, 'kernel-map')[0]).toMatch(/^kernel-map: QEMU virt: found a kernel-image PT_LOAD .* although the arch passes need_kernel_map = false/);
+    expect(messagesOf(report, 'kernel-map')[0]).toMatch(
+      /^kernel-map: QEMU virt: found a kernel-image PT_LOAD .* although the arch passes need_kernel_map = false/,
+    );
   });
 
   it('names reservations-excluded when a kept reservation is not declared', () => {
@@ -196,7 +202,7 @@ describe('the conformance kit', () => {
     );
   });
 
-  it('names builds when the module does not bind the spec\'s arch', () => {
+  it("names builds when the module does not bind the spec's arch", () => {
     const report = runConformance(riscvModule, { ...X86 });
     expect(report.violations.map((v) => v.invariant)).toEqual(['builds']);
     expect(report.violations[0]!.message).toContain('no port for "x86_64"');
@@ -234,7 +240,7 @@ describe('load orders', () => {
     expect(broken(runConformance(port, spec('walk-order')))).toEqual(['load-order']);
   });
 
-  it('takes a rule of the port\'s own', () => {
+  it("takes a rule of the port's own", () => {
     const rule = (min: number) => (loads: readonly unknown[]) => (loads.length >= min ? undefined : `only ${loads.length} PT_LOADs, the rule wants ${min}`);
     expect(runConformance(riscvModule, spec(rule(2))).violations).toEqual([]);
     const report = runConformance(riscvModule, spec(rule(3)));

@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { CPULIST_MAX_CPU, formatCpulist, parseCpulist } from '../core/system/index.js';
 import { crashplugErrorOf as errorOf } from './support/errors.js';
 
-
 describe('parseCpulist', () => {
   describe('when reading what sysfs prints', () => {
     it.each([
@@ -86,28 +85,37 @@ describe('cpulist round trip', () => {
 
   describe('for any sorted set of CPUs', () => {
     it('parse ∘ format returns the set', () => {
-      fc.assert(fc.property(cpuSet, (cpus) => {
-        expect(parseCpulist(formatCpulist(cpus), 'x')).toEqual(cpus);
-      }), { numRuns: 500 });
+      fc.assert(
+        fc.property(cpuSet, (cpus) => {
+          expect(parseCpulist(formatCpulist(cpus), 'x')).toEqual(cpus);
+        }),
+        { numRuns: 500 },
+      );
     });
 
     it('format ∘ parse is the identity on canonical lists', () => {
-      fc.assert(fc.property(cpuSet, (cpus) => {
-        const text = formatCpulist(cpus);
-        expect(formatCpulist(parseCpulist(text, 'x'))).toBe(text);
-      }), { numRuns: 500 });
+      fc.assert(
+        fc.property(cpuSet, (cpus) => {
+          const text = formatCpulist(cpus);
+          expect(formatCpulist(parseCpulist(text, 'x'))).toBe(text);
+        }),
+        { numRuns: 500 },
+      );
     });
   });
 
   describe('for any list of entries, in any order and overlapping', () => {
     it('parse gives the union of the entries, sorted', () => {
       const entry = fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 20 }));
-      fc.assert(fc.property(fc.array(entry, { minLength: 1, maxLength: 20 }), (entries) => {
-        const text = entries.map(([a, n]) => (n === 0 ? `${a}` : `${a}-${a + n}`)).join(',');
-        const expected = new Set<number>();
-        for (const [a, n] of entries) for (let c = a; c <= a + n; c++) expected.add(c);
-        expect(parseCpulist(text, 'x')).toEqual([...expected].sort((x, y) => x - y));
-      }), { numRuns: 300 });
+      fc.assert(
+        fc.property(fc.array(entry, { minLength: 1, maxLength: 20 }), (entries) => {
+          const text = entries.map(([a, n]) => (n === 0 ? `${a}` : `${a}-${a + n}`)).join(',');
+          const expected = new Set<number>();
+          for (const [a, n] of entries) for (let c = a; c <= a + n; c++) expected.add(c);
+          expect(parseCpulist(text, 'x')).toEqual([...expected].sort((x, y) => x - y));
+        }),
+        { numRuns: 300 },
+      );
     });
   });
 });

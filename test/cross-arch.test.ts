@@ -76,7 +76,10 @@ function expectConforms(system: SystemDescription, plugin: ArchPlugin, bytes: Ui
     expect(p.filesz, `${what}: filesz = memsz`).toBe(p.memsz);
     expect(p.vaddr, `${what}: vaddr is __va(paddr)`).toBe(plugin.va(p.paddr, system));
     // Inside System RAM, or inside a range the arch adds on purpose (powerpc's RTAS, backup region).
-    expect(subtractRanges([{ start, end }], mergeRanges([...ram, ...added])), `${what}: PT_LOAD [${start.toString(16)}, ${end.toString(16)}] outside RAM`).toEqual([]);
+    expect(
+      subtractRanges([{ start, end }], mergeRanges([...ram, ...added])),
+      `${what}: PT_LOAD [${start.toString(16)}, ${end.toString(16)}] outside RAM`,
+    ).toEqual([]);
     for (const r of reservations) expect(overlaps({ start, end }, r), `${what}: PT_LOAD overlaps a crash reservation`).toBe(false);
   }
   // Every byte of RAM the arch did not cut out is dumped, and nothing else.
@@ -195,7 +198,12 @@ describe('every port through a memory resize', () => {
 
   it('runs the kernel handler for x86_64 and for arm64 with the series', () => {
     for (const arch of ['x86_64', 'arm64']) {
-      const system = systemFor(arch, { name: 'resize', ram: W1.ram, crashkernel: W1.crashkernel, possible: 4 }, '6.18', arch === 'arm64' ? { arm64: { crashHotplug: true } } : undefined);
+      const system = systemFor(
+        arch,
+        { name: 'resize', ram: W1.ram, crashkernel: W1.crashkernel, possible: 4 },
+        '6.18',
+        arch === 'arm64' ? { arm64: { crashHotplug: true } } : undefined,
+      );
       expect(kernelHasCrashHotplug(system, registry.get(arch)), arch).toBe(true);
     }
   });
@@ -224,7 +232,10 @@ describe('a DIMM hot-added next to boot RAM (facts §13.7)', () => {
   it('merges with boot RAM of its node on ppc64le, whose memblock does', () => {
     expect(registry.get('ppc64le').ramWalk).toBe('memblock');
     const { ram, loads } = resized('ppc64le');
-    expect(ram).toEqual([[0x1000n, 0x9_fbffn], [0x10_0000n, 0x1_3fff_ffffn]]);
+    expect(ram).toEqual([
+      [0x1000n, 0x9_fbffn],
+      [0x10_0000n, 0x1_3fff_ffffn],
+    ]);
     expect(loads).toEqual([[0x1200_0000n, 0x1_3fff_ffffn]]);
   });
 });
@@ -249,9 +260,9 @@ function scenarios(): fc.Arbitrary<Scenario> {
       const inside = (r: NamedRange): fc.Arbitrary<Range> => {
         const base = r.start > low ? r.start : low;
         const pages = (r.end - base + 1n) / page;
-        return fc.bigInt({ min: 0n, max: pages - 1n }).chain((off) =>
-          fc.bigInt({ min: 1n, max: pages - off }).map((len) => ({ start: base + off * page, end: base + (off + len) * page - 1n })),
-        );
+        return fc
+          .bigInt({ min: 0n, max: pages - 1n })
+          .chain((off) => fc.bigInt({ min: 1n, max: pages - off }).map((len) => ({ start: base + off * page, end: base + (off + len) * page - 1n })));
       };
       const high = ram.filter((r) => r.end >= low + page);
       return fc.record({

@@ -37,13 +37,14 @@ const header = fc
     phdrs: fc.array(phdr, { maxLength: 40 }),
     slack: fc.nat(300),
   })
-  .map(({ byteOrder, phdrs, slack, ...h }): ElfCoreHeader => ({
-    header: { ...h, phoff: 64n, ehsize: 64, phentsize: 56, phnum: phdrs.length },
-    phdrs,
-    byteOrder,
-    size: 64 + 56 * phdrs.length + slack,
-  }));
-
+  .map(
+    ({ byteOrder, phdrs, slack, ...h }): ElfCoreHeader => ({
+      header: { ...h, phoff: 64n, ehsize: 64, phentsize: 56, phnum: phdrs.length },
+      phdrs,
+      byteOrder,
+      size: 64 + 56 * phdrs.length + slack,
+    }),
+  );
 
 /**
  * A tiny writer independent of core's encoder, laid out from the facts' tables (§1.1, §1.2), for the

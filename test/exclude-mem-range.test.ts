@@ -19,12 +19,14 @@ function frozen(m: CrashMem): CrashMem {
   return Object.freeze(m);
 }
 
-
 describe('excludeMemRange (current crash_exclude_mem_range, ≈6.8+)', () => {
   describe('when the hole overlaps two adjacent entries (W3)', () => {
     it('trims the tail of the first and the head of the second', () => {
       const out = excludeMemRange(mem(2, r(0, 99), r(100, 199)), 50n, 150n);
-      expect(pairs(out)).toEqual([[0n, 49n], [151n, 199n]]);
+      expect(pairs(out)).toEqual([
+        [0n, 49n],
+        [151n, 199n],
+      ]);
     });
   });
 
@@ -35,7 +37,15 @@ describe('excludeMemRange (current crash_exclude_mem_range, ≈6.8+)', () => {
       ['wholly below B', r(10, 50), 1, [[100n, 199n]]],
       ['ending just before B', r(10, 99), 1, [[100n, 199n]]],
       ['covering the head of B', r(50, 149), 1, [[150n, 199n]]],
-      ['strictly inside B, with room', r(120, 179), 2, [[100n, 119n], [180n, 199n]]],
+      [
+        'strictly inside B, with room',
+        r(120, 179),
+        2,
+        [
+          [100n, 119n],
+          [180n, 199n],
+        ],
+      ],
       ['covering the tail of B', r(150, 249), 1, [[100n, 149n]]],
       ['starting just after B', r(200, 250), 1, [[100n, 199n]]],
       ['covering B on both sides', r(50, 250), 1, []],
@@ -43,7 +53,15 @@ describe('excludeMemRange (current crash_exclude_mem_range, ≈6.8+)', () => {
       ['starting at B and running past it', r(100, 250), 1, []],
       ['equal to B', r(100, 199), 1, []],
       ['the point at B’s start', r(100, 100), 1, [[101n, 199n]]],
-      ['a point inside B, with room', r(150, 150), 2, [[100n, 149n], [151n, 199n]]],
+      [
+        'a point inside B, with room',
+        r(150, 150),
+        2,
+        [
+          [100n, 149n],
+          [151n, 199n],
+        ],
+      ],
       ['the point at B’s end', r(199, 199), 1, [[100n, 198n]]],
     ];
     for (const [what, hole, max, expected] of rows) {
@@ -77,7 +95,11 @@ describe('excludeMemRange (current crash_exclude_mem_range, ≈6.8+)', () => {
       // The message names the hole, the count and the fix, so a user can act on it.
       expect(err.message).toContain('[0x64, 0xc8]');
       expect(err.message).toContain('3 of 3');
-      expect(pairs(input)).toEqual([[1n, 299n], [401n, 1000n], [1001n, 2000n]]);
+      expect(pairs(input)).toEqual([
+        [1n, 299n],
+        [401n, 1000n],
+        [1001n, 2000n],
+      ]);
     });
   });
 
@@ -93,7 +115,10 @@ describe('excludeMemRangeOld (≤6.7 crash_exclude_mem_range)', () => {
   describe('when the hole overlaps two adjacent entries (W3)', () => {
     it('trims only the first entry and stops', () => {
       const out = excludeMemRangeOld(mem(2, r(0, 99), r(100, 199)), 50n, 150n);
-      expect(pairs(out.mem)).toEqual([[0n, 49n], [100n, 199n]]);
+      expect(pairs(out.mem)).toEqual([
+        [0n, 49n],
+        [100n, 199n],
+      ]);
       expect(out.enomem).toBe(false);
       expect(out.overran).toBe(false);
     });
@@ -112,8 +137,17 @@ describe('excludeMemRangeOld (≤6.7 crash_exclude_mem_range)', () => {
       expect(out.enomem).toBe(false);
       expect(out.overran).toBe(true);
       expect(out.mem.ranges).toHaveLength(4);
-      expect(pairs(out.mem)).toEqual([[1n, 99n], [201n, 299n], [401n, 1000n], [1001n, 2000n]]);
-      expect(pairs(input)).toEqual([[1n, 299n], [401n, 1000n], [1001n, 2000n]]);
+      expect(pairs(out.mem)).toEqual([
+        [1n, 99n],
+        [201n, 299n],
+        [401n, 1000n],
+        [1001n, 2000n],
+      ]);
+      expect(pairs(input)).toEqual([
+        [1n, 299n],
+        [401n, 1000n],
+        [1001n, 2000n],
+      ]);
     });
   });
 
@@ -137,7 +171,10 @@ describe('excludeMemRangeOld (≤6.7 crash_exclude_mem_range)', () => {
       const input = mem(2, r(0, 9), r(100, 199));
       const out = excludeMemRangeOld(input, 120n, 179n);
       expect(out.enomem).toBe(true);
-      expect(pairs(out.mem)).toEqual([[0n, 9n], [100n, 119n]]);
+      expect(pairs(out.mem)).toEqual([
+        [0n, 9n],
+        [100n, 119n],
+      ]);
       expect(thrown(() => excludeWith('old', input, 120n, 179n)).code).toBe('E_RANGES_FULL');
     });
   });
@@ -163,17 +200,19 @@ const sortedDisjoint = fc
   });
 
 const scenario = sortedDisjoint.chain(({ base, ranges }) =>
-  fc.record({
-    base: fc.constant(base),
-    ranges: fc.constant(ranges),
-    extraRoom: fc.nat(3),
-    holeStart: fc.nat(560),
-    holeLen: fc.nat(120),
-  }).map(({ extraRoom, holeStart, holeLen, ...rest }) => {
-    const start = base + BigInt(holeStart);
-    const end = start + BigInt(holeLen) > U64_MAX ? U64_MAX : start + BigInt(holeLen);
-    return { ...rest, maxNrRanges: rest.ranges.length + extraRoom, hole: { start, end } };
-  }),
+  fc
+    .record({
+      base: fc.constant(base),
+      ranges: fc.constant(ranges),
+      extraRoom: fc.nat(3),
+      holeStart: fc.nat(560),
+      holeLen: fc.nat(120),
+    })
+    .map(({ extraRoom, holeStart, holeLen, ...rest }) => {
+      const start = base + BigInt(holeStart);
+      const end = start + BigInt(holeLen) > U64_MAX ? U64_MAX : start + BigInt(holeLen);
+      return { ...rest, maxNrRanges: rest.ranges.length + extraRoom, hole: { start, end } };
+    }),
 );
 
 /** Every byte (relative to base) a list of ranges covers; the domain is a few hundred values. */
@@ -197,8 +236,7 @@ function expectedPieces(ranges: readonly Range[], hole: Range): Range[] {
   return out;
 }
 
-const needsSplit = (ranges: readonly Range[], hole: Range): boolean =>
-  ranges.some((x) => x.start < hole.start && hole.end < x.end);
+const needsSplit = (ranges: readonly Range[], hole: Range): boolean => ranges.some((x) => x.start < hole.start && hole.end < x.end);
 
 describe('excludeMemRange, for any sorted disjoint input and any hole', () => {
   describe('when the split (if any) fits', () => {

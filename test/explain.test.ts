@@ -103,7 +103,7 @@ describe('explainHeader on the real x86_64 6.1 guest', () => {
       expect(e.explainedBy).toEqual([]);
     });
 
-    it('the closest is kexec-tools, named at 6.1 (the description\'s release), and the first field it gets wrong is phdr 4 p_offset', () => {
+    it("the closest is kexec-tools, named at 6.1 (the description's release), and the first field it gets wrong is phdr 4 p_offset", () => {
       expect(e.closest).toMatchObject({ kernel: '6.1', group: { builder: 'kexec-tools' } });
       expect(e.closest!.differences).toEqual([{ field: 'phdr 4 p_offset', offset: 64 + 56 * 4 + 8, a: '0x7ef62000', b: '0x7ef61000' }]);
     });
@@ -143,7 +143,7 @@ describe('explainHeader when the bytes tell releases apart', () => {
   });
 });
 
-describe('explainHeader with a port whose own release table changes where core\'s does not', () => {
+describe("explainHeader with a port whose own release table changes where core's does not", () => {
   // As powerpc's table does at 5.9: the port decides from the profile, and nothing tells core.
   const plugin = x86Plugin();
   const toy = new PluginRegistry([
@@ -158,7 +158,7 @@ describe('explainHeader with a port whose own release table changes where core\'
   ]).get('toy');
   const system = { ...x86System({ kernel: '6.1' }), arch: 'toy' };
 
-  it('splits the range at the port\'s release too', () => {
+  it("splits the range at the port's release too", () => {
     const file = buildSystemElfcorehdr(system, toy).bytes;
     const e = explainHeader(fileOf(file), system, toy);
     expect(summary(e.groups.filter((g) => g.builder === 'kernel'))).toEqual(['kernel 5.4–5.8 differs', `kernel 5.9–${NEWEST_KERNEL} identical`]);
@@ -195,7 +195,7 @@ describe('crashplug inspect FILE --against SYSTEM', () => {
     const out = await inspect(KEXEC_TOOLS_CAPTURE, '--against', SYSTEM);
     expect(out).toContain(`explained by: kexec-tools builder, kernels 5.4–${NEWEST_KERNEL}`);
     // The field-by-field comparison uses the builder that explains the file, so both verdicts agree.
-    expect(out).toContain("(x86_64, kernel 6.1 profile, kexec-tools builder, 1024 bytes):");
+    expect(out).toContain('(x86_64, kernel 6.1 profile, kexec-tools builder, 1024 bytes):');
     expect(out.trimEnd().endsWith('identical')).toBe(true);
     // --builder asks for another header: then the fields differ.
     const kernel = await inspect(KEXEC_TOOLS_CAPTURE, '--against', SYSTEM, '--builder', 'kernel');
@@ -226,7 +226,10 @@ describe('crashplug inspect FILE --against SYSTEM', () => {
     });
     const k = JSON.parse(await inspect(KERNEL_CAPTURE, '--against', SYSTEM, '--json')) as Record<string, any>;
     expect(k.explain.explainedBy).toEqual([{ builder: 'kernel', kernels: { from: '5.4', to: NEWEST_KERNEL }, kernelRange: `5.4–${NEWEST_KERNEL}` }]);
-    expect(k.explain.candidates.map((c: { builder: string; result: string }) => `${c.builder} ${c.result}`)).toEqual(['kernel identical', 'kexec-tools differs']);
+    expect(k.explain.candidates.map((c: { builder: string; result: string }) => `${c.builder} ${c.result}`)).toEqual([
+      'kernel identical',
+      'kexec-tools differs',
+    ]);
   });
 });
 

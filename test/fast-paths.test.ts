@@ -16,7 +16,11 @@ import {
   formatColumnsSimple,
   intersectSimple,
   removeMemRangeSimple,
-  sortMemoryRangesSimple, memoryAccountSimple, phdrTableSimple, subtractRangesSimple } from './support/oracles.js';
+  sortMemoryRangesSimple,
+  memoryAccountSimple,
+  phdrTableSimple,
+  subtractRangesSimple,
+} from './support/oracles.js';
 
 const plain = (rs: readonly Range[]) => rs.map((r) => [r.start, r.end]);
 /** Any range in [0, 200], often touching or overlapping its neighbours. */
@@ -25,7 +29,9 @@ const anyRange = fc.tuple(fc.bigInt(0n, 200n), fc.bigInt(0n, 40n)).map(([s, len]
 const maybeInverted = fc.oneof({ weight: 9, arbitrary: anyRange }, { weight: 1, arbitrary: anyRange.map((r) => ({ start: r.end + 1n, end: r.start })) });
 const ranges = fc.array(anyRange, { maxLength: 30 });
 const rangesInv = fc.array(maybeInverted, { maxLength: 30 });
-const named = (name: string) => (r: Range): NamedRange => ({ name, ...r });
+const named =
+  (name: string) =>
+  (r: Range): NamedRange => ({ name, ...r });
 
 describe('subtractRanges and intersectRanges (two-pointer sweeps)', () => {
   itProp.prop([ranges, ranges])('subtract equals the hole-by-hole subtraction on well-formed ranges', (a, b) => {
@@ -94,25 +100,28 @@ describe('excludeMemRangeInPlace (one splice, no copy)', () => {
     return out;
   });
   const anyList = fc.oneof(sortedDisjoint, rangesInv);
-  itProp.prop([anyList, fc.integer({ min: 0, max: 16 }), anyRange])('cuts what the copying version cut, and refuses what it refused, leaving the array as it was', (rs, extra, hole) => {
-    const max = rs.length + (extra % 3);
-    let expected: Range[] | 'full';
-    try {
-      expected = excludeMemRangeSimple({ maxNrRanges: max, ranges: rs }, hole.start, hole.end).ranges.slice();
-    } catch {
-      expected = 'full';
-    }
-    const ranges = rs.slice();
-    let got: Range[] | 'full' = ranges;
-    try {
-      excludeMemRangeInPlace({ maxNrRanges: max, ranges }, hole.start, hole.end);
-    } catch (e) {
-      expect((e as { code?: string }).code).toBe('E_RANGES_FULL');
-      expect(plain(ranges)).toEqual(plain(rs));
-      got = 'full';
-    }
-    expect(got === 'full' ? got : plain(got)).toEqual(expected === 'full' ? expected : plain(expected));
-  });
+  itProp.prop([anyList, fc.integer({ min: 0, max: 16 }), anyRange])(
+    'cuts what the copying version cut, and refuses what it refused, leaving the array as it was',
+    (rs, extra, hole) => {
+      const max = rs.length + (extra % 3);
+      let expected: Range[] | 'full';
+      try {
+        expected = excludeMemRangeSimple({ maxNrRanges: max, ranges: rs }, hole.start, hole.end).ranges.slice();
+      } catch {
+        expected = 'full';
+      }
+      const ranges = rs.slice();
+      let got: Range[] | 'full' = ranges;
+      try {
+        excludeMemRangeInPlace({ maxNrRanges: max, ranges }, hole.start, hole.end);
+      } catch (e) {
+        expect((e as { code?: string }).code).toBe('E_RANGES_FULL');
+        expect(plain(ranges)).toEqual(plain(rs));
+        got = 'full';
+      }
+      expect(got === 'full' ? got : plain(got)).toEqual(expected === 'full' ? expected : plain(expected));
+    },
+  );
 });
 
 describe("powerpc's add_mem_range, sort and remove_mem_range (facts instead of scans)", () => {
@@ -120,7 +129,12 @@ describe("powerpc's add_mem_range, sort and remove_mem_range (facts instead of s
     fc.record({ kind: fc.constant('add' as const), base: fc.bigInt(0n, 300n), size: fc.oneof(fc.bigInt(0n, 40n), fc.constant((1n << 64n) - 5n)) }),
     fc.record({ kind: fc.constant('add-next' as const), gap: fc.bigInt(0n, 3n), size: fc.bigInt(1n, 20n) }),
     fc.record({ kind: fc.constant('sort' as const), merge: fc.boolean() }),
-    fc.record({ kind: fc.constant('remove' as const), base: fc.bigInt(0n, 300n), size: fc.bigInt(0n, 20n), variant: fc.constantFrom('upstream-fix' as const, 'exact' as const, 'defect-6.10' as const) }),
+    fc.record({
+      kind: fc.constant('remove' as const),
+      base: fc.bigInt(0n, 300n),
+      size: fc.bigInt(0n, 20n),
+      variant: fc.constantFrom('upstream-fix' as const, 'exact' as const, 'defect-6.10' as const),
+    }),
   );
   itProp.prop([fc.array(op, { maxLength: 400 })], { numRuns: 300 })('leave the array exactly as the scanning versions do after every step', (ops) => {
     const fast: WorkingCrashMem = emptyCrashMem();

@@ -12,10 +12,7 @@ import { compileDts, DTS_FIXTURES, QEMU_FIXTURES, qemuDump } from './fixtures/fd
 const PER_BLOB_MS = 250;
 
 // Packed QEMU trees (the raw dumps are 1 MiB of free space) and every dtc-compiled fixture.
-const SEEDS: Uint8Array[] = [
-  ...QEMU_FIXTURES.map((n) => serializeFdt(parseFdt(qemuDump(n)))),
-  ...DTS_FIXTURES.map((n) => compileDts(n)),
-];
+const SEEDS: Uint8Array[] = [...QEMU_FIXTURES.map((n) => serializeFdt(parseFdt(qemuDump(n)))), ...DTS_FIXTURES.map((n) => compileDts(n))];
 
 /** Values that sit on the edges of every length and offset check. */
 const edgy = (len: number): fc.Arbitrary<number> =>
@@ -101,7 +98,12 @@ function timed(blob: Uint8Array): number {
 }
 
 const blobs = fc.oneof(
-  { weight: 6, arbitrary: fc.nat({ max: SEEDS.length - 1 }).chain((i) => fc.array(mutation(SEEDS[i]!.length), { minLength: 1, maxLength: 6 }).map((ms) => mutate(SEEDS[i]!, ms))) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .nat({ max: SEEDS.length - 1 })
+      .chain((i) => fc.array(mutation(SEEDS[i]!.length), { minLength: 1, maxLength: 6 }).map((ms) => mutate(SEEDS[i]!, ms))),
+  },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 512 }) },
   // Random bytes behind a plausible header, so the fuzzing reaches the structure walk.
   {

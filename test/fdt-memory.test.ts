@@ -5,7 +5,20 @@
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { CrashplugError } from '../core/base/index.js';
-import { type Fdt, fdtAddNode, fdtSetProperty, fdtString, fdtSystemRam, fdtU32, fdtNumbers, NUMA_NO_NODE, parseFdt, readDrconfMemory, readFdtMemory, serializeFdt } from '../core/fdt/index.js';
+import {
+  type Fdt,
+  fdtAddNode,
+  fdtSetProperty,
+  fdtString,
+  fdtSystemRam,
+  fdtU32,
+  fdtNumbers,
+  NUMA_NO_NODE,
+  parseFdt,
+  readDrconfMemory,
+  readFdtMemory,
+  serializeFdt,
+} from '../core/fdt/index.js';
 import { mergeRanges, subtractRanges } from '../core/memory/index.js';
 import { compileDts, fdtget, qemuDump } from './fixtures/fdt/fdt-tools.js';
 
@@ -69,9 +82,14 @@ describe('readFdtMemory', () => {
     it('covers exactly the bytes of the enabled memory nodes fdtget reads', () => {
       for (const name of [...cases.map(([n]) => n), 'pseries-numa2.dtb.gz']) {
         const blob = qemuDump(name);
-        const nodes = fdtget(blob, ['-l'], ['/']).split('\n').filter((n) => /^memory@/.test(n));
+        const nodes = fdtget(blob, ['-l'], ['/'])
+          .split('\n')
+          .filter((n) => /^memory@/.test(n));
         const regs = nodes.flatMap((n) => {
-          const cells = fdtget(blob, ['-t', 'x'], [`/${n}`, 'reg']).trim().split(/\s+/).map((x) => BigInt(`0x${x}`));
+          const cells = fdtget(blob, ['-t', 'x'], [`/${n}`, 'reg'])
+            .trim()
+            .split(/\s+/)
+            .map((x) => BigInt(`0x${x}`));
           const out = [];
           for (let i = 0; i + 3 < cells.length; i += 4) {
             const start = (cells[i]! << 32n) | cells[i + 1]!;
@@ -189,7 +207,10 @@ describe('readFdtMemory', () => {
     it('reads LMB size, flags and associativity index as fdtget shows them', () => {
       const blob = compileDts('pseries-drconf-v1.dts');
       const drconf = readDrconfMemory(parseFdt(blob))!;
-      const cells = fdtget(blob, ['-t', 'x'], ['/ibm,dynamic-reconfiguration-memory', 'ibm,dynamic-memory']).trim().split(/\s+/).map((x) => parseInt(x, 16));
+      const cells = fdtget(blob, ['-t', 'x'], ['/ibm,dynamic-reconfiguration-memory', 'ibm,dynamic-memory'])
+        .trim()
+        .split(/\s+/)
+        .map((x) => parseInt(x, 16));
       expect(drconf.format).toBe('ibm,dynamic-memory');
       expect(drconf.lmbSize).toBe(256n * M);
       expect(drconf.runs).toHaveLength(cells[0]!);
@@ -217,7 +238,12 @@ describe('readFdtMemory', () => {
     });
 
     it('refuses an LMB list shorter than its count, at the property', () => {
-      let t = fdtSetProperty(parseFdt(compileDts('pseries-drconf-v1.dts')), '/ibm,dynamic-reconfiguration-memory', 'ibm,dynamic-memory', fdtU32(3, 0, 0, 0, 0, 0, 8));
+      let t = fdtSetProperty(
+        parseFdt(compileDts('pseries-drconf-v1.dts')),
+        '/ibm,dynamic-reconfiguration-memory',
+        'ibm,dynamic-memory',
+        fdtU32(3, 0, 0, 0, 0, 0, 8),
+      );
       t = parseFdt(serializeFdt(t), 'short.dtb');
       const err = refusal(() => readFdtMemory(t));
       expect(err.code).toBe('E_BAD_FDT');

@@ -50,10 +50,20 @@ describe('parseFdt', () => {
 
         it('lists the subnodes and properties of every node as fdtget does', () => {
           for (const ref of refs) {
-            const subnodes = fdtget(blob, ['-l'], [ref.path]).split('\n').filter((l) => l !== '');
-            expect(ref.node.children.map((c) => c.name), ref.path).toEqual(subnodes);
-            const props = fdtget(blob, ['-p'], [ref.path]).split('\n').filter((l) => l !== '');
-            expect(ref.node.properties.map((p) => p.name), ref.path).toEqual(props);
+            const subnodes = fdtget(blob, ['-l'], [ref.path])
+              .split('\n')
+              .filter((l) => l !== '');
+            expect(
+              ref.node.children.map((c) => c.name),
+              ref.path,
+            ).toEqual(subnodes);
+            const props = fdtget(blob, ['-p'], [ref.path])
+              .split('\n')
+              .filter((l) => l !== '');
+            expect(
+              ref.node.properties.map((p) => p.name),
+              ref.path,
+            ).toEqual(props);
           }
         });
 

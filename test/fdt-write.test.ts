@@ -4,7 +4,18 @@
 import { fc, test as propertyTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { CrashplugError } from '../core/base/index.js';
-import { type Fdt, fdtAddNode, fdtDeleteNode, fdtDeleteProperty, type FdtNode, fdtSetProperty, fdtString, fdtU32, parseFdt, serializeFdt } from '../core/fdt/index.js';
+import {
+  type Fdt,
+  fdtAddNode,
+  fdtDeleteNode,
+  fdtDeleteProperty,
+  type FdtNode,
+  fdtSetProperty,
+  fdtString,
+  fdtU32,
+  parseFdt,
+  serializeFdt,
+} from '../core/fdt/index.js';
 import { allFixtureBlobs, compileDts, dtcRecompile, dtcSource, fdtput, qemuDump } from './fixtures/fdt/fdt-tools.js';
 
 /** The model without the source offsets, which a re-read blob naturally changes. */
@@ -66,7 +77,9 @@ describe('serializeFdt', () => {
     const tree = fc.record({
       origin: fc.constant('generated'),
       bootCpuidPhys: fc.nat(),
-      reservations: fc.array(fc.record({ address: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), size: fc.bigInt({ min: 1n, max: (1n << 40n) }) }), { maxLength: 3 }),
+      reservations: fc.array(fc.record({ address: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), size: fc.bigInt({ min: 1n, max: 1n << 40n }) }), {
+        maxLength: 3,
+      }),
       root: node(4).map((r) => ({ ...r, name: '' })),
     });
 
@@ -137,9 +150,7 @@ describe('editing a tree', () => {
     let t = fdtAddNode(fdt, '/', 'memory@80000000');
     t = fdtSetProperty(t, '/memory@80000000', 'reg', fdtU32(0, 0x80000000, 0, 0x40000000));
     t = fdtSetProperty(t, '/memory@80000000', 'device_type', fdtString('memory'));
-    expect(dtcSource(serializeFdt(t))).toContain(
-      'memory@80000000 {\n\t\tdevice_type = "memory";\n\t\treg = <0x00 0x80000000 0x00 0x40000000>;\n\t};',
-    );
+    expect(dtcSource(serializeFdt(t))).toContain('memory@80000000 {\n\t\tdevice_type = "memory";\n\t\treg = <0x00 0x80000000 0x00 0x40000000>;\n\t};');
   });
 
   it('refuses edits of nodes and properties that are not there', () => {

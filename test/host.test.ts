@@ -61,13 +61,24 @@ function guest61(): Tree {
 function kcore61(): Uint8Array {
   const pageOffset = 0xffff8ce840000000n;
   const load = (vaddr: bigint, paddr: bigint, size: bigint): ProgramHeader => ({
-    type: PT_LOAD, flags: 7, offset: 0x1000n, vaddr, paddr, filesz: size, memsz: size, align: 0x1000n,
+    type: PT_LOAD,
+    flags: 7,
+    offset: 0x1000n,
+    vaddr,
+    paddr,
+    filesz: size,
+    memsz: size,
+    align: 0x1000n,
   });
   const phdrs: ProgramHeader[] = [
     { type: PT_NOTE, flags: 0, offset: 0x200n, vaddr: 0n, paddr: 0n, filesz: 0x800n, memsz: 0n, align: 0n },
     load(0xffffffffaa600000n, 0x12e200000n, 0x3430000n),
     load(0xffffb3a1c0000000n, 0xffffffffffffffffn, 0x2000000000n),
-    ...[[0x1000n, 0x9fbffn], [0x100000n, 0x7ffdefffn], [0x100000000n, 0x17fffffffn]].map(([a, b]) => load(pageOffset + a!, a!, b! - a! + 1n)),
+    ...[
+      [0x1000n, 0x9fbffn],
+      [0x100000n, 0x7ffdefffn],
+      [0x100000000n, 0x17fffffffn],
+    ].map(([a, b]) => load(pageOffset + a!, a!, b! - a! + 1n)),
   ];
   return encodeElfCoreHeader({ header: coreElfHeader(EM_X86_64, phdrs.length), phdrs, byteOrder: 'le', size: 64 + 56 * phdrs.length });
 }
@@ -148,7 +159,9 @@ describe('readHostSystem', () => {
     it('falls back to the default, saying why, when /proc/kcore is not an ELF file', () => {
       const host = read({ ...guest61(), 'proc/kcore': 'not a core' });
       expect(host.system.pageOffset).toBe(0xffff888000000000n);
-      expect(host.assumptions.some((a) => /^PAGE_OFFSET is not readable \(.*proc\/kcore: E_BAD_ELF|^PAGE_OFFSET is not readable \(.*kcore: shorter/.test(a))).toBe(true);
+      expect(
+        host.assumptions.some((a) => /^PAGE_OFFSET is not readable \(.*proc\/kcore: E_BAD_ELF|^PAGE_OFFSET is not readable \(.*kcore: shorter/.test(a)),
+      ).toBe(true);
     });
 
     it('assumes only what no file shows, and says so', () => {
@@ -267,7 +280,9 @@ describe('readHostSystem', () => {
       const host = read({ ...guest61(), 'proc/iomem': iomem });
       expect(host.system.crashkernel).toBeUndefined();
       expect(host.assumptions).toContainEqual(
-        expect.stringMatching(/^no Crash kernel in \S+\/proc\/iomem: no crashkernel= reservation, so kdump cannot load here; header shown with nothing reserved$/),
+        expect.stringMatching(
+          /^no Crash kernel in \S+\/proc\/iomem: no crashkernel= reservation, so kdump cannot load here; header shown with nothing reserved$/,
+        ),
       );
       expect(buildSystemElfcorehdr(host.system, x86).crashMemory.excluded.map((e) => e.name)).toEqual(['low 1M']);
     });

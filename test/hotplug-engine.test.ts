@@ -5,8 +5,31 @@
 
 import { describe, expect, it } from 'vitest';
 import { buildSystemElfcorehdr } from '../core/build/index.js';
-import { callOf, CoalesceStrategy, foldEvents, type HotplugContext, HotplugEngine, KernelStrategy, MachineState, type NotifierEvent, udevReloadSchedule } from '../core/hotplug/index.js';
-import { contentionAt, contentionFraction, CPU_CRASH_HOTPLUG, CRASH_ELFCOREHDR_SIZE, crashSysfs, KEXEC_CRASH_HP_ADD_MEMORY, KEXEC_CRASH_HP_NONE, KEXEC_CRASH_HOTPLUG_SUPPORT, KEXEC_ON_CRASH, KEXEC_UPDATE_ELFCOREHDR, KexecState, MEMORY_CRASH_HOTPLUG } from '../core/kexec/index.js';
+import {
+  callOf,
+  CoalesceStrategy,
+  foldEvents,
+  type HotplugContext,
+  HotplugEngine,
+  KernelStrategy,
+  MachineState,
+  type NotifierEvent,
+  udevReloadSchedule,
+} from '../core/hotplug/index.js';
+import {
+  contentionAt,
+  contentionFraction,
+  CPU_CRASH_HOTPLUG,
+  CRASH_ELFCOREHDR_SIZE,
+  crashSysfs,
+  KEXEC_CRASH_HP_ADD_MEMORY,
+  KEXEC_CRASH_HP_NONE,
+  KEXEC_CRASH_HOTPLUG_SUPPORT,
+  KEXEC_ON_CRASH,
+  KEXEC_UPDATE_ELFCOREHDR,
+  KexecState,
+  MEMORY_CRASH_HOTPLUG,
+} from '../core/kexec/index.js';
 import { type ArchPlugin, resolvePlugin } from '../core/port/index.js';
 import { X86Port } from '../arch-x86/index.js';
 import { equalBytes, headerBytes, headerSegment, load, type Loaded, phnumOf, sparseAbove4G } from './support/hotplug.js';
@@ -40,7 +63,7 @@ describe('W6: a header that outgrows its segment', () => {
     expect(engine.metrics.updates.at(-1)).toMatchObject({ outcome: 'installed', bytes: 462848 });
   });
 
-  it('refuses the next with the kernel\'s message and keeps the old header byte for byte', () => {
+  it("refuses the next with the kernel's message and keeps the old header byte for byte", () => {
     const before = headerSegment(l);
     machine = plug(l, engine, machine, 1);
     expect(l.kexec.log.lines.at(-1)).toEqual({ level: 'err', text: 'crash hp: update elfcorehdr elfsz 466944 > memsz 462848' });
@@ -98,7 +121,7 @@ function watched(): { plugin: ArchPlugin; seen: number[] } {
   return { plugin, seen };
 }
 
-describe('W8: the order of the handler\'s checks', () => {
+describe("W8: the order of the handler's checks", () => {
   const ev: NotifierEvent = { kind: 'memory', action: 'online', start: 0x1_0000_0000n, size: BLOCK };
   const machine = MachineState.boot(x86System()).apply({ kind: 'dimm-add', start: 0x1_0000_0000n, size: BLOCK }).apply(ev);
 
@@ -138,7 +161,7 @@ describe('W16: hot-plug flags at load', () => {
     expect(() => load(x86System({ kernel: '6.8' }), { mode: 'load', flags: KEXEC_ON_CRASH | KEXEC_CRASH_HOTPLUG_SUPPORT })).toThrow(/-EINVAL/);
   });
 
-  it('an arch honouring only 0x8 (powerpc\'s rule): 0x4 passes the generic check but gives no hot-plug support', () => {
+  it("an arch honouring only 0x8 (powerpc's rule): 0x4 passes the generic check but gives no hot-plug support", () => {
     const ppcRule: ArchPlugin = { ...x86Plugin(), supportsHotplug: (q) => q.fileMode || (q.flags & KEXEC_CRASH_HOTPLUG_SUPPORT) !== 0 };
     const l = load(x86System({ kernel: '6.10' }), { mode: 'load', flags: KEXEC_ON_CRASH | KEXEC_UPDATE_ELFCOREHDR }, undefined, ppcRule);
     expect(l.image.hotplugSupport).toBe(false);
@@ -154,11 +177,10 @@ describe('W16: hot-plug flags at load', () => {
 
 describe('a busy kexec lock', () => {
   const ev: NotifierEvent = { kind: 'memory', action: 'online', start: 0x1_0000_0000n, size: BLOCK };
-  const grownOn = (kernel: string) =>
-    MachineState.boot(x86System({ kernel })).apply({ kind: 'dimm-add', start: 0x1_0000_0000n, size: BLOCK }).apply(ev).system;
+  const grownOn = (kernel: string) => MachineState.boot(x86System({ kernel })).apply({ kind: 'dimm-add', start: 0x1_0000_0000n, size: BLOCK }).apply(ev).system;
   const system = grownOn('6.18');
 
-  it('drops the event with the kernel\'s message, and nothing is retried', () => {
+  it("drops the event with the kernel's message, and nothing is retried", () => {
     const l = load(x86System(), {}, contentionAt([1])); // try 0 was the load itself
     const engine = new HotplugEngine(l.kexec, l.plugin);
     const before = headerSegment(l);
@@ -198,7 +220,7 @@ describe('failures inside the update', () => {
   const ev: NotifierEvent = { kind: 'memory', action: 'online', start: 0x1_0000_0000n, size: BLOCK };
   const system = MachineState.boot(x86System()).apply({ kind: 'dimm-add', start: 0x1_0000_0000n, size: BLOCK }).apply(ev).system;
 
-  it('a rebuild that fails prints x86\'s message, keeps the header, and still sets elfcorehdr_updated', () => {
+  it("a rebuild that fails prints x86's message, keeps the header, and still sets elfcorehdr_updated", () => {
     const l = load(x86System());
     const engine = new HotplugEngine(l.kexec, l.plugin, { faults: { buildThrows: () => true } });
     const before = headerSegment(l);
@@ -261,8 +283,14 @@ describe('strategies', () => {
   const grown = (m: MachineState) => events.reduce((s, e) => s.apply(e), m.apply({ kind: 'dimm-add', start: 0x1_0000_0000n, size: 4n * BLOCK }));
 
   it('fold: one call for contiguous blocks of one action, a new one when the action or contiguity changes', () => {
-    expect(foldEvents(events)).toEqual([{ action: KEXEC_CRASH_HP_ADD_MEMORY, cpu: 0xffff_ffff, memory: { start: 0x1_0000_0000n, size: 4n * BLOCK }, folded: 4 }]);
-    const mixed = foldEvents([events[0]!, events[2]!, { kind: 'memory', action: 'offline', start: events[2]!.kind === 'memory' ? events[2]!.start : 0n, size: BLOCK }]);
+    expect(foldEvents(events)).toEqual([
+      { action: KEXEC_CRASH_HP_ADD_MEMORY, cpu: 0xffff_ffff, memory: { start: 0x1_0000_0000n, size: 4n * BLOCK }, folded: 4 },
+    ]);
+    const mixed = foldEvents([
+      events[0]!,
+      events[2]!,
+      { kind: 'memory', action: 'offline', start: events[2]!.kind === 'memory' ? events[2]!.start : 0n, size: BLOCK },
+    ]);
     expect(mixed.map((c) => c.folded)).toEqual([1, 1, 1]);
   });
 
@@ -300,7 +328,10 @@ describe('strategies', () => {
       { startMs: 10010, doneMs: 11510, absorbed: 0 },
     ]);
     // a busy udev queue keeps the throttler waiting, at most 3 s
-    const busy = udevReloadSchedule(Array.from({ length: 400 }, (_, i) => i * 10), timing);
+    const busy = udevReloadSchedule(
+      Array.from({ length: 400 }, (_, i) => i * 10),
+      timing,
+    );
     expect(busy.reloads[0]).toEqual({ startMs: 4000, doneMs: 5500, absorbed: 398 });
     expect(busy.reloads).toHaveLength(2);
   });

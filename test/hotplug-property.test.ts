@@ -7,7 +7,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildSystemElfcorehdr } from '../core/build/index.js';
-import { callOf, DEFAULT_BLOCK_SIZE, HotplugEngine, isNotifierEvent, MachineState, type MachineEvent, simulateHotplug, type TimedEvent } from '../core/hotplug/index.js';
+import {
+  callOf,
+  DEFAULT_BLOCK_SIZE,
+  HotplugEngine,
+  isNotifierEvent,
+  MachineState,
+  type MachineEvent,
+  simulateHotplug,
+  type TimedEvent,
+} from '../core/hotplug/index.js';
 import { SMALL_PAYLOAD, verifyPurgatory } from '../core/kexec/index.js';
 import { equalBytes, headerSegment, load } from './support/hotplug.js';
 import { x86Plugin, x86System } from './support/systems.js';
@@ -77,32 +86,37 @@ describe('random hot-plug histories', () => {
 
   it('a failed update leaves the header byte-identical and the purgatory verifying; a good one installs a fresh build', () => {
     fc.assert(
-      fc.property(fc.array(intent, { minLength: 1, maxLength: 20 }), fc.array(fault, { minLength: 60, maxLength: 60 }), fc.constantFrom('file' as const, 'load' as const), (intents, faults, mode) => {
-        const l = load(machine0, { mode });
-        const at = (seq: number): Fault => faults[seq % faults.length]!;
-        const engine = new HotplugEngine(l.kexec, l.plugin, {
-          faults: { buildThrows: (s) => at(s) === 'build', memszLimit: (s) => (at(s) === 'memsz' ? 1 : undefined), locatorMisses: (s) => at(s) === 'locate' },
-        });
-        let m = MachineState.boot(machine0, BLOCK);
-        let seq = 0;
-        for (const { event } of realise(intents)) {
-          m = m.apply(event);
-          if (!isNotifierEvent(event)) continue;
-          const before = headerSegment(l);
-          const updates = engine.metrics.updates.length;
-          engine.handle(callOf(event), m.system);
-          const f = at(seq++);
-          const record = engine.metrics.updates[updates];
-          if (f !== 'none' || record === undefined) {
-            expect(equalBytes(headerSegment(l), before)).toBe(true);
-          } else {
-            expect(record.outcome).toBe('installed');
-            const fresh = buildSystemElfcorehdr(m.system, l.plugin).bytes;
-            expect(equalBytes(headerSegment(l).subarray(0, fresh.length), fresh)).toBe(true);
+      fc.property(
+        fc.array(intent, { minLength: 1, maxLength: 20 }),
+        fc.array(fault, { minLength: 60, maxLength: 60 }),
+        fc.constantFrom('file' as const, 'load' as const),
+        (intents, faults, mode) => {
+          const l = load(machine0, { mode });
+          const at = (seq: number): Fault => faults[seq % faults.length]!;
+          const engine = new HotplugEngine(l.kexec, l.plugin, {
+            faults: { buildThrows: (s) => at(s) === 'build', memszLimit: (s) => (at(s) === 'memsz' ? 1 : undefined), locatorMisses: (s) => at(s) === 'locate' },
+          });
+          let m = MachineState.boot(machine0, BLOCK);
+          let seq = 0;
+          for (const { event } of realise(intents)) {
+            m = m.apply(event);
+            if (!isNotifierEvent(event)) continue;
+            const before = headerSegment(l);
+            const updates = engine.metrics.updates.length;
+            engine.handle(callOf(event), m.system);
+            const f = at(seq++);
+            const record = engine.metrics.updates[updates];
+            if (f !== 'none' || record === undefined) {
+              expect(equalBytes(headerSegment(l), before)).toBe(true);
+            } else {
+              expect(record.outcome).toBe('installed');
+              const fresh = buildSystemElfcorehdr(m.system, l.plugin).bytes;
+              expect(equalBytes(headerSegment(l).subarray(0, fresh.length), fresh)).toBe(true);
+            }
+            expect(verifyPurgatory(l.image, l.kexec.memory).ok).toBe(true);
           }
-          expect(verifyPurgatory(l.image, l.kexec.memory).ok).toBe(true);
-        }
-      }),
+        },
+      ),
       { numRuns: 60 },
     );
   });

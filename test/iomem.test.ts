@@ -10,7 +10,6 @@ import { crashplugErrorOf as errorOf } from './support/errors.js';
 const REAL = fileURLToPath(new URL('fixtures/real-x86_64-6.1/proc-iomem.txt', import.meta.url));
 const realText = readFileSync(REAL, 'utf8');
 
-
 const lines = (...ls: string[]): string => `${ls.join('\n')}\n`;
 
 describe('parseIomem', () => {
@@ -69,15 +68,35 @@ describe('parseIomem', () => {
 
   describe('when the file is wrong', () => {
     const cases: [string, string, RegExp][] = [
-      ['a line does not parse', lines('00000000-00000fff : Reserved', 'System RAM'), /^bad:2: "System RAM" is not a resource line; each line is "start-end : name"/],
+      [
+        'a line does not parse',
+        lines('00000000-00000fff : Reserved', 'System RAM'),
+        /^bad:2: "System RAM" is not a resource line; each line is "start-end : name"/,
+      ],
       ['an address has 0x', lines('0x1000-0x2000 : System RAM'), /^bad:1: .* is not a resource line/],
       ['the name separator is missing', lines('00001000-0009fbff System RAM'), /^bad:1: .* is not a resource line/],
       ['an address has 17 hex digits', lines('10000000000000000-1ffffffffffffffff : x'), /^bad:1: 10000000000000000 has more than 16 hex digits; /],
       ['start is above end', lines('00000000-00000fff : x', '00002000-00001000 : y'), /^bad:2: start 00002000 is above end 00001000; /],
-      ['a child lies outside its parent', lines('00100000-7ffdefff : System RAM', '  6f000000-8effffff : Crash kernel'), /^bad:2: 6f000000-8effffff lies outside its parent 100000-7ffdefff "System RAM" \(line 1\); /],
-      ['indentation jumps two levels', lines('00000000-0fffffff : a', '  00000000-00ffffff : b', '      00000000-000fffff : c'), /^bad:3: indentation jumps to level 3 \(6 spaces\) but the line above is at level 1; indent a child exactly one level \(2 spaces\)/],
-      ['indentation is not a multiple of the step', lines('00000000-0fffffff : a', '  00000000-00ffffff : b', '   00000000-000fffff : c'), /^bad:3: indented 3 spaces, not a multiple of the 2-space step of line 2; /],
-      ['the first line is indented', lines('  00000000-0fffffff : a'), /^bad:1: the first resource is indented 2 spaces; top-level resources start in column 1/],
+      [
+        'a child lies outside its parent',
+        lines('00100000-7ffdefff : System RAM', '  6f000000-8effffff : Crash kernel'),
+        /^bad:2: 6f000000-8effffff lies outside its parent 100000-7ffdefff "System RAM" \(line 1\); /,
+      ],
+      [
+        'indentation jumps two levels',
+        lines('00000000-0fffffff : a', '  00000000-00ffffff : b', '      00000000-000fffff : c'),
+        /^bad:3: indentation jumps to level 3 \(6 spaces\) but the line above is at level 1; indent a child exactly one level \(2 spaces\)/,
+      ],
+      [
+        'indentation is not a multiple of the step',
+        lines('00000000-0fffffff : a', '  00000000-00ffffff : b', '   00000000-000fffff : c'),
+        /^bad:3: indented 3 spaces, not a multiple of the 2-space step of line 2; /,
+      ],
+      [
+        'the first line is indented',
+        lines('  00000000-0fffffff : a'),
+        /^bad:1: the first resource is indented 2 spaces; top-level resources start in column 1/,
+      ],
       ['a line is indented with a tab', lines('00000000-0fffffff : a', '\t00000000-00ffffff : b'), /^bad:2: indented with a tab; /],
     ];
     for (const [when, text, message] of cases) {
@@ -111,7 +130,13 @@ describe('iomemSystemRam', () => {
   describe('when System RAM lines touch or are nested', () => {
     it('never merges adjacent lines and ignores nested ones, as walk_system_ram_res does', () => {
       const tree = parseIomem(
-        lines('00100000-7fffffff : System RAM', '80000000-bfffffff : System RAM', '  90000000-9fffffff : System RAM', 'c0000000-cfffffff : Reserved', '  c0000000-c0ffffff : System RAM'),
+        lines(
+          '00100000-7fffffff : System RAM',
+          '80000000-bfffffff : System RAM',
+          '  90000000-9fffffff : System RAM',
+          'c0000000-cfffffff : Reserved',
+          '  c0000000-c0ffffff : System RAM',
+        ),
         'x',
       );
       expect(iomemSystemRam(tree)).toEqual([
@@ -158,7 +183,12 @@ describe('iomemCrashKernel', () => {
   describe('when there are more than two Crash kernel lines', () => {
     it('names every line', () => {
       const tree = parseIomem(
-        lines('00100000-7ffdefff : System RAM', '  10000000-1fffffff : Crash kernel', '  20000000-2fffffff : Crash kernel', '  30000000-3fffffff : Crash kernel'),
+        lines(
+          '00100000-7ffdefff : System RAM',
+          '  10000000-1fffffff : Crash kernel',
+          '  20000000-2fffffff : Crash kernel',
+          '  30000000-3fffffff : Crash kernel',
+        ),
         'x',
       );
       const err = errorOf(() => iomemCrashKernel(tree, 'iomem.txt'));

@@ -54,8 +54,7 @@ describe('crashkernel=…,cma on x86 ("x86: implement crashkernel cma reservatio
     { start: 0x1_0000_0000n, end: 0x1_0c7f_ffffn },
     { start: 0x1_2000_0000n, end: 0x1_2fff_ffffn },
   ];
-  const machine = (kernel: string) =>
-    x86System({ kernel, ram: systemRam([0x10_0000n, 0x7fff_ffffn], [0x1_0000_0000n, 0x1_7fff_ffffn]), crashkernelCma: cma });
+  const machine = (kernel: string) => x86System({ kernel, ram: systemRam([0x10_0000n, 0x7fff_ffffn], [0x1_0000_0000n, 0x1_7fff_ffffn]), crashkernelCma: cma });
 
   it('6.16 dumps the CMA ranges; 6.17 cuts both out after crashk_res', () => {
     const old = buildSystemElfcorehdr(machine('6.16'), x86Plugin()).bytes;
@@ -80,7 +79,10 @@ describe('crashkernel=…,cma on x86 ("x86: implement crashkernel cma reservatio
   });
 
   it('four CMA ranges each splitting a range fit: the four extra slots are what they need', () => {
-    const four: Range[] = [0n, 1n, 2n, 3n].map((i) => ({ start: 0x1_0000_0000n + i * 0x1000_0000n + 0x100_0000n, end: 0x1_0000_0000n + i * 0x1000_0000n + 0x1ff_ffffn }));
+    const four: Range[] = [0n, 1n, 2n, 3n].map((i) => ({
+      start: 0x1_0000_0000n + i * 0x1000_0000n + 0x100_0000n,
+      end: 0x1_0000_0000n + i * 0x1000_0000n + 0x1ff_ffffn,
+    }));
     const s = x86System({ kernel: '6.17', ram: systemRam([0x10_0000n, 0x7fff_ffffn], [0x1_0000_0000n, 0x1_7fff_ffffn]), crashkernelCma: four });
     expect(loads(buildSystemElfcorehdr(s, x86Plugin()).bytes)).toHaveLength(1 + 2 + 5);
   });
@@ -212,15 +214,33 @@ describe('the crashkernelCma field of a description', () => {
   const parse = (j: unknown) => parseSystemJson(j, { origin: 'sys.json', baseDir: '/', registry });
 
   it('reads inclusive ranges in the given order', () => {
-    expect(parse(json([['0x180000000', '0x18fffffff'], ['0x100000000', '0x10c7fffff']])).crashkernelCma).toEqual([
+    expect(
+      parse(
+        json([
+          ['0x180000000', '0x18fffffff'],
+          ['0x100000000', '0x10c7fffff'],
+        ]),
+      ).crashkernelCma,
+    ).toEqual([
       { start: 0x1_8000_0000n, end: 0x1_8fff_ffffn },
       { start: 0x1_0000_0000n, end: 0x1_0c7f_ffffn },
     ]);
   });
 
   it.each([
-    ['five ranges (CRASHKERNEL_CMA_RANGES_MAX is 4)', [1, 2, 3, 4, 5].map((i) => [`0x${i}00000000`, `0x${i}0fffffff`]), 'at most CRASHKERNEL_CMA_RANGES_MAX = 4'],
-    ['two overlapping ranges', [['0x100000000', '0x10fffffff'], ['0x10f000000', '0x11fffffff']], 'overlaps crashkernelCma[0]'],
+    [
+      'five ranges (CRASHKERNEL_CMA_RANGES_MAX is 4)',
+      [1, 2, 3, 4, 5].map((i) => [`0x${i}00000000`, `0x${i}0fffffff`]),
+      'at most CRASHKERNEL_CMA_RANGES_MAX = 4',
+    ],
+    [
+      'two overlapping ranges',
+      [
+        ['0x100000000', '0x10fffffff'],
+        ['0x10f000000', '0x11fffffff'],
+      ],
+      'overlaps crashkernelCma[0]',
+    ],
     ['a range overlapping crashkernel', [['0x1f000000', '0x2fffffff']], 'overlaps crashkernel'],
     ['not an array', '0x100000000', 'expected an array of ranges'],
     ['an inverted range', [['0x200000000', '0x100000000']], 'is above end'],
@@ -246,7 +266,12 @@ describe('the sysfs move (cf4340bdd967, 6.19) and crash_cma_ranges (aa0145563ce2
   it('6.18 has the flat files only; 6.19 has /sys/kernel/kexec/ and the old names as links', () => {
     const kexec = new KexecState({ start: 0x200_0000n, end: 0x11ff_ffffn });
     const old = kexecSysfs(kexec, x86System({ kernel: '6.18', crashkernelCma: cma }), x86Plugin());
-    expect(Object.keys(old).sort()).toEqual(['/sys/kernel/crash_elfcorehdr_size', '/sys/kernel/kexec_crash_loaded', '/sys/kernel/kexec_crash_size', '/sys/kernel/kexec_loaded']);
+    expect(Object.keys(old).sort()).toEqual([
+      '/sys/kernel/crash_elfcorehdr_size',
+      '/sys/kernel/kexec_crash_loaded',
+      '/sys/kernel/kexec_crash_size',
+      '/sys/kernel/kexec_loaded',
+    ]);
     const now = kexecSysfs(kexec, x86System({ kernel: '6.19', crashkernelCma: cma }), x86Plugin());
     expect(now['/sys/kernel/kexec/crash_cma_ranges']).toBe('100000000-10c7fffff\n');
     expect(now['/sys/kernel/kexec_crash_cma_ranges']).toBe('100000000-10c7fffff\n');

@@ -38,7 +38,9 @@ function behaviour(version: string): string {
 }
 
 function loads(bytes: Uint8Array): [bigint, bigint][] {
-  return decodeElfCoreHeader(bytes).phdrs.filter((p) => p.type === PT_LOAD).map((p) => [p.paddr, p.paddr + p.filesz - 1n]);
+  return decodeElfCoreHeader(bytes)
+    .phdrs.filter((p) => p.type === PT_LOAD)
+    .map((p) => [p.paddr, p.paddr + p.filesz - 1n]);
 }
 
 function code(f: () => unknown): string | undefined {
@@ -100,14 +102,26 @@ describe('a version with a stable sublevel', () => {
 describe('W3: one exclusion over two ranges, [0,99] and [100,199] minus [50,150]', () => {
   // A port with no hooks of its own: core's memblock-style crash memory, no low-1M cut, so the
   // worked example's numbers go through unchanged.
-  const port: ArchPort = { id: 'w3', description: 'test port', machine: EM_RISCV, machineName: 'EM_RISCV', noteSize: 368n, defaults: { pageOffset: 0n, pageSize: 4096 } };
+  const port: ArchPort = {
+    id: 'w3',
+    description: 'test port',
+    machine: EM_RISCV,
+    machineName: 'EM_RISCV',
+    noteSize: 368n,
+    defaults: { pageOffset: 0n, pageSize: 4096 },
+  };
   const registry = new PluginRegistry([port]);
   const w3 = (kernel: string): SystemDescription =>
     parseSystemJson(
       {
         arch: 'w3',
         kernel,
-        memory: { ranges: [['0x0', '0x63'], ['0x64', '0xc7']] },
+        memory: {
+          ranges: [
+            ['0x0', '0x63'],
+            ['0x64', '0xc7'],
+          ],
+        },
         crashkernel: ['0x32', '0x96'],
         cpus: { possible: '0' },
         crashNotes: { base: '0x1000', stride: '0x400' },
@@ -118,11 +132,17 @@ describe('W3: one exclusion over two ranges, [0,99] and [100,199] minus [50,150]
   const build = (kernel: string) => buildSystemElfcorehdr(w3(kernel), registry.get('w3'));
 
   it('6.12 (current algorithm) trims both: [0,49] and [151,199]', () => {
-    expect(build('6.12').crashMemory.mem.ranges).toEqual([{ start: 0n, end: 49n }, { start: 151n, end: 199n }]);
+    expect(build('6.12').crashMemory.mem.ranges).toEqual([
+      { start: 0n, end: 49n },
+      { start: 151n, end: 199n },
+    ]);
   });
 
   it('6.1 (old algorithm) stops after the first partial overlap: [0,49] and [100,199]', () => {
-    expect(build('6.1').crashMemory.mem.ranges).toEqual([{ start: 0n, end: 49n }, { start: 100n, end: 199n }]);
+    expect(build('6.1').crashMemory.mem.ranges).toEqual([
+      { start: 0n, end: 49n },
+      { start: 100n, end: 199n },
+    ]);
   });
 
   it('the headers differ only in the second PT_LOAD: its start and size', () => {
@@ -131,8 +151,14 @@ describe('W3: one exclusion over two ranges, [0,99] and [100,199] minus [50,150]
     const second = 64 + 56 * 3; // cpu 0, vmcoreinfo, first RAM
     const differing = [...a.keys()].filter((i) => a[i] !== b[i]);
     expect(differing.every((i) => i >= second + 8 && i < second + 48)).toBe(true);
-    expect(loads(a)).toEqual([[0n, 49n], [100n, 199n]]);
-    expect(loads(b)).toEqual([[0n, 49n], [151n, 199n]]);
+    expect(loads(a)).toEqual([
+      [0n, 49n],
+      [100n, 199n],
+    ]);
+    expect(loads(b)).toEqual([
+      [0n, 49n],
+      [151n, 199n],
+    ]);
   });
 
   it('changes at 6.8, where the rewrite landed (6dff31597264, mm-nonmm-stable-2024-01-09, 6.8-rc1)', () => {
@@ -168,7 +194,11 @@ describe('W5 and W4: a split into a full array', () => {
   describe('[1,299], [401,1000], [1001,2000] with room for 3, minus [100,200] (W5)', () => {
     const mem: CrashMem = {
       maxNrRanges: 3,
-      ranges: [{ start: 1n, end: 299n }, { start: 401n, end: 1000n }, { start: 1001n, end: 2000n }],
+      ranges: [
+        { start: 1n, end: 299n },
+        { start: 401n, end: 1000n },
+        { start: 1001n, end: 2000n },
+      ],
     };
     const before = structuredClone(mem);
 
@@ -200,7 +230,11 @@ describe('W5 and W4: a split into a full array', () => {
   });
 
   it('[0,0x3efff], [0x3f000,0x3ffff], [0x40000,0x9ffff] minus [0,0xfffff] leaves nothing on both (W5, first row)', () => {
-    const ranges = [[0n, 0x3efffn], [0x3f000n, 0x3ffffn], [0x40000n, 0x9ffffn]].map(([start, end]) => ({ start: start!, end: end! }));
+    const ranges = [
+      [0n, 0x3efffn],
+      [0x3f000n, 0x3ffffn],
+      [0x40000n, 0x9ffffn],
+    ].map(([start, end]) => ({ start: start!, end: end! }));
     const mem: CrashMem = { maxNrRanges: 3, ranges };
     for (const v of ['6.1', '6.12']) expect(exclude(v, mem, 0n, 0xfffffn).ranges).toEqual([]);
   });
@@ -328,7 +362,13 @@ describe('the `kernel` of a description, and --kernel over it', () => {
   });
 
   it('without a `kernel` the newest release is modelled', () => {
-    const json = { arch: 'x86_64', memory: { ranges: [['0x100000', '0xbfffffff']] }, cpus: { possible: '0' }, crashNotes: { base: '0x1000', stride: '0x400' }, vmcoreinfo: { address: '0x2000' } };
+    const json = {
+      arch: 'x86_64',
+      memory: { ranges: [['0x100000', '0xbfffffff']] },
+      cpus: { possible: '0' },
+      crashNotes: { base: '0x1000', stride: '0x400' },
+      vmcoreinfo: { address: '0x2000' },
+    };
     expect(parseSystemJson(json, { origin: 'x', baseDir: here, registry: registryOf(ARCH_MODULES) }).kernel.version).toBe(NEWEST_KERNEL);
   });
 });

@@ -5,7 +5,20 @@
 import { describe, expect, it } from 'vitest';
 import { CrashplugError } from '../core/base/index.js';
 import { buildSystemElfcorehdr } from '../core/build/index.js';
-import { KEXEC_ARCH_MASK, KEXEC_CRASH_HOTPLUG_SUPPORT, KEXEC_CRASH_HP_NONE, KEXEC_ON_CRASH, KEXEC_UPDATE_ELFCOREHDR, kernelLocateMemHole, kexecArchFlag, kexecToolsLocateHole, kexecUnload, NO_LIMIT, payloadBytes, SMALL_PAYLOAD } from '../core/kexec/index.js';
+import {
+  KEXEC_ARCH_MASK,
+  KEXEC_CRASH_HOTPLUG_SUPPORT,
+  KEXEC_CRASH_HP_NONE,
+  KEXEC_ON_CRASH,
+  KEXEC_UPDATE_ELFCOREHDR,
+  kernelLocateMemHole,
+  kexecArchFlag,
+  kexecToolsLocateHole,
+  kexecUnload,
+  NO_LIMIT,
+  payloadBytes,
+  SMALL_PAYLOAD,
+} from '../core/kexec/index.js';
 import { equalBytes, headerIndex, headerSegment, load, phnumOf, startsWithElfMagic } from './support/hotplug.js';
 import { W1, x86System } from './support/systems.js';
 
@@ -115,7 +128,7 @@ describe('kexec_load with kexec-tools (load mode)', () => {
   const l = load(x86System({ cpus: { possible: [0, 1, 2, 3], present: [0, 1] } }), { mode: 'load' });
   const hdr = l.image.segments[headerIndex(l.image)]!;
 
-  it('passes ON_CRASH, x86 kexec-tools\' hot-plug flag 0x4 and the arch', () => {
+  it("passes ON_CRASH, x86 kexec-tools' hot-plug flag 0x4 and the arch", () => {
     expect(l.image.flags).toBe((KEXEC_ON_CRASH | KEXEC_UPDATE_ELFCOREHDR | kexecArchFlag(62)) >>> 0);
     expect(l.image.flags & KEXEC_ARCH_MASK).toBe(62 << 16);
   });
@@ -125,7 +138,7 @@ describe('kexec_load with kexec-tools (load mode)', () => {
     expect(hdr.bufsz % 1024).toBe(0);
   });
 
-  it('holds kexec-tools\' header: the present CPUs only', () => {
+  it("holds kexec-tools' header: the present CPUs only", () => {
     const bytes = headerSegment(l);
     // 2 present CPUs + vmcoreinfo + kernel text + RAM ranges (backup low range, two around crashk_res)
     expect(phnumOf(bytes)).toBeLessThan(buildSystemElfcorehdr(l.system, l.plugin).layout.phnum);
@@ -140,7 +153,7 @@ describe('kexec_load with kexec-tools (load mode)', () => {
     expect(l.image.hotplugSupport).toBe(true);
   });
 
-  it('without --hotplug: no flag, x86 kexec-tools\' 16 KiB minimum segment, no hot-plug support', () => {
+  it("without --hotplug: no flag, x86 kexec-tools' 16 KiB minimum segment, no hot-plug support", () => {
     const plain = load(x86System(), { mode: 'load', hotplug: false });
     const h = plain.image.segments[headerIndex(plain.image)]!;
     expect(plain.image.flags & (KEXEC_UPDATE_ELFCOREHDR | KEXEC_CRASH_HOTPLUG_SUPPORT)).toBe(0);

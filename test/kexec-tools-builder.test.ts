@@ -242,9 +242,7 @@ describe('x86KexecToolsRanges', () => {
 
   describe('when a hole only touches the last byte of a RAM entry', () => {
     it('misses it, as exclude_region tests overlap strictly', () => {
-      const kt = x86KexecToolsRanges(
-        x86System({ ram: systemRam([0x100000n, 0x2000000n]), crashkernel: { start: 0x2000000n, end: 0x11ffffffn } }),
-      );
+      const kt = x86KexecToolsRanges(x86System({ ram: systemRam([0x100000n, 0x2000000n]), crashkernel: { start: 0x2000000n, end: 0x11ffffffn } }));
       expect(kt.ranges.map(({ start, end }) => [start, end])).toEqual([[0x100000n, 0x2000000n]]);
     });
   });
@@ -308,9 +306,7 @@ describe('x86KexecToolsRanges', () => {
 
   describe('when RAM starts at or above 1 GiB', () => {
     it('infers PAGE_OFFSET from the lowest /proc/kcore address, masked to 1 GiB', () => {
-      const kt = x86KexecToolsRanges(
-        x86System({ ram: systemRam([0x40000000n, 0xbfffffffn]), crashkernel: { start: 0x80000000n, end: 0x8fffffffn } }),
-      );
+      const kt = x86KexecToolsRanges(x86System({ ram: systemRam([0x40000000n, 0xbfffffffn]), crashkernel: { start: 0x80000000n, end: 0x8fffffffn } }));
       expect(kt.linearMap.pageOffset).toBe(0xffff888000000000n + 0x40000000n);
     });
   });

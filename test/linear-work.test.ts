@@ -67,7 +67,13 @@ describe('8192 CPUs and 8192+ ranges', () => {
 describe('a terabyte resize', () => {
   it('32G → 1T with 1G DIMMs replays 7936 events with the right header at the end', () => {
     const G = 1n << 30n;
-    const guest = x86System({ ram: [{ name: 'System RAM', start: 0x1000n, end: 0x9_fbffn }, { name: 'System RAM', start: 0x10_0000n, end: 0xbffd_ffffn }, { name: 'System RAM', start: 0x1_0000_0000n, end: 0x8_3fff_ffffn }] });
+    const guest = x86System({
+      ram: [
+        { name: 'System RAM', start: 0x1000n, end: 0x9_fbffn },
+        { name: 'System RAM', start: 0x10_0000n, end: 0xbffd_ffffn },
+        { name: 'System RAM', start: 0x1_0000_0000n, end: 0x8_3fff_ffffn },
+      ],
+    });
     const events = resizeEvents(guest, { from: 32n * G, to: 1024n * G, dimmSize: G });
     const r = simulateHotplug(guest, x86Plugin(), events, { strategy: 'coalesce', mode: 'file', payload: SMALL_PAYLOAD });
     expect(r.summary.events).toBe(992 * 8);

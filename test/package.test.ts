@@ -47,7 +47,16 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('the packed tarball', () => {
   it('carries the compiled code, the docs and the licence, and no tests or source maps', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
-    for (const f of ['package/dist/cli/main.js', 'package/dist/api/index.d.ts', 'package/dist/core/port/index.d.ts', 'package/dist/conformance/index.d.ts', 'package/bin/crashplug.js', 'package/LICENSE', 'package/README.md', 'package/PORTING.md']) {
+    for (const f of [
+      'package/dist/cli/main.js',
+      'package/dist/api/index.d.ts',
+      'package/dist/core/port/index.d.ts',
+      'package/dist/conformance/index.d.ts',
+      'package/bin/crashplug.js',
+      'package/LICENSE',
+      'package/README.md',
+      'package/PORTING.md',
+    ]) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => /\/test\/|\.test\.|\.map$|\/bench\//.test(f))).toEqual([]);
@@ -67,7 +76,7 @@ describe('the packed tarball', () => {
     expect(readFileSync(out).subarray(0, real.length).equals(real)).toBe(true);
   });
 
-  it("exposes the API, the port contract and the kit through its exports, with types", () => {
+  it('exposes the API, the port contract and the kit through its exports, with types', () => {
     const script = `
       const api = await import('crashplug');
       const port = await import('crashplug/port');

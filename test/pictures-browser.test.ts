@@ -29,7 +29,10 @@ async function check(browser: Browser, name: string, svg: string, docsName?: str
     const m = await measureSvg(page);
     const bad = overlaps(m.texts).map(([a, b]) => `"${a.text}" over "${b.text}"`);
     expect(bad, `${name}: overlapping labels`).toEqual([]);
-    expect(outside(m).map((t) => t.text), `${name}: labels outside the picture`).toEqual([]);
+    expect(
+      outside(m).map((t) => t.text),
+      `${name}: labels outside the picture`,
+    ).toEqual([]);
     mkdirSync(OUT, { recursive: true });
     const png = await page.locator('svg').first().screenshot();
     writeFileSync(join(OUT, `${name}.png`), png);
@@ -75,7 +78,9 @@ describe('pictures in headless chromium', () => {
   it('draws and counts refused updates and dropped events, and marks when the header stopped covering the machine', async () => {
     // A segment sized for 4 CPUs and 16 ranges: from the 67th range on, every header is too large; and one try in 20 finds the lock busy.
     const { said, svg, file } = simulate('timeline-refused-dropped', [...SMALL, '--strategy', 'kernel', '--contention', '0.05', '--svg-scale', '12s']);
-    expect(said).toMatch(new RegExp(`wrote ${file} \\(timeline: 128 events, \\d+ updates, [1-9]\\d* refused, [1-9]\\d* dropped, 0 unarmed windows; time 0-12 s;`));
+    expect(said).toMatch(
+      new RegExp(`wrote ${file} \\(timeline: 128 events, \\d+ updates, [1-9]\\d* refused, [1-9]\\d* dropped, 0 unarmed windows; time 0-12 s;`),
+    );
     expect(svg).toMatch(/update\(s\) refused/);
     expect(svg).toMatch(/event\(s\) dropped: kexec lock busy/);
     expect(svg).toMatch(/header stops covering the machine at /);
@@ -136,8 +141,14 @@ describe('pictures in headless chromium', () => {
       const pictures = (await page.evaluate('document.querySelectorAll("svg").length')) as number;
       for (let i = 0; i < pictures; i++) {
         const m = await measureSvg(page, i);
-        expect(overlaps(m.texts).map(([a, b]) => `"${a.text}" over "${b.text}"`), `${name}: picture ${i}`).toEqual([]);
-        expect(outside(m).map((t) => t.text), `${name}: picture ${i}`).toEqual([]);
+        expect(
+          overlaps(m.texts).map(([a, b]) => `"${a.text}" over "${b.text}"`),
+          `${name}: picture ${i}`,
+        ).toEqual([]);
+        expect(
+          outside(m).map((t) => t.text),
+          `${name}: picture ${i}`,
+        ).toEqual([]);
       }
       const rowsWithTitle = (await page.evaluate('document.querySelectorAll("tr[title]").length')) as number;
       mkdirSync(OUT, { recursive: true });
@@ -153,8 +164,14 @@ describe('pictures in headless chromium', () => {
 
   it('elfcorehdr --html writes one self-contained page for 8192 ranges: summary, findings, map, hover table', async () => {
     const file = join(work(), 'report-8192.html');
-    const said = execFileSync(process.execPath, ['bin/crashplug.js', 'elfcorehdr', '--system', machineFile(8192), '--html', file], { maxBuffer: 256 << 20 }).toString();
-    expect(said).toMatch(new RegExp(`wrote ${file} \\(HTML report: memory map, 8192 System RAM ranges in \\d+ bars \\(\\d+ bands?\\), 8192 PT_LOADs in \\d+ bars \\(\\d+ bands?\\), 8198 program headers, \\d+ KiB\\)`));
+    const said = execFileSync(process.execPath, ['bin/crashplug.js', 'elfcorehdr', '--system', machineFile(8192), '--html', file], {
+      maxBuffer: 256 << 20,
+    }).toString();
+    expect(said).toMatch(
+      new RegExp(
+        `wrote ${file} \\(HTML report: memory map, 8192 System RAM ranges in \\d+ bars \\(\\d+ bands?\\), 8192 PT_LOADs in \\d+ bars \\(\\d+ bands?\\), 8198 program headers, \\d+ KiB\\)`,
+      ),
+    );
     const html = readFileSync(file, 'utf8');
     expect(html).toContain('<h2>Findings');
     const r = await checkPage('report-elfcorehdr-8192', html);
@@ -165,7 +182,18 @@ describe('pictures in headless chromium', () => {
   it('simulate --html shows the timeline, the findings of a run that went wrong and the installed header', async () => {
     const file = join(work(), 'report-simulate.html');
     const said = execFileSync(process.execPath, [
-      'bin/crashplug.js', 'simulate', ...SMALL, '--strategy', 'kernel', '--contention', '0.05', '--svg-scale', '12s', '--html', file, '--no-fail',
+      'bin/crashplug.js',
+      'simulate',
+      ...SMALL,
+      '--strategy',
+      'kernel',
+      '--contention',
+      '0.05',
+      '--svg-scale',
+      '12s',
+      '--html',
+      file,
+      '--no-fail',
     ]).toString();
     expect(said).toContain(`wrote ${file} (HTML report: timeline: 128 events`);
     const html = readFileSync(file, 'utf8');
@@ -178,7 +206,14 @@ describe('pictures in headless chromium', () => {
 
   it('labels the NUMA nodes of the real two-node arm64 guest (its device tree gives the node ids)', async () => {
     const file = join(work(), 'numa2.svg');
-    const said = execFileSync(process.execPath, ['bin/crashplug.js', 'elfcorehdr', '--system', 'test/fixtures/real-arm64-6.12/numa2/system-dtb.json', '--svg', file]).toString();
+    const said = execFileSync(process.execPath, [
+      'bin/crashplug.js',
+      'elfcorehdr',
+      '--system',
+      'test/fixtures/real-arm64-6.12/numa2/system-dtb.json',
+      '--svg',
+      file,
+    ]).toString();
     expect(said).toContain(`wrote ${file} (memory map, 2 System RAM ranges, 3 PT_LOADs)`);
     const svg = readFileSync(file, 'utf8');
     expect(svg).toMatch(/>node 0: 1 GiB</);

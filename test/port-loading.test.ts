@@ -21,7 +21,11 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function crashplug(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CRASHPLUG_DEBUG: '', CRASHPLUG_PORTS: '', ...env } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, CRASHPLUG_DEBUG: '', CRASHPLUG_PORTS: '', ...env },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -78,8 +82,14 @@ describe('crashplug --port MODULE', () => {
 
   describe('when the module is not a port', () => {
     it.each([
-      ['not-a-port.mjs', /^crashplug: E_PORT_MODULE: port module "\S+not-a-port\.mjs": exports no inversify ContainerModule \(its exports: answer, hello\); export the port's module as the default export or as "portModule"\n$/],
-      ['no-port-bound.mjs', /^crashplug: E_PORT_MODULE: port module "\S+no-port-bound\.mjs": its ContainerModule binds no ArchPort; bind one to TOKENS\.ArchPort/],
+      [
+        'not-a-port.mjs',
+        /^crashplug: E_PORT_MODULE: port module "\S+not-a-port\.mjs": exports no inversify ContainerModule \(its exports: answer, hello\); export the port's module as the default export or as "portModule"\n$/,
+      ],
+      [
+        'no-port-bound.mjs',
+        /^crashplug: E_PORT_MODULE: port module "\S+no-port-bound\.mjs": its ContainerModule binds no ArchPort; bind one to TOKENS\.ArchPort/,
+      ],
       [
         'incomplete-port.mjs',
         /^crashplug: E_PORT_MODULE: port module "\S+incomplete-port\.mjs": its port "half64" lacks machineName \(e_machine's name such as "EM_LOONGARCH"\); has hooks that are not functions: crashMemory; see PORTING\.md/,

@@ -64,7 +64,16 @@ function headerField(stdout: string, label: string): string {
 
 // Expected phdrs, from the facts (§2.4): notes, vmcoreinfo, kernel text, then one LOAD per range.
 const note = (addr: bigint, size: bigint): Listed => ({ type: 'NOTE', offset: addr, vaddr: 0n, paddr: addr, filesz: size, memsz: size, flags: '', align: 0n });
-const load = (paddr: bigint, vaddr: bigint, size: bigint): Listed => ({ type: 'LOAD', offset: paddr, vaddr, paddr, filesz: size, memsz: size, flags: 'RWE', align: 0n });
+const load = (paddr: bigint, vaddr: bigint, size: bigint): Listed => ({
+  type: 'LOAD',
+  offset: paddr,
+  vaddr,
+  paddr,
+  filesz: size,
+  memsz: size,
+  flags: 'RWE',
+  align: 0n,
+});
 const cpuNote = (cpu: number) => note(W1.crashNotesBase + BigInt(cpu) * W1.crashNotesStride, 368n);
 const ramLoad = (start: bigint, end: bigint) => load(start, W1.pageOffset + start, end - start + 1n);
 const textLoad = load(W1.kernelImage.textPhys, W1.kernelImage.text, W1.kernelImage.size);

@@ -81,7 +81,10 @@ describe('rewriteSegment', () => {
   });
 
   it('says so for a segment that does not exist, and counts nothing', () => {
-    const { plugin, results } = rewriting((bytes) => bytes, (image) => image.segments.length);
+    const { plugin, results } = rewriting(
+      (bytes) => bytes,
+      (image) => image.segments.length,
+    );
     const l = load(system, {}, undefined, plugin);
     const engine = new HotplugEngine(l.kexec, plugin);
     engine.handle(callOf(ON), system);

@@ -32,7 +32,16 @@ type Tree = Record<string, string | Uint8Array>;
 /** /proc/kcore as the guest's kernel lays it out: RAM at __va(p) = p + the randomised PAGE_OFFSET. */
 function kcore(): Uint8Array {
   const pageOffset = 0xffff8ce840000000n;
-  const load = (vaddr: bigint, paddr: bigint, size: bigint): ProgramHeader => ({ type: PT_LOAD, flags: 7, offset: 0x1000n, vaddr, paddr, filesz: size, memsz: size, align: 0x1000n });
+  const load = (vaddr: bigint, paddr: bigint, size: bigint): ProgramHeader => ({
+    type: PT_LOAD,
+    flags: 7,
+    offset: 0x1000n,
+    vaddr,
+    paddr,
+    filesz: size,
+    memsz: size,
+    align: 0x1000n,
+  });
   const phdrs: ProgramHeader[] = [
     { type: PT_NOTE, flags: 0, offset: 0x200n, vaddr: 0n, paddr: 0n, filesz: 0x800n, memsz: 0n, align: 0n },
     load(0xffffffffaa600000n, 0x12e200000n, 0x3430000n),
@@ -49,7 +58,8 @@ function kcore(): Uint8Array {
 function guest61(): Tree {
   return {
     'proc/iomem': readFileSync(join(FIXTURE, 'proc-iomem.txt'), 'utf8'),
-    'proc/kallsyms': 'ffffffffaa600000 T _text\nffffffffaa600000 T _stext\nffffffffab000000 T secret_symbol\nffffffffada30000 B _end\nffffffffc0a01000 t foo\t[bar]\n',
+    'proc/kallsyms':
+      'ffffffffaa600000 T _text\nffffffffaa600000 T _stext\nffffffffab000000 T secret_symbol\nffffffffada30000 B _end\nffffffffc0a01000 t foo\t[bar]\n',
     'proc/kcore': kcore(),
     'sys/devices/system/cpu/possible': '0-1\n',
     'sys/devices/system/cpu/present': '0-1\n',
@@ -146,7 +156,12 @@ describe('crashplug snapshot --host, of a fake 6.1 guest', () => {
     // Only _text and _end leave the box from /proc/kallsyms.
     expect(readFileSync(join(moved, 'proc/kallsyms'), 'utf8')).toBe('ffffffffaa600000 T _text\nffffffffada30000 B _end\n');
     for (const f of snap.files) {
-      expect(createHash('sha256').update(readFileSync(join(moved, f.path))).digest('hex'), f.path).toBe(f.sha256);
+      expect(
+        createHash('sha256')
+          .update(readFileSync(join(moved, f.path)))
+          .digest('hex'),
+        f.path,
+      ).toBe(f.sha256);
     }
     expect(snap.absent.map((a) => a.from.slice(a.from.indexOf('/sys/'))).sort()).toEqual(['/sys/devices/system/memory/crash_hotplug']);
   });
@@ -162,7 +177,9 @@ describe('crashplug snapshot --host, of a fake 6.1 guest', () => {
     const readme = readFileSync(join(moved, 'README.txt'), 'utf8');
     expect(readme).toContain('Taken 2025-01-02T03:04:05.000Z');
     expect(readme).toContain('crashplug elfcorehdr --system system.json');
-    expect(readme).toContain('/proc/kcore maps all of memory and is never copied; PAGE_OFFSET is in system.json as pageOffset:\n  PAGE_OFFSET 0xffff8ce840000000 (');
+    expect(readme).toContain(
+      '/proc/kcore maps all of memory and is never copied; PAGE_OFFSET is in system.json as pageOffset:\n  PAGE_OFFSET 0xffff8ce840000000 (',
+    );
     expect(readme).toMatch(/Assumed \(could not be read there\):\n(?: {2}- .*\n)* {2}- header built as kexec_file_load/);
   });
 });
@@ -201,7 +218,9 @@ describe('the crashplug command', () => {
     const r = crashplug('snapshot', '--host', '--root', root, '--out', out);
     expect(r.stderr.toString()).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout.toString()).toMatch(/^Snapshot of x86_64 \(kernel .* profile\) written to .*cli-snap:\n {2}17 files copied, 1 not present there; PAGE_OFFSET 0xffff8ce840000000 recorded/);
+    expect(r.stdout.toString()).toMatch(
+      /^Snapshot of x86_64 \(kernel .* profile\) written to .*cli-snap:\n {2}17 files copied, 1 not present there; PAGE_OFFSET 0xffff8ce840000000 recorded/,
+    );
     const moved = join(scratch, 'cli-moved');
     renameSync(out, moved);
     const live = crashplug('elfcorehdr', '--host', '--root', root, '--out', '-');

@@ -87,7 +87,15 @@ describe('crashplug simulate --svg', () => {
   it('draws one bar per update in the measured panel, as many as the run reports regenerations, the first marked as warm-up', () => {
     const file = join(work, 'unarmed.svg');
     const out = execFileSync(process.execPath, [
-      'bin/crashplug.js', 'simulate', '--system', 'test/fixtures/hotplug/system.json', '--resize', '32G:34G', '--json', '--svg', file,
+      'bin/crashplug.js',
+      'simulate',
+      '--system',
+      'test/fixtures/hotplug/system.json',
+      '--resize',
+      '32G:34G',
+      '--json',
+      '--svg',
+      file,
     ]);
     const summary = JSON.parse(out.toString()) as { regenerations: number }; // --json: the "wrote" line goes to stderr
     const updates = [...readFileSync(file, 'utf8').matchAll(/<title>(?:warm-up, left out of the statistics: )?update \d+: /g)];
@@ -99,7 +107,16 @@ describe('crashplug simulate --svg', () => {
   it('refuses a --svg-scale that is not a time, and writes nothing', () => {
     const file = join(work, 'bad-scale.svg');
     const r = spawnSync(process.execPath, [
-      'bin/crashplug.js', 'simulate', '--system', 'test/fixtures/hotplug/system.json', '--resize', '32G:33G', '--svg', file, '--svg-scale', 'soon',
+      'bin/crashplug.js',
+      'simulate',
+      '--system',
+      'test/fixtures/hotplug/system.json',
+      '--resize',
+      '32G:33G',
+      '--svg',
+      file,
+      '--svg-scale',
+      'soon',
     ]);
     expect(r.status).toBe(2);
     expect(r.stderr.toString()).toContain('--svg-scale "soon" is not a positive time');

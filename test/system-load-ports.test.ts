@@ -65,8 +65,13 @@ describe('memory.dtb', () => {
 
   describe('when the blob is a pseries tree with a hot-plugged DIMM’s LMBs', () => {
     it('merges the LMBs into node 1’s region, not node 0’s (facts §13.3)', () => {
-      const system = parse(description('ppc64le', { dtb: join(FIXTURES, 'powerpc', 'pseries-numa-dimm-cas.dtb') }, { crashkernel: ['0x20000000', '0x2fffffff'] }));
-      expect(system.memory.systemRam.map((r) => [r.start, r.end, r.nid])).toEqual([[0n, 0x3fff_ffffn, 0], [0x4000_0000n, 0xbfff_ffffn, 1]]);
+      const system = parse(
+        description('ppc64le', { dtb: join(FIXTURES, 'powerpc', 'pseries-numa-dimm-cas.dtb') }, { crashkernel: ['0x20000000', '0x2fffffff'] }),
+      );
+      expect(system.memory.systemRam.map((r) => [r.start, r.end, r.nid])).toEqual([
+        [0n, 0x3fff_ffffn, 0],
+        [0x4000_0000n, 0xbfff_ffffn, 1],
+      ]);
       expect(fdtLookup(system.memory.fdt!, '/rtas')).toBeDefined();
     });
   });
@@ -105,7 +110,9 @@ describe('sections a port declares', () => {
     const fadump = { bootMemoryDest: '0x40020000', reservedArea: ['0x40000000', '0x8002ffff'] };
     const err = errorOf(() => parse(description('x86_64', { ranges: [['0x100000', '0x7fffffff']] }, { fadump })));
     expect(err.code).toBe('E_BAD_SYSTEM');
-    expect(err.message).toMatch(/^sys\.json: \$\.fadump: the "fadump" section is read by the ppc64, ppc64le ports, not by x86_64; remove it, or set "arch" to "ppc64" or "ppc64le"$/);
+    expect(err.message).toMatch(
+      /^sys\.json: \$\.fadump: the "fadump" section is read by the ppc64, ppc64le ports, not by x86_64; remove it, or set "arch" to "ppc64" or "ppc64le"$/,
+    );
   });
 
   it('refuses an unknown key inside a port’s section with core’s "did you mean"', () => {
@@ -125,7 +132,9 @@ describe('sections a port declares', () => {
 
   it('names the ports’ keys among the known ones when a key is unknown, and suggests the nearest', () => {
     const err = errorOf(() => parse(description('ppc64le', { ranges: [['0x0', '0x7fffffff']] }, { fadupm: {} })));
-    expect(err.message).toMatch(/^sys\.json: \$\.fadupm: unknown key "fadupm"; did you mean "fadump"\? the known keys are "arch", .*"config", "arm64", "fadump", "powerpc"$/);
+    expect(err.message).toMatch(
+      /^sys\.json: \$\.fadupm: unknown key "fadupm"; did you mean "fadump"\? the known keys are "arch", .*"config", "arm64", "fadump", "powerpc"$/,
+    );
   });
 
   it('refuses a section whose port is not loaded', () => {
@@ -135,7 +144,15 @@ describe('sections a port declares', () => {
 
   it('refuses a port that claims one of core’s own keys', () => {
     const memory = { description: 'a second memory section', parse: (v: unknown) => v };
-    const port: ArchPort = { id: 'odd', description: 'claims memory', machine: EM_X86_64, machineName: 'EM_X86_64', noteSize: 368n, defaults: { pageOffset: 0n, pageSize: 4096 }, sections: { memory } };
+    const port: ArchPort = {
+      id: 'odd',
+      description: 'claims memory',
+      machine: EM_X86_64,
+      machineName: 'EM_X86_64',
+      noteSize: 368n,
+      defaults: { pageOffset: 0n, pageSize: 4096 },
+      sections: { memory },
+    };
     const err = errorOf(() => parse(description('odd', { ranges: [['0x0', '0xffff']] }), new PluginRegistry([port])));
     expect(err.code).toBe('E_PLUGIN');
     expect(err.message).toMatch(/"memory", which core reads itself/);

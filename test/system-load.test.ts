@@ -25,7 +25,12 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function minimal(): Record<string, unknown> {
   return {
     arch: 'x86_64',
-    memory: { ranges: [['0x1000', '0x9fbff'], ['0x100000', '0xbfffffff']] },
+    memory: {
+      ranges: [
+        ['0x1000', '0x9fbff'],
+        ['0x100000', '0xbfffffff'],
+      ],
+    },
     cpus: { possible: '0-3' },
     crashNotes: { base: '0x1000000', stride: '0x1000' },
     vmcoreinfo: { address: '0x2000000' },
@@ -208,7 +213,12 @@ describe('parseSystemDescription', () => {
 
   describe('when ranges are out of order and adjacent', () => {
     it('keeps their order, does not merge them, and takes physOffset from the lowest start', () => {
-      const system = parse(withField('memory.ranges', [['0x80000000', '0xbfffffff'], ['0x40000000', '0x7fffffff']]));
+      const system = parse(
+        withField('memory.ranges', [
+          ['0x80000000', '0xbfffffff'],
+          ['0x40000000', '0x7fffffff'],
+        ]),
+      );
       expect(system.memory.systemRam.map((r) => r.start)).toEqual([0x80000000n, 0x40000000n]);
       expect(system.physOffset).toBe(0x40000000n);
     });
@@ -261,7 +271,12 @@ describe('parseSystemDescription', () => {
       const json = withField('crashNotes', { addresses: { 0: '0x1000', 1: '0x2000', 2: '0x803000', 3: '0x804000' } });
       const notes = parse(json).crashNotes;
       expect(notes.kind).toBe('table');
-      expect(notes.kind === 'table' && [...notes.addresses]).toEqual([[0, 0x1000n], [1, 0x2000n], [2, 0x803000n], [3, 0x804000n]]);
+      expect(notes.kind === 'table' && [...notes.addresses]).toEqual([
+        [0, 0x1000n],
+        [1, 0x2000n],
+        [2, 0x803000n],
+        [3, 0x804000n],
+      ]);
     });
   });
 
@@ -315,72 +330,257 @@ describe('parseSystemDescription', () => {
   describe('when a field is wrong', () => {
     const bad: [string, () => unknown, ErrorCode, string | RegExp][] = [
       ['the top level is an array', () => [], 'E_BAD_SYSTEM', /^sys\.json: \$: expected an object, got an array of 0; write it as \{ "arch": …/],
-      ['a top-level key is unknown', () => ({ ...minimal(), crashkernal: ['0x0', '0x1'] }), 'E_BAD_SYSTEM',
-        /^sys\.json: \$\.crashkernal: unknown key "crashkernal"; did you mean "crashkernel"\? the known keys are "arch", "memory", .*"builder", "config"$/],
-      ['a nested key is unknown', () => withField('cpus.presnt', '0'), 'E_BAD_SYSTEM', /^sys\.json: \$\.cpus\.presnt: unknown key "presnt"; did you mean "present"\?/],
+      [
+        'a top-level key is unknown',
+        () => ({ ...minimal(), crashkernal: ['0x0', '0x1'] }),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.crashkernal: unknown key "crashkernal"; did you mean "crashkernel"\? the known keys are "arch", "memory", .*"builder", "config"$/,
+      ],
+      [
+        'a nested key is unknown',
+        () => withField('cpus.presnt', '0'),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.cpus\.presnt: unknown key "presnt"; did you mean "present"\?/,
+      ],
       ['arch is missing', () => withField('arch', undefined), 'E_BAD_SYSTEM', 'sys.json: $.arch: missing; give the architecture, one of "x86_64"'],
       ['arch is not a string', () => withField('arch', 64), 'E_BAD_SYSTEM', /^sys\.json: \$\.arch: expected a string, got number 64/],
-      ['arch has no port', () => withField('arch', 'riscv64'), 'E_UNKNOWN_ARCH', 'sys.json: $.arch: no port for "riscv64"; the ports loaded are "x86_64" (a port outside crashplug is loaded with --port MODULE or CRASHPLUG_PORTS)'],
+      [
+        'arch has no port',
+        () => withField('arch', 'riscv64'),
+        'E_UNKNOWN_ARCH',
+        'sys.json: $.arch: no port for "riscv64"; the ports loaded are "x86_64" (a port outside crashplug is loaded with --port MODULE or CRASHPLUG_PORTS)',
+      ],
       ['memory is missing', () => withField('memory', undefined), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory: missing; /],
       ['memory has no source', () => withField('memory', {}), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory: no memory source; give exactly one of memory\.iomem/],
-      ['memory has two sources', () => withField('memory', { iomem: 'x', ranges: [] }), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory: has both "iomem" and "ranges"; /],
-      ['memory.dtb does not exist', () => withField('memory', { dtb: 'x.dtb' }), 'E_IO', new RegExp(`^sys\\.json: \\$\\.memory\\.dtb: cannot read ${join(tmp, 'x.dtb')} \\(ENOENT`)],
-      ['memory.dtb is not a string', () => withField('memory', { dtb: true }), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory\.dtb: expected a string, got boolean true; give the path of a flattened device tree blob/],
-      ['memory has a dtb and ranges', () => withField('memory', { dtb: 'x.dtb', ranges: [] }), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory: has both "dtb" and "ranges"; give exactly one of memory\.iomem .*memory\.dtb/],
-      ['memory.ranges is not an array', () => withField('memory.ranges', '0x0-0x1'), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory\.ranges: expected an array of ranges/],
-      ['a range is reversed', () => withField('memory.ranges', [['0x0', '0xfff'], ['0x2000', '0x1fff']]), 'E_BAD_SYSTEM',
-        'sys.json: $.memory.ranges[1]: start 0x2000 is above end 0x1fff; the end is inclusive and at least the start'],
-      ['a range has three values', () => withField('memory.ranges', [['0x0', '0x1', '0x2']]), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory\.ranges\[0\]: expected a range \["0x…", "0x…"\], got an array of 3/],
-      ['a range end is not hex', () => withField('memory.ranges', [['0x0', 'ffff']]), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory\.ranges\[0\]\[1\]: "ffff" is not a hex number; /],
-      ['memory.iomem is not a string', () => withField('memory', { iomem: 1 }), 'E_BAD_SYSTEM', /^sys\.json: \$\.memory\.iomem: expected a string, got number 1/],
-      ['memory.iomem does not exist', () => withField('memory', { iomem: 'missing.txt' }), 'E_IO', new RegExp(`^sys\\.json: \\$\\.memory\\.iomem: cannot read ${join(tmp, 'missing.txt')} \\(ENOENT`)],
+      [
+        'memory has two sources',
+        () => withField('memory', { iomem: 'x', ranges: [] }),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.memory: has both "iomem" and "ranges"; /,
+      ],
+      [
+        'memory.dtb does not exist',
+        () => withField('memory', { dtb: 'x.dtb' }),
+        'E_IO',
+        new RegExp(`^sys\\.json: \\$\\.memory\\.dtb: cannot read ${join(tmp, 'x.dtb')} \\(ENOENT`),
+      ],
+      [
+        'memory.dtb is not a string',
+        () => withField('memory', { dtb: true }),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.memory\.dtb: expected a string, got boolean true; give the path of a flattened device tree blob/,
+      ],
+      [
+        'memory has a dtb and ranges',
+        () => withField('memory', { dtb: 'x.dtb', ranges: [] }),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.memory: has both "dtb" and "ranges"; give exactly one of memory\.iomem .*memory\.dtb/,
+      ],
+      [
+        'memory.ranges is not an array',
+        () => withField('memory.ranges', '0x0-0x1'),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.memory\.ranges: expected an array of ranges/,
+      ],
+      [
+        'a range is reversed',
+        () =>
+          withField('memory.ranges', [
+            ['0x0', '0xfff'],
+            ['0x2000', '0x1fff'],
+          ]),
+        'E_BAD_SYSTEM',
+        'sys.json: $.memory.ranges[1]: start 0x2000 is above end 0x1fff; the end is inclusive and at least the start',
+      ],
+      [
+        'a range has three values',
+        () => withField('memory.ranges', [['0x0', '0x1', '0x2']]),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.memory\.ranges\[0\]: expected a range \["0x…", "0x…"\], got an array of 3/,
+      ],
+      [
+        'a range end is not hex',
+        () => withField('memory.ranges', [['0x0', 'ffff']]),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.memory\.ranges\[0\]\[1\]: "ffff" is not a hex number; /,
+      ],
+      [
+        'memory.iomem is not a string',
+        () => withField('memory', { iomem: 1 }),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.memory\.iomem: expected a string, got number 1/,
+      ],
+      [
+        'memory.iomem does not exist',
+        () => withField('memory', { iomem: 'missing.txt' }),
+        'E_IO',
+        new RegExp(`^sys\\.json: \\$\\.memory\\.iomem: cannot read ${join(tmp, 'missing.txt')} \\(ENOENT`),
+      ],
       ['cpus is missing', () => withField('cpus', undefined), 'E_BAD_SYSTEM', /^sys\.json: \$\.cpus: missing; /],
       ['cpus.possible is missing', () => withField('cpus', {}), 'E_BAD_SYSTEM', /^sys\.json: \$\.cpus\.possible: missing; give the possible CPUs/],
-      ['cpus.possible is empty', () => withField('cpus.possible', ''), 'E_BAD_SYSTEM', 'sys.json: $.cpus.possible: is empty; a machine has at least one possible CPU'],
+      [
+        'cpus.possible is empty',
+        () => withField('cpus.possible', ''),
+        'E_BAD_SYSTEM',
+        'sys.json: $.cpus.possible: is empty; a machine has at least one possible CPU',
+      ],
       ['cpus.possible is a number', () => withField('cpus.possible', 4), 'E_BAD_SYSTEM', /^sys\.json: \$\.cpus\.possible: expected a string, got number 4/],
-      ['cpus.possible is not a cpulist', () => withField('cpus.possible', '0-3,x'), 'E_BAD_CPULIST', /^sys\.json: \$\.cpus\.possible: "x" is not a CPU number or range/],
-      ['a present CPU is not possible', () => withField('cpus.present', '0-5'), 'E_BAD_SYSTEM',
-        'sys.json: $.cpus.present: CPUs 4-5 are present but not possible (possible: 0-3); every present CPU must also be possible'],
-      ['an online CPU is not present', () => withField('cpus', { possible: '0-3', present: '0-1', online: '0,2' }), 'E_BAD_SYSTEM',
-        'sys.json: $.cpus.online: CPU 2 is online but not present (present: 0-1); every online CPU must also be present'],
+      [
+        'cpus.possible is not a cpulist',
+        () => withField('cpus.possible', '0-3,x'),
+        'E_BAD_CPULIST',
+        /^sys\.json: \$\.cpus\.possible: "x" is not a CPU number or range/,
+      ],
+      [
+        'a present CPU is not possible',
+        () => withField('cpus.present', '0-5'),
+        'E_BAD_SYSTEM',
+        'sys.json: $.cpus.present: CPUs 4-5 are present but not possible (possible: 0-3); every present CPU must also be possible',
+      ],
+      [
+        'an online CPU is not present',
+        () => withField('cpus', { possible: '0-3', present: '0-1', online: '0,2' }),
+        'E_BAD_SYSTEM',
+        'sys.json: $.cpus.online: CPU 2 is online but not present (present: 0-1); every online CPU must also be present',
+      ],
       ['crashNotes is missing', () => withField('crashNotes', undefined), 'E_BAD_SYSTEM', /^sys\.json: \$\.crashNotes: missing; /],
-      ['crashNotes.stride is not hex', () => withField('crashNotes.stride', '0x10g'), 'E_BAD_SYSTEM',
-        'sys.json: $.crashNotes.stride: "0x10g" is not a hex number; write 64-bit values as "0x…" strings'],
-      ['crashNotes.stride is missing', () => withField('crashNotes.stride', undefined), 'E_BAD_SYSTEM', /^sys\.json: \$\.crashNotes\.stride: missing; give either crashNotes\.base and crashNotes\.stride, or crashNotes\.addresses/],
-      ['crashNotes has both forms', () => withField('crashNotes.addresses', { 0: '0x1' }), 'E_BAD_SYSTEM', /^sys\.json: \$\.crashNotes: has both addresses and base\/stride; /],
-      ['crashNotes.addresses misses CPUs', () => withField('crashNotes', { addresses: { 0: '0x1000', 2: '0x3000' } }), 'E_BAD_SYSTEM',
-        'sys.json: $.crashNotes.addresses: no address for CPUs 1,3; give one address per possible CPU'],
-      ['crashNotes.addresses names an impossible CPU', () => withField('crashNotes', { addresses: { 0: '0x1', 1: '0x2', 2: '0x3', 3: '0x4', 9: '0x5' } }), 'E_BAD_SYSTEM',
-        /^sys\.json: \$\.crashNotes\.addresses\["9"\]: CPU 9 is not possible \(possible: 0-3\); /],
-      ['crashNotes.addresses has a key that is not a CPU', () => withField('crashNotes', { addresses: { cpu0: '0x1' } }), 'E_BAD_SYSTEM',
-        /^sys\.json: \$\.crashNotes\.addresses\.cpu0: "cpu0" is not a CPU number; /],
-      ['crashNotes.addresses is not an object', () => withField('crashNotes', { addresses: null }), 'E_BAD_SYSTEM', /^sys\.json: \$\.crashNotes\.addresses: expected an object, got null/],
-      ['crash notes run past 2^64', () => withField('crashNotes', { base: '0xffffffffffffff00', stride: '0x100' }), 'E_BAD_SYSTEM', /^sys\.json: \$\.crashNotes: CPU 3's notes would lie past 2\^64; /],
+      [
+        'crashNotes.stride is not hex',
+        () => withField('crashNotes.stride', '0x10g'),
+        'E_BAD_SYSTEM',
+        'sys.json: $.crashNotes.stride: "0x10g" is not a hex number; write 64-bit values as "0x…" strings',
+      ],
+      [
+        'crashNotes.stride is missing',
+        () => withField('crashNotes.stride', undefined),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.crashNotes\.stride: missing; give either crashNotes\.base and crashNotes\.stride, or crashNotes\.addresses/,
+      ],
+      [
+        'crashNotes has both forms',
+        () => withField('crashNotes.addresses', { 0: '0x1' }),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.crashNotes: has both addresses and base\/stride; /,
+      ],
+      [
+        'crashNotes.addresses misses CPUs',
+        () => withField('crashNotes', { addresses: { 0: '0x1000', 2: '0x3000' } }),
+        'E_BAD_SYSTEM',
+        'sys.json: $.crashNotes.addresses: no address for CPUs 1,3; give one address per possible CPU',
+      ],
+      [
+        'crashNotes.addresses names an impossible CPU',
+        () => withField('crashNotes', { addresses: { 0: '0x1', 1: '0x2', 2: '0x3', 3: '0x4', 9: '0x5' } }),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.crashNotes\.addresses\["9"\]: CPU 9 is not possible \(possible: 0-3\); /,
+      ],
+      [
+        'crashNotes.addresses has a key that is not a CPU',
+        () => withField('crashNotes', { addresses: { cpu0: '0x1' } }),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.crashNotes\.addresses\.cpu0: "cpu0" is not a CPU number; /,
+      ],
+      [
+        'crashNotes.addresses is not an object',
+        () => withField('crashNotes', { addresses: null }),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.crashNotes\.addresses: expected an object, got null/,
+      ],
+      [
+        'crash notes run past 2^64',
+        () => withField('crashNotes', { base: '0xffffffffffffff00', stride: '0x100' }),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.crashNotes: CPU 3's notes would lie past 2\^64; /,
+      ],
       ['vmcoreinfo is missing', () => withField('vmcoreinfo', undefined), 'E_BAD_SYSTEM', /^sys\.json: \$\.vmcoreinfo: missing; /],
       ['vmcoreinfo.address is missing', () => withField('vmcoreinfo', { size: '0x1024' }), 'E_BAD_SYSTEM', /^sys\.json: \$\.vmcoreinfo\.address: missing; /],
-      ['vmcoreinfo.size is negative', () => withField('vmcoreinfo.size', -1), 'E_BAD_SYSTEM', 'sys.json: $.vmcoreinfo.size: -1 is negative; addresses and sizes are unsigned'],
+      [
+        'vmcoreinfo.size is negative',
+        () => withField('vmcoreinfo.size', -1),
+        'E_BAD_SYSTEM',
+        'sys.json: $.vmcoreinfo.size: -1 is negative; addresses and sizes are unsigned',
+      ],
       ['crashkernel is not a range', () => withField('crashkernel', '0x1000'), 'E_BAD_SYSTEM', /^sys\.json: \$\.crashkernel: expected a range/],
-      ['crashkernelLow is reversed', () => withField('crashkernelLow', ['0x2', '0x1']), 'E_BAD_SYSTEM', /^sys\.json: \$\.crashkernelLow: start 0x2 is above end 0x1; /],
-      ['kernelImage lacks size', () => withField('kernelImage', { text: '0x1', textPhys: '0x1' }), 'E_BAD_SYSTEM', 'sys.json: $.kernelImage.size: missing; give _end − _text'],
-      ['kernelImage has an unknown key', () => withField('kernelImage', { text: '0x1', textPhys: '0x1', size: '0x1', end: '0x2' }), 'E_BAD_SYSTEM', /^sys\.json: \$\.kernelImage\.end: unknown key "end"; /],
-      ['pageOffset is not a safe integer', () => withField('pageOffset', 18446612682702848000), 'E_BAD_SYSTEM',
-        /^sys\.json: \$\.pageOffset: 18446612682702848000 is not a safe integer, so JSON cannot carry it exactly; write 64-bit values as "0x…" strings$/],
-      ['pageOffset does not fit in 64 bits', () => withField('pageOffset', '0x1ffffffffffffffff'), 'E_BAD_SYSTEM', /^sys\.json: \$\.pageOffset: "0x1ffffffffffffffff" does not fit in 64 bits; /],
-      ['pageOffset is a boolean', () => withField('pageOffset', true), 'E_BAD_SYSTEM', /^sys\.json: \$\.pageOffset: expected a "0x…" string, got boolean true; /],
+      [
+        'crashkernelLow is reversed',
+        () => withField('crashkernelLow', ['0x2', '0x1']),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.crashkernelLow: start 0x2 is above end 0x1; /,
+      ],
+      [
+        'kernelImage lacks size',
+        () => withField('kernelImage', { text: '0x1', textPhys: '0x1' }),
+        'E_BAD_SYSTEM',
+        'sys.json: $.kernelImage.size: missing; give _end − _text',
+      ],
+      [
+        'kernelImage has an unknown key',
+        () => withField('kernelImage', { text: '0x1', textPhys: '0x1', size: '0x1', end: '0x2' }),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.kernelImage\.end: unknown key "end"; /,
+      ],
+      [
+        'pageOffset is not a safe integer',
+        () => withField('pageOffset', 18446612682702848000),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.pageOffset: 18446612682702848000 is not a safe integer, so JSON cannot carry it exactly; write 64-bit values as "0x…" strings$/,
+      ],
+      [
+        'pageOffset does not fit in 64 bits',
+        () => withField('pageOffset', '0x1ffffffffffffffff'),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.pageOffset: "0x1ffffffffffffffff" does not fit in 64 bits; /,
+      ],
+      [
+        'pageOffset is a boolean',
+        () => withField('pageOffset', true),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.pageOffset: expected a "0x…" string, got boolean true; /,
+      ],
       ['physOffset is not hex', () => withField('physOffset', 'zero'), 'E_BAD_SYSTEM', /^sys\.json: \$\.physOffset: "zero" is not a hex number/],
       ['backupStart is not hex', () => withField('backupStart', '0x'), 'E_BAD_SYSTEM', /^sys\.json: \$\.backupStart: "0x" is not a hex number/],
-      ['pageSize is not a power of two', () => withField('pageSize', 6000), 'E_BAD_SYSTEM', /^sys\.json: \$\.pageSize: 6000 is not a power of two of at least 4096; /],
+      [
+        'pageSize is not a power of two',
+        () => withField('pageSize', 6000),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.pageSize: 6000 is not a power of two of at least 4096; /,
+      ],
       ['pageSize is below 4096', () => withField('pageSize', 1024), 'E_BAD_SYSTEM', /^sys\.json: \$\.pageSize: 1024 is not a power of two of at least 4096/],
       ['pageSize is not a number', () => withField('pageSize', 'big'), 'E_BAD_SYSTEM', /^sys\.json: \$\.pageSize: "big" is not a hex number/],
       ['kernel is not a version', () => withField('kernel', 'six'), 'E_BAD_SYSTEM', /^sys\.json: \$\.kernel: "six" is not a kernel version/],
-      ['kernel is a JSON number', () => withField('kernel', 6.1), 'E_BAD_SYSTEM', /^sys\.json: \$\.kernel: expected a string, got the number 6\.1; quote the version/],
+      [
+        'kernel is a JSON number',
+        () => withField('kernel', 6.1),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.kernel: expected a string, got the number 6\.1; quote the version/,
+      ],
       ['kernel is too old', () => withField('kernel', '4.19'), 'E_BAD_SYSTEM', /^sys\.json: \$\.kernel: kernel 4\.19 is older than 5\.4/],
-      ['builder is unknown', () => withField('builder', 'kexec'), 'E_BAD_SYSTEM', 'sys.json: $.builder: "kexec" is not a header builder; use "kernel" or "kexec-tools"'],
-      ['a port\'s section is given without its port', () => withField('fadump', {}), 'E_BAD_SYSTEM', /^sys\.json: \$\.fadump: unknown key "fadump"; /],
+      [
+        'builder is unknown',
+        () => withField('builder', 'kexec'),
+        'E_BAD_SYSTEM',
+        'sys.json: $.builder: "kexec" is not a header builder; use "kernel" or "kexec-tools"',
+      ],
+      ["a port's section is given without its port", () => withField('fadump', {}), 'E_BAD_SYSTEM', /^sys\.json: \$\.fadump: unknown key "fadump"; /],
       ['config is not an object', () => withField('config', 'maxsmp'), 'E_BAD_SYSTEM', /^sys\.json: \$\.config: expected an object, got "maxsmp"/],
-      ['config has an unknown key', () => withField('config', { nrCpus: 8192 }), 'E_BAD_SYSTEM', /^sys\.json: \$\.config\.nrCpus: unknown key "nrCpus"; did you mean "nrCpusDefault"\?/],
-      ['config.nrCpusDefault is zero', () => withField('config', { nrCpusDefault: 0 }), 'E_BAD_SYSTEM', /^sys\.json: \$\.config\.nrCpusDefault: number 0 is not an integer ≥ 1; /],
-      ['config.memoryHotplug is not a boolean', () => withField('config', { memoryHotplug: 'yes' }), 'E_BAD_SYSTEM', /^sys\.json: \$\.config\.memoryHotplug: expected true or false, got "yes"/],
+      [
+        'config has an unknown key',
+        () => withField('config', { nrCpus: 8192 }),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.config\.nrCpus: unknown key "nrCpus"; did you mean "nrCpusDefault"\?/,
+      ],
+      [
+        'config.nrCpusDefault is zero',
+        () => withField('config', { nrCpusDefault: 0 }),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.config\.nrCpusDefault: number 0 is not an integer ≥ 1; /,
+      ],
+      [
+        'config.memoryHotplug is not a boolean',
+        () => withField('config', { memoryHotplug: 'yes' }),
+        'E_BAD_SYSTEM',
+        /^sys\.json: \$\.config\.memoryHotplug: expected true or false, got "yes"/,
+      ],
     ];
     for (const [what, json, code, message] of bad) {
       it(`says where when ${what}`, () => {
@@ -391,7 +591,7 @@ describe('parseSystemDescription', () => {
       });
     }
 
-    it('passes the iomem reader\'s error on with the file and line', () => {
+    it("passes the iomem reader's error on with the file and line", () => {
       writeTmp('bad.iomem', '00001000-0009fbff : System RAM\nnonsense\n');
       const err = errorOf(() => parse(withField('memory', { iomem: 'bad.iomem' })));
       expect(err.code).toBe('E_BAD_IOMEM');
@@ -399,7 +599,15 @@ describe('parseSystemDescription', () => {
     });
 
     it('reports an iomem file with three Crash kernel lines', () => {
-      writeTmp('three-crash.iomem', ['00100000-7ffdefff : System RAM', '  10000000-1fffffff : Crash kernel', '  20000000-2fffffff : Crash kernel', '  30000000-3fffffff : Crash kernel'].join('\n'));
+      writeTmp(
+        'three-crash.iomem',
+        [
+          '00100000-7ffdefff : System RAM',
+          '  10000000-1fffffff : Crash kernel',
+          '  20000000-2fffffff : Crash kernel',
+          '  30000000-3fffffff : Crash kernel',
+        ].join('\n'),
+      );
       const err = errorOf(() => parse(withField('memory', { iomem: 'three-crash.iomem' })));
       expect(err.code).toBe('E_BAD_IOMEM');
       expect(err.message).toMatch(/three-crash\.iomem:4: 3 "Crash kernel" lines \(lines 2, 3, 4\)/);

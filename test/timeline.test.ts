@@ -13,7 +13,13 @@ function run(strategy: StrategyName, contention = 0, config = {}) {
   const plugin = x86Plugin();
   const ram = 0x1_3fff_ffffn - 0x10_0000n + 1n;
   const events = resizeEvents(system, { from: ram, to: ram + 4n * GiB, dimmSize: GiB, blockSize: BLOCK });
-  const result = simulateHotplug(system, plugin, events, { strategy, mode: 'file', payload: SMALL_PAYLOAD, blockSize: BLOCK, contention: contentionFraction(contention, 7) });
+  const result = simulateHotplug(system, plugin, events, {
+    strategy,
+    mode: 'file',
+    payload: SMALL_PAYLOAD,
+    blockSize: BLOCK,
+    contention: contentionFraction(contention, 7),
+  });
   return { result, timeline: timelineOf({ system, plugin, events, result, blockSize: BLOCK }) };
 }
 

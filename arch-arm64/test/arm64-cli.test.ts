@@ -17,8 +17,6 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'crashplug.js');
 const W15_JSON = join(ROOT, 'test', 'fixtures', 'arm64', 'w15.json');
 
-
-
 let work: string;
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'crashplug-arm64-cli-'));

@@ -9,12 +9,24 @@ import { iomemSystemRam, parseIomem, type SystemDescription } from '../../core/s
 import { KEXEC_TOOLS_ARM64_SEGMENT } from '../index.js';
 import { arm64Plugin, arm64System, W15 } from '../../test/fixtures/arm64/arm64-systems.js';
 
-interface Phdr { type: number; offset: bigint; vaddr: bigint; paddr: bigint; filesz: bigint }
+interface Phdr {
+  type: number;
+  offset: bigint;
+  vaddr: bigint;
+  paddr: bigint;
+  filesz: bigint;
+}
 function phdrs(bytes: Uint8Array): Phdr[] {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return Array.from({ length: v.getUint16(56, true) }, (_, i) => {
     const o = 64 + 56 * i;
-    return { type: v.getUint32(o, true), offset: v.getBigUint64(o + 8, true), vaddr: v.getBigUint64(o + 16, true), paddr: v.getBigUint64(o + 24, true), filesz: v.getBigUint64(o + 32, true) };
+    return {
+      type: v.getUint32(o, true),
+      offset: v.getBigUint64(o + 8, true),
+      vaddr: v.getBigUint64(o + 16, true),
+      paddr: v.getBigUint64(o + 24, true),
+      filesz: v.getBigUint64(o + 32, true),
+    };
   });
 }
 
@@ -73,7 +85,10 @@ describe('/proc/iomem as kexec-tools reads it', () => {
   it('a reservation no single RAM line contains is not cut at all (mem_regions_exclude)', () => {
     const s = arm64System({ crashkernel: { start: 0x7ff0_0000n, end: 0x800f_ffffn } });
     const p = phdrs(buildKexecToolsElfcorehdr(s, arm64Plugin()).bytes);
-    expect(p.slice(6).map((x) => [x.paddr, x.filesz])).toEqual([[0x4000_0000n, 0x4000_0000n], [0x8000_0000n, 0x4000_0000n]]);
+    expect(p.slice(6).map((x) => [x.paddr, x.filesz])).toEqual([
+      [0x4000_0000n, 0x4000_0000n],
+      [0x8000_0000n, 0x4000_0000n],
+    ]);
   });
 
   it('refuses a machine without a reservation or without kernelImage', () => {

@@ -72,7 +72,13 @@ describe('arm64 port', () => {
     });
 
     it('has the kernel-image PT_LOAD first: vaddr _text, paddr _text − kimage_voffset', () => {
-      expect(loads[0]).toMatchObject({ vaddr: ARM64_KIMAGE_VADDR_48, paddr: W15.kernelImage.textPhys, offset: W15.kernelImage.textPhys, filesz: W15.kernelImage.size, flags: 7 });
+      expect(loads[0]).toMatchObject({
+        vaddr: ARM64_KIMAGE_VADDR_48,
+        paddr: W15.kernelImage.textPhys,
+        offset: W15.kernelImage.textPhys,
+        filesz: W15.kernelImage.size,
+        flags: 7,
+      });
     });
 
     it('has e_phnum = ncpus + 1 + 1 + 3, EM_AARCH64 and 424-byte CPU notes', () => {
@@ -85,7 +91,11 @@ describe('arm64 port', () => {
     });
 
     it('reads the same from the QEMU dump of that machine (virt-w15: two 1 GiB NUMA nodes)', () => {
-      const fromDtb = dtbSystem(qemuDump('virt-w15.dtb.gz'), 'virt-w15', { crashkernel: W15.crashkernel, crashkernelLow: undefined, kernelImage: W15.kernelImage });
+      const fromDtb = dtbSystem(qemuDump('virt-w15.dtb.gz'), 'virt-w15', {
+        crashkernel: W15.crashkernel,
+        crashkernelLow: undefined,
+        kernelImage: W15.kernelImage,
+      });
       expect(fromDtb.memory.systemRam).toEqual(W15.ram);
       expect(fromDtb.cpus.possible).toHaveLength(4);
       const a = buildSystemElfcorehdr(fromDtb, plugin);
@@ -124,7 +134,11 @@ describe('arm64 port', () => {
     });
 
     it('has no low-1 MiB exclusion: RAM from address 0 keeps its first megabyte', () => {
-      const system = arm64System({ ram: [{ name: 'System RAM', start: 0n, end: 0x3fff_ffffn }], physOffset: 0n, crashkernel: { start: 0x2000_0000n, end: 0x2fff_ffffn } });
+      const system = arm64System({
+        ram: [{ name: 'System RAM', start: 0n, end: 0x3fff_ffffn }],
+        physOffset: 0n,
+        crashkernel: { start: 0x2000_0000n, end: 0x2fff_ffffn },
+      });
       expect(plugin.crashMemory(system).mem.ranges[0]).toEqual({ start: 0n, end: 0x1fff_ffffn });
     });
   });
@@ -168,7 +182,7 @@ describe('arm64 port', () => {
       expect(series.elfcorehdrSegment(noMemHp, layout).memsz).toBe(64 + (2 + 4 + 3) * 56);
     });
 
-    it('with the series: falls back to the plain header past PN_XNUM, with the kernel\'s warning', () => {
+    it("with the series: falls back to the plain header past PN_XNUM, with the kernel's warning", () => {
       const system = arm64System({ config: { crashMaxMemoryRanges: 65535 } });
       const layout = buildSystemElfcorehdr(system, series).layout;
       expect(series.elfcorehdrSegment(system, layout)).toMatchObject({ memsz: layout.size, warning: 'number of Phdrs 65541 exceeds max' });
@@ -178,13 +192,17 @@ describe('arm64 port', () => {
   describe('crash hot-plug', () => {
     it('mainline: not supported, whatever the load (the engine falls back to the udev reload)', () => {
       const system = arm64System();
-      for (const [fileMode, flags] of [[true, KEXEC_FILE_ON_CRASH], [false, KEXEC_ON_CRASH | KEXEC_CRASH_HOTPLUG_SUPPORT], [false, KEXEC_ON_CRASH | KEXEC_UPDATE_ELFCOREHDR]] as const) {
+      for (const [fileMode, flags] of [
+        [true, KEXEC_FILE_ON_CRASH],
+        [false, KEXEC_ON_CRASH | KEXEC_CRASH_HOTPLUG_SUPPORT],
+        [false, KEXEC_ON_CRASH | KEXEC_UPDATE_ELFCOREHDR],
+      ] as const) {
         expect(hotplugSupportAtLoad(system, plugin, fileMode, flags)).toBe(false);
       }
       expect(plugin.sysfsElfcorehdrSize(system)).toBe(0);
     });
 
-    it('with the series: kexec_file images, and kexec_load with 0x8 but not x86\'s 0x4', () => {
+    it("with the series: kexec_file images, and kexec_load with 0x8 but not x86's 0x4", () => {
       const system = arm64System();
       expect(hotplugSupportAtLoad(system, series, true, KEXEC_FILE_ON_CRASH)).toBe(true);
       expect(hotplugSupportAtLoad(system, series, false, KEXEC_ON_CRASH | KEXEC_CRASH_HOTPLUG_SUPPORT)).toBe(true);
@@ -209,7 +227,9 @@ describe('arm64 port', () => {
     it('refuses a malformed "arm64" object, naming the field', () => {
       // The section is parsed once, when the description is loaded, with core's reader.
       expect(thrown(() => arm64System({ arm64: { crashHotplug: 'yes' } })).message).toMatch(/\$\.arm64\.crashHotplug: expected true or false/);
-      expect(thrown(() => arm64System({ arm64: { hotplug: true } })).message).toMatch(/\$\.arm64\.hotplug: unknown key "hotplug"; the known keys are "crashHotplug"/);
+      expect(thrown(() => arm64System({ arm64: { hotplug: true } })).message).toMatch(
+        /\$\.arm64\.hotplug: unknown key "hotplug"; the known keys are "crashHotplug"/,
+      );
     });
   });
 

@@ -47,8 +47,7 @@ function arm64Spec(crashHotplugSeries: boolean): ConformanceSpec {
     supportsHotplug: (s) => crashHotplugSeries && s.kernel.atLeast(6, 10) && s.config.crashHotplug,
     // No ARCH_SUPPORTS_KEXEC_PURGATORY on arm64: nothing hashes the segments.
     purgatoryChecksDigest: false,
-    largestMachine: () =>
-      arm64System({ origin: '512 CPUs and 8192 crash ranges', possible: 512, ram: [W15.ram[0]!, ...sparse(8190)] }),
+    largestMachine: () => arm64System({ origin: '512 CPUs and 8192 crash ranges', possible: 512, ram: [W15.ram[0]!, ...sparse(8190)] }),
   };
 }
 

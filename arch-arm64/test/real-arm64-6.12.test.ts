@@ -163,7 +163,10 @@ describe.each(captures)('real arm64 6.12 guest: $dir', (c) => {
 
     it('memory: the System RAM lines of /proc/iomem are the memblock regions (debugfs) and the device tree’s', () => {
       const ram = iomemSystemRam(parseIomem(f.text('proc-iomem.txt'), c.dir)).map(({ start, end }) => [start, end]);
-      const memblock = [...f.printed('memblock-memory', true).matchAll(/0x([0-9a-f]+)\.\.0x([0-9a-f]+)/g)].map((m) => [BigInt(`0x${m[1]}`), BigInt(`0x${m[2]}`)]);
+      const memblock = [...f.printed('memblock-memory', true).matchAll(/0x([0-9a-f]+)\.\.0x([0-9a-f]+)/g)].map((m) => [
+        BigInt(`0x${m[1]}`),
+        BigInt(`0x${m[2]}`),
+      ]);
       expect(ram).toEqual(memblock);
       expect(fdtSystemRam(f.read('virt.dtb'), c.dir).map(({ start, end }) => [start, end])).toEqual(ram);
       expect(s.crashkernel).toEqual(c.crash);
@@ -203,7 +206,9 @@ describe.each(captures)('real arm64 6.12 guest: $dir', (c) => {
     });
 
     it('with the memory PT_LOADs the capture has (one per memblock region, the crash region cut out)', () => {
-      const loads = decodeElfCoreHeader(built.bytes).phdrs.filter((p) => p.type === PT_LOAD).slice(1);
+      const loads = decodeElfCoreHeader(built.bytes)
+        .phdrs.filter((p) => p.type === PT_LOAD)
+        .slice(1);
       expect(loads.map((p) => [p.paddr, p.filesz])).toEqual(c.ram);
     });
 

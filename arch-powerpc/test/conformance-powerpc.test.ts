@@ -25,7 +25,12 @@ function machines(arch: PpcArch): () => SystemDescription[] {
     ppcSystem({ arch, origin: 'one CPU', cpus: { possible: [0] } }),
     ppcSystem({ arch, origin: '64 possible CPUs, 8 present', cpus: { possible: cpuIds(64), present: cpuIds(8) } }),
     ppcSystem({ arch, origin: 'sparse memory above 8 GiB', ram: [...W11.ram, ...sparse(32)] }),
-    ppcSystem({ arch, origin: 'powernv: OPAL, no RTAS', powerpc: { rtas: null, opal: ['0x30000000', '0x303fffff'] }, crashkernel: { start: 0x4000_0000n, end: 0x4fff_ffffn } }),
+    ppcSystem({
+      arch,
+      origin: 'powernv: OPAL, no RTAS',
+      powerpc: { rtas: null, opal: ['0x30000000', '0x303fffff'] },
+      crashkernel: { start: 0x4000_0000n, end: 0x4fff_ffffn },
+    }),
     ppcSystem({ arch, origin: 'one memblock region from 0', ram: ram([0x0n, 0x1_ffff_ffffn]) }),
   ];
 }

@@ -95,7 +95,12 @@ describe('the crash-info header the first kernel registers (§7.2, §7.3, W13)',
   });
 
   it('relocates only addresses inside boot memory, skipping the holes before a region', () => {
-    const c = config({ bootMemory: [['0x0', '0xfffffff'], ['0x20000000', '0x2fffffff']] });
+    const c = config({
+      bootMemory: [
+        ['0x0', '0xfffffff'],
+        ['0x20000000', '0x2fffffff'],
+      ],
+    });
     expect(fadumpRelocate(0x100n, c)).toBe(0x4002_0100n);
     expect(fadumpRelocate(0x2000_0100n, c)).toBe(0x2000_0100n + 0x4002_0000n - 0x1000_0000n);
     expect(fadumpRelocate(0x1800_0000n, c)).toBe(0x1800_0000n);
@@ -129,7 +134,12 @@ describe('the second kernel refuses a bad header (§7.4, W13)', () => {
   it.each([
     ['old magic FADMPINF', withU64(0, FADUMP_CRASH_INFO_MAGIC_OLD), 'old-magic', "fadump: Old magic number, can't process the dump."],
     ['byte-swapped magic', withU64(0, swab64(FADUMP_CRASH_INFO_MAGIC)), 'endianness', 'fadump: Endianness mismatch between the crashed and fadump kernels.'],
-    ['a big-endian header on ppc64le', fadumpHeader(fadumpSystem('ppc64')), 'endianness', 'fadump: Endianness mismatch between the crashed and fadump kernels.'],
+    [
+      'a big-endian header on ppc64le',
+      fadumpHeader(fadumpSystem('ppc64')),
+      'endianness',
+      'fadump: Endianness mismatch between the crashed and fadump kernels.',
+    ],
     ['random magic', withU64(0, 0x0123_4567_89ab_cdefn), 'corrupted', 'fadump: Fadump header is corrupted.'],
     ['pt_regs_sz 352 on a kernel whose pt_regs is 384', withU32(32, 352), 'size-mismatch', 'fadump: Fadump header size mismatch.'],
     ['cpu_mask_sz 1024 (NR_CPUS 8192) on a kernel with 256', withU32(36, 1024), 'size-mismatch', 'fadump: Fadump header size mismatch.'],
@@ -194,7 +204,16 @@ describe('the second kernel’s elfcorehdr (§7.4, W14)', () => {
   it('phdr 0 points at the CPU-notes buffer when one is given: PAGE_ALIGN(4 present CPUs × 536)', () => {
     const s = fadumpSystem('ppc64le', {}, { cpuNotesBuffer: '0x7d000000' });
     const b = fadumpProcess(s, fadumpHeader(s));
-    expect(b.ok && b.elfcorehdr.phdrs[0]).toEqual({ type: 4, flags: 0, offset: 0x7d00_0000n, vaddr: 0n, paddr: 0x7d00_0000n, filesz: 0x1_0000n, memsz: 0x1_0000n, align: 0n });
+    expect(b.ok && b.elfcorehdr.phdrs[0]).toEqual({
+      type: 4,
+      flags: 0,
+      offset: 0x7d00_0000n,
+      vaddr: 0n,
+      paddr: 0x7d00_0000n,
+      filesz: 0x1_0000n,
+      memsz: 0x1_0000n,
+      align: 0n,
+    });
   });
 
   it('phdr 1 is vmcoreinfo as the header gives it (relocated address, size)', () => {
@@ -202,7 +221,16 @@ describe('the second kernel’s elfcorehdr (§7.4, W14)', () => {
   });
 
   it('phdr 2 is the boot region with p_offset = boot_mem_dest_addr', () => {
-    expect(d.phdrs[2]).toEqual({ type: 1, flags: 7, offset: 0x4002_0000n, vaddr: 0xc000_0000_0000_0000n, paddr: 0n, filesz: 0x4000_0000n, memsz: 0x4000_0000n, align: 0n });
+    expect(d.phdrs[2]).toEqual({
+      type: 1,
+      flags: 7,
+      offset: 0x4002_0000n,
+      vaddr: 0xc000_0000_0000_0000n,
+      paddr: 0n,
+      filesz: 0x4000_0000n,
+      memsz: 0x4000_0000n,
+      align: 0n,
+    });
   });
 
   it('leaves an all-zero phdr for a region wholly inside the reserved area, and trims or keeps the others', () => {

@@ -12,8 +12,6 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIX = join(ROOT, 'test', 'fixtures', 'powerpc');
 
-
-
 function crashplug(...args: string[]) {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'crashplug.js'), ...args], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -21,7 +19,6 @@ function crashplug(...args: string[]) {
 
 const tmp = mkdtempSync(join(tmpdir(), 'crashplug-ppc-cli-'));
 const W14 = join(FIX, 'w14-fadump.json');
-
 
 describe('crashplug fadump', () => {
   it('header writes the 680-byte big-endian FADMPSIG header', () => {
@@ -78,7 +75,14 @@ describe('crashplug fadump', () => {
 
   it('refuses a description that is not powerpc', () => {
     const x86 = join(tmp, 'x86.json');
-    writeFileSync(x86, JSON.stringify({ ...JSON.parse(readFileSync(W14, 'utf8')), arch: 'x86_64', kernelImage: { text: '0xffffffff81000000', textPhys: '0x1000000', size: '0x1000000' } }));
+    writeFileSync(
+      x86,
+      JSON.stringify({
+        ...JSON.parse(readFileSync(W14, 'utf8')),
+        arch: 'x86_64',
+        kernelImage: { text: '0xffffffff81000000', textPhys: '0x1000000', size: '0x1000000' },
+      }),
+    );
     const r = crashplug('fadump', 'header', '--system', x86, '--out', join(tmp, 'x.bin'));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/\$\.fadump: the "fadump" section is read by the ppc64, ppc64le ports, not by x86_64/);

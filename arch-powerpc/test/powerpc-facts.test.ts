@@ -25,15 +25,22 @@ import { cpuIds, ppcPlugin, ppcSystem, ram, W11 } from '../../test/fixtures/powe
 import { crashplugErrorOf as thrown } from '../../test/support/errors.js';
 import { phdrAt } from '../../test/support/raw-phdr.js';
 
-
 const PAGE_OFFSET = 0xc000_0000_0000_0000n;
-const load = (paddr: bigint, size: bigint, offset = paddr) => ({ type: 1, flags: 7, offset, vaddr: PAGE_OFFSET + paddr, paddr, filesz: size, memsz: size, align: 0n });
+const load = (paddr: bigint, size: bigint, offset = paddr) => ({
+  type: 1,
+  flags: 7,
+  offset,
+  vaddr: PAGE_OFFSET + paddr,
+  paddr,
+  filesz: size,
+  memsz: size,
+  align: 0n,
+});
 const note = (addr: bigint, size: bigint) => ({ type: 4, flags: 0, offset: addr, vaddr: 0n, paddr: addr, filesz: size, memsz: size, align: 0n });
 
 function headerOf(system: SystemDescription, plugin: ArchPlugin) {
   return buildSystemElfcorehdr(system, plugin);
 }
-
 
 describe('ppc64le kexec_file elfcorehdr (W11)', () => {
   const system = ppcSystem();
@@ -124,7 +131,10 @@ describe('get_crash_memory_ranges (§6.2)', () => {
 
   it('skips a first region of 64 KiB or less entirely', () => {
     const r = rangesOf(ppcSystem({ ram: ram([0n, 0xffffn], [0x1000_0000n, 0x1fff_ffffn]), crashkernel: undefined, powerpc: { rtas: null } }));
-    expect(r).toEqual([{ start: 0n, end: 0xffffn }, { start: 0x1000_0000n, end: 0x1fff_ffffn }]);
+    expect(r).toEqual([
+      { start: 0n, end: 0xffffn },
+      { start: 0x1000_0000n, end: 0x1fff_ffffn },
+    ]);
   });
 
   it('never merges adjacent regions (two NUMA nodes stay two ranges), and sorts without merging', () => {
@@ -139,13 +149,23 @@ describe('get_crash_memory_ranges (§6.2)', () => {
   });
 
   it('adds OPAL, sorted into place', () => {
-    const r = rangesOf(ppcSystem({ ram: ram([0n, 0x3fff_ffffn], [0x8000_0000n, 0xbfff_ffffn]), crashkernel: undefined, powerpc: { rtas: null, opal: ['0x40000000', '0x4fffffff'] } }));
+    const r = rangesOf(
+      ppcSystem({
+        ram: ram([0n, 0x3fff_ffffn], [0x8000_0000n, 0xbfff_ffffn]),
+        crashkernel: undefined,
+        powerpc: { rtas: null, opal: ['0x40000000', '0x4fffffff'] },
+      }),
+    );
     expect(r.map((x) => x.start)).toEqual([0n, 0x1_0000n, 0x4000_0000n, 0x8000_0000n]);
   });
 
   it('splits a region around crashkernel with the current exclusion', () => {
     const r = rangesOf(ppcSystem({ ram: ram([0n, 0x3fff_ffffn]), powerpc: { rtas: null } }));
-    expect(r).toEqual([{ start: 0n, end: 0xffffn }, { start: 0x1_0000n, end: 0x1fff_ffffn }, { start: 0x3000_0000n, end: 0x3fff_ffffn }]);
+    expect(r).toEqual([
+      { start: 0n, end: 0xffffn },
+      { start: 0x1_0000n, end: 0x1fff_ffffn },
+      { start: 0x3000_0000n, end: 0x3fff_ffffn },
+    ]);
   });
 
   it('grows the array in 2 KiB chunks of 127, 255, 383 ranges', () => {
@@ -175,7 +195,13 @@ describe('get_crash_memory_ranges (§6.2)', () => {
   });
 
   it('merges as __merge_memory_ranges does: a merged entry takes the later range’s end', () => {
-    const m: WorkingCrashMem = { maxNrRanges: 4, ranges: [{ start: 0n, end: 0x2fffn }, { start: 0x1000n, end: 0x1fffn }] };
+    const m: WorkingCrashMem = {
+      maxNrRanges: 4,
+      ranges: [
+        { start: 0n, end: 0x2fffn },
+        { start: 0x1000n, end: 0x1fffn },
+      ],
+    };
     sortMemoryRanges(m, true);
     expect(m.ranges).toEqual([{ start: 0n, end: 0x1fffn }]);
   });
@@ -191,29 +217,48 @@ describe('remove_mem_range (W12, §13.1)', () => {
   it('upstream fix (the default of current kernels): the appended tail is one byte long', () => {
     const m = start();
     removeMemRange(m, 0x4000_0000n, 0x1000_0000n, 'upstream-fix');
-    expect(m.ranges).toEqual([{ start: 0n, end: 0x3fff_ffffn }, { start: 0x5000_0000n, end: 0x8000_0000n }]);
+    expect(m.ranges).toEqual([
+      { start: 0n, end: 0x3fff_ffffn },
+      { start: 0x5000_0000n, end: 0x8000_0000n },
+    ]);
   });
 
   it('6.10 defect: the appended range is inverted and its PT_LOAD size wraps to 0xfffffffff0000000', () => {
     const m = start();
     removeMemRange(m, 0x4000_0000n, 0x1000_0000n, 'defect-6.10');
-    expect(m.ranges).toEqual([{ start: 0n, end: 0x3fff_ffffn }, { start: 0x5000_0000n, end: 0x3fff_ffffn }]);
+    expect(m.ranges).toEqual([
+      { start: 0n, end: 0x3fff_ffffn },
+      { start: 0x5000_0000n, end: 0x3fff_ffffn },
+    ]);
     expect(BigInt.asUintN(64, 0x3fff_ffffn - 0x5000_0000n + 1n)).toBe(0xffff_ffff_f000_0000n);
   });
 
   it('exact: the split a correct implementation gives', () => {
     const m = start();
     removeMemRange(m, 0x4000_0000n, 0x1000_0000n, 'exact');
-    expect(m.ranges).toEqual([{ start: 0n, end: 0x3fff_ffffn }, { start: 0x5000_0000n, end: 0x7fff_ffffn }]);
+    expect(m.ranges).toEqual([
+      { start: 0n, end: 0x3fff_ffffn },
+      { start: 0x5000_0000n, end: 0x7fff_ffffn },
+    ]);
   });
 
   it('deletes an entry equal to the block, trims a head or a tail, and ignores a block no entry contains', () => {
-    const m: WorkingCrashMem = { maxNrRanges: 8, ranges: [{ start: 0n, end: 0xffffn }, { start: 0x1_0000n, end: 0x1_ffffn }, { start: 0x2_0000n, end: 0x2_ffffn }] };
+    const m: WorkingCrashMem = {
+      maxNrRanges: 8,
+      ranges: [
+        { start: 0n, end: 0xffffn },
+        { start: 0x1_0000n, end: 0x1_ffffn },
+        { start: 0x2_0000n, end: 0x2_ffffn },
+      ],
+    };
     expect(removeMemRange(m, 0x1_0000n, 0x1_0000n, 'upstream-fix').action).toBe('deleted');
     expect(removeMemRange(m, 0x2_0000n, 0x8000n, 'upstream-fix').action).toBe('head-trimmed');
     expect(removeMemRange(m, 0x8000n, 0x8000n, 'upstream-fix').action).toBe('tail-trimmed');
     expect(removeMemRange(m, 0x4_0000n, 0x1000n, 'upstream-fix').action).toBe('none');
-    expect(m.ranges).toEqual([{ start: 0n, end: 0x7fffn }, { start: 0x2_8000n, end: 0x2_ffffn }]);
+    expect(m.ranges).toEqual([
+      { start: 0n, end: 0x7fffn },
+      { start: 0x2_8000n, end: 0x2_ffffn },
+    ]);
   });
 
   describe('through the header, as 6.12.107 ppc64le wrote it (§13.1)', () => {
@@ -242,7 +287,10 @@ describe('remove_mem_range (W12, §13.1)', () => {
 
     it('exact keeps the ranges sorted and the tail ends at the old end', () => {
       const h = afterRemove('exact');
-      expect(h.crashMemory.mem.ranges.slice(-2)).toEqual([{ start: 0x4000_0000n, end: 0xffff_ffffn }, { start: 0x1_1000_0000n, end: 0x1_1fff_ffffn }]);
+      expect(h.crashMemory.mem.ranges.slice(-2)).toEqual([
+        { start: 0x4000_0000n, end: 0xffff_ffffn },
+        { start: 0x1_1000_0000n, end: 0x1_1fff_ffffn },
+      ]);
     });
   });
 });
@@ -335,7 +383,8 @@ describe('the powerpc profile table', () => {
 });
 
 describe('arch_crash_hotplug_support on powerpc (W16)', () => {
-  const q = (kernel: string, fileMode: boolean, flags: number) => hotplugSupportAtLoad(ppcSystem({ kernel }), ppcPlugin(), fileMode, flags | (fileMode ? KEXEC_FILE_ON_CRASH : KEXEC_ON_CRASH));
+  const q = (kernel: string, fileMode: boolean, flags: number) =>
+    hotplugSupportAtLoad(ppcSystem({ kernel }), ppcPlugin(), fileMode, flags | (fileMode ? KEXEC_FILE_ON_CRASH : KEXEC_ON_CRASH));
 
   it('honours only KEXEC_CRASH_HOTPLUG_SUPPORT (0x8) for kexec_load', () => {
     expect(q('6.10', false, 0x1 | 0x4)).toBe(false);

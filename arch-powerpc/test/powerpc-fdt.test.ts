@@ -37,7 +37,10 @@ function fdtgetBlob(bytes: Uint8Array, ...args: string[]): string {
 }
 /** fdtget -t x prints cells; pair them into u64s. */
 function u64Cells(text: string): bigint[] {
-  const cells = text.split(/\s+/).filter((c) => c !== '').map((c) => BigInt(`0x${c}`));
+  const cells = text
+    .split(/\s+/)
+    .filter((c) => c !== '')
+    .map((c) => BigInt(`0x${c}`));
   const out: bigint[] = [];
   for (let i = 0; i < cells.length; i += 2) out.push((cells[i]! << 32n) | cells[i + 1]!);
   return out;
@@ -55,26 +58,39 @@ function fromTree(name: string, extra: Record<string, unknown> = {}): SystemDesc
   return { ...base, memory: { source: 'dtb', origin: name, systemRam: readFdtMemory(fdt).systemRam, fdt } } as SystemDescription;
 }
 
-
 describe('the QEMU fixtures', () => {
-  it.each(['pseries-2g.dtb', 'pseries-numa-dimm.dtb', 'pseries-numa-dimm-cas.dtb', 'powernv9-2chip.dtb'])('%s is read by dtc and by crashplug alike', (name) => {
-    expect(() => dtcReads(blob(name))).not.toThrow();
-    const fdt = tree(name);
-    for (const node of fdt.root.children.filter((c) => c.name.startsWith('memory@'))) {
-      const reg = fdtget(join(DIR, name), `/${node.name}`, 'reg', '-t', 'x');
-      const ours = [...node.properties.find((p) => p.name === 'reg')!.value].map((b) => b.toString(16).padStart(2, '0')).join('');
-      expect(reg.split(/\s+/).map((c) => c.padStart(8, '0')).join('')).toBe(ours);
-    }
-  });
+  it.each(['pseries-2g.dtb', 'pseries-numa-dimm.dtb', 'pseries-numa-dimm-cas.dtb', 'powernv9-2chip.dtb'])(
+    '%s is read by dtc and by crashplug alike',
+    (name) => {
+      expect(() => dtcReads(blob(name))).not.toThrow();
+      const fdt = tree(name);
+      for (const node of fdt.root.children.filter((c) => c.name.startsWith('memory@'))) {
+        const reg = fdtget(join(DIR, name), `/${node.name}`, 'reg', '-t', 'x');
+        const ours = [...node.properties.find((p) => p.name === 'reg')!.value].map((b) => b.toString(16).padStart(2, '0')).join('');
+        expect(
+          reg
+            .split(/\s+/)
+            .map((c) => c.padStart(8, '0'))
+            .join(''),
+        ).toBe(ours);
+      }
+    },
+  );
 
   it('pseries-numa-dimm (dumped before CAS) has two node memory nodes and no LMBs', () => {
     const m = readFdtMemory(tree('pseries-numa-dimm.dtb'));
-    expect(m.regions.map((r) => [r.start, r.end, r.nid])).toEqual([[0n, 0x3fff_ffffn, 0], [0x4000_0000n, 0x7fff_ffffn, 1]]);
+    expect(m.regions.map((r) => [r.start, r.end, r.nid])).toEqual([
+      [0n, 0x3fff_ffffn, 0],
+      [0x4000_0000n, 0x7fff_ffffn, 1],
+    ]);
   });
 
   it('pseries-numa-dimm-cas: the DIMM’s LMBs merge with node 1’s memory, not with node 0’s', () => {
     const m = readFdtMemory(tree('pseries-numa-dimm-cas.dtb'));
-    expect(m.regions.map((r) => [r.start, r.end, r.nid])).toEqual([[0n, 0x3fff_ffffn, 0], [0x4000_0000n, 0xbfff_ffffn, 1]]);
+    expect(m.regions.map((r) => [r.start, r.end, r.nid])).toEqual([
+      [0n, 0x3fff_ffffn, 0],
+      [0x4000_0000n, 0xbfff_ffffn, 1],
+    ]);
     expect(fdtget(join(DIR, 'pseries-numa-dimm-cas.dtb'), '/ibm,dynamic-reconfiguration-memory', 'ibm,lmb-size', '-t', 'x')).toBe('0 10000000');
   });
 });
@@ -102,7 +118,11 @@ describe('crash ranges from a device tree', () => {
   it('powernv: /ibm,opal without its runtime properties fails; powerpc.opal supplies them', () => {
     expect(thrown(() => ppcPlugin().crashMemory(fromTree('powernv9-2chip.dtb'))).message).toContain('opal-base-address');
     const s = fromTree('powernv9-2chip.dtb', { powerpc: { opal: ['0x30000000', '0x303fffff'] } });
-    expect(ppcPlugin().crashMemory(s).added.map((r) => r.name)).toEqual(['OPAL', 'backup region']);
+    expect(
+      ppcPlugin()
+        .crashMemory(s)
+        .added.map((r) => r.name),
+    ).toEqual(['OPAL', 'backup region']);
   });
 });
 
@@ -113,7 +133,10 @@ describe('linux,usable-memory and linux,drconf-usable-memory (§6.5)', () => {
   const out = serializeFdt(withUsableMemory(fdt, usable));
 
   it('uses [0, crashkernel end] then RTAS, in that order', () => {
-    expect(usable).toEqual([{ start: 0n, end: 0x2fff_ffffn }, { start: 0x3fff_0000n, end: 0x3fff_089bn }]);
+    expect(usable).toEqual([
+      { start: 0n, end: 0x2fff_ffffn },
+      { start: 0x3fff_0000n, end: 0x3fff_089bn },
+    ]);
   });
 
   it('memory@0 gets the usable parts of its reg as u64 (base, size) pairs', () => {
@@ -172,7 +195,13 @@ describe('/cpus of the kdump tree after ADD_CPU (§6.4)', () => {
     if (!result.ok) throw new Error(result.message);
     // The live tree has the new node first (of_attach_node links a node in as its parent's first
     // child), so after the reversal it comes last.
-    expect(fdtgetBlob(result.blob, '-l', '/cpus').split('\n')).toEqual(['PowerPC,POWER9@3', 'PowerPC,POWER9@2', 'PowerPC,POWER9@1', 'PowerPC,POWER9@0', 'PowerPC,POWER9@4']);
+    expect(fdtgetBlob(result.blob, '-l', '/cpus').split('\n')).toEqual([
+      'PowerPC,POWER9@3',
+      'PowerPC,POWER9@2',
+      'PowerPC,POWER9@1',
+      'PowerPC,POWER9@0',
+      'PowerPC,POWER9@4',
+    ]);
     const props = fdtgetBlob(result.blob, '-p', '/cpus/PowerPC,POWER9@4').split('\n');
     expect(props[0]).toBe('name');
     expect(props.at(-1)).toBe('ibm,dec-bits');

@@ -41,7 +41,12 @@ const loads = (bytes: Uint8Array) =>
     .map((p) => [p.paddr, p.filesz]);
 
 // §13.1's machine: boot RAM and hot-added LMBs on one node; crashkernel below 1 GiB.
-const system = ppcSystem({ ram: ram([0n, 0x1_1fff_ffffn]), crashkernel: { start: 0x2000_0000n, end: 0x3fff_ffffn }, backupStart: 0x2000_0000n, powerpc: { rtas: null } });
+const system = ppcSystem({
+  ram: ram([0n, 0x1_1fff_ffffn]),
+  crashkernel: { start: 0x2000_0000n, end: 0x3fff_ffffn },
+  backupStart: 0x2000_0000n,
+  powerpc: { rtas: null },
+});
 const going: NotifierEvent = { kind: 'memory', action: 'offline', start: 0x1_0000_0000n, size: 0x1000_0000n };
 
 describe('powerpc crash hot-plug through the engine', () => {
@@ -206,7 +211,10 @@ describe('powerpc ADD_CPU through the engine: the FDT segment of a kexec_file im
 
   it('from a QEMU pseries tree (memory.dtb), clones a CPU node for the CPU attached to the live tree', () => {
     const dtb = parseFdt(new Uint8Array(readFileSync(join(import.meta.dirname, '../../test/fixtures/powerpc/pseries-2g.dtb'))), 'pseries-2g.dtb');
-    const fromDtb = ppcSystem({ cpus: eight, memory: { source: 'dtb', origin: 'pseries-2g.dtb', systemRam: [{ name: 'System RAM', start: 0n, end: 0x7fff_ffffn }], fdt: dtb } });
+    const fromDtb = ppcSystem({
+      cpus: eight,
+      memory: { source: 'dtb', origin: 'pseries-2g.dtb', systemRam: [{ name: 'System RAM', start: 0n, end: 0x7fff_ffffn }], fdt: dtb },
+    });
     const l = load(fromDtb, plugin);
     const engine = new HotplugEngine(l.kexec, plugin);
     engine.handle(callOf(cpu(4)), MachineState.boot(fromDtb).apply(cpu(4)).system);

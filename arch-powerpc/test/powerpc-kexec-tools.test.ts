@@ -43,17 +43,32 @@ function machine(fdt: Fdt, extra: Partial<SystemDescription> = {}, rtas: [string
   });
 }
 
-interface Phdr { type: number; offset: bigint; vaddr: bigint; paddr: bigint; filesz: bigint }
+interface Phdr {
+  type: number;
+  offset: bigint;
+  vaddr: bigint;
+  paddr: bigint;
+  filesz: bigint;
+}
 function phdrs(bytes: Uint8Array): Phdr[] {
   const le = bytes[5] === 1;
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const phoff = Number(v.getBigUint64(32, le));
   return Array.from({ length: v.getUint16(56, le) }, (_, i) => {
     const o = phoff + 56 * i;
-    return { type: v.getUint32(o, le), offset: v.getBigUint64(o + 8, le), vaddr: v.getBigUint64(o + 16, le), paddr: v.getBigUint64(o + 24, le), filesz: v.getBigUint64(o + 32, le) };
+    return {
+      type: v.getUint32(o, le),
+      offset: v.getBigUint64(o + 8, le),
+      vaddr: v.getBigUint64(o + 16, le),
+      paddr: v.getBigUint64(o + 24, le),
+      filesz: v.getBigUint64(o + 32, le),
+    };
   });
 }
-const loads = (b: Uint8Array): [bigint, bigint][] => phdrs(b).filter((p) => p.type === 1).map((p) => [p.paddr, p.filesz]);
+const loads = (b: Uint8Array): [bigint, bigint][] =>
+  phdrs(b)
+    .filter((p) => p.type === 1)
+    .map((p) => [p.paddr, p.filesz]);
 
 describe('kernfs readdir order of /proc/device-tree', () => {
   it('kernfs_name_hash values, computed by hand from fs/kernfs/dir.c and stringhash.h', () => {
@@ -118,24 +133,35 @@ describe('the other rules', () => {
   it('RTAS outside the crash reservation is not listed (the RAM entry already covers it)', () => {
     const s = machine(tree([memoryNode(0n, 0x8000_0000n)]), {}, ['0x7fff0000', '0x7fff0fff']);
     expect(loads(buildKexecToolsElfcorehdr(s, ppcPlugin('ppc64le')).bytes)).toEqual([
-      [0x0n, 0x10000n], [0x1_0000n, 0x1fff_0000n], [0x3000_0000n, 0x5000_0000n],
+      [0x0n, 0x10000n],
+      [0x1_0000n, 0x1fff_0000n],
+      [0x3000_0000n, 0x5000_0000n],
     ]);
   });
 
   it('a memory node inside the reservation vanishes; only reg’s first pair counts; coherent device memory is skipped', () => {
     const twoPairs = node('memory@40000000', [prop('reg', u32(...u64(0x4000_0000n, 0x1000_0000n, 0x9000_0000n, 0x1000_0000n)))]);
-    const gpu = node('memory@200000000', [prop('compatible', new TextEncoder().encode('ibm,coherent-device-memory\0')), prop('reg', u32(...u64(0x2_0000_0000n, LMB)))]);
+    const gpu = node('memory@200000000', [
+      prop('compatible', new TextEncoder().encode('ibm,coherent-device-memory\0')),
+      prop('reg', u32(...u64(0x2_0000_0000n, LMB))),
+    ]);
     const inside = memoryNode(0x2000_0000n, 0x1000_0000n);
     const s = machine(tree([memoryNode(0n, 0x2000_0000n), inside, twoPairs, gpu]), {}, null);
     expect(loads(buildKexecToolsElfcorehdr(s, ppcPlugin('ppc64le')).bytes)).toEqual([
-      [0x0n, 0x10000n], [0x1_0000n, 0x1fff_0000n], [0x4000_0000n, 0x1000_0000n],
+      [0x0n, 0x10000n],
+      [0x1_0000n, 0x1fff_0000n],
+      [0x4000_0000n, 0x1000_0000n],
     ]);
   });
 
   it('without a device tree each RAM range stands for a memory node', () => {
     const s = ppcSystem({ powerpc: { rtas: null } });
     expect(loads(buildKexecToolsElfcorehdr(s, ppcPlugin('ppc64le')).bytes)).toEqual([
-      [0x0n, 0x10000n], [0x1_0000n, 0x1fff_0000n], [0x3000_0000n, 0x5000_0000n], [0x8000_0000n, 0x8000_0000n], [0x1_0000_0000n, 0x4000_0000n],
+      [0x0n, 0x10000n],
+      [0x1_0000n, 0x1fff_0000n],
+      [0x3000_0000n, 0x5000_0000n],
+      [0x8000_0000n, 0x8000_0000n],
+      [0x1_0000_0000n, 0x4000_0000n],
     ]);
   });
 

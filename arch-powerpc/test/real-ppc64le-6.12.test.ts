@@ -41,7 +41,12 @@ function printed(name: string): string {
   return m[1]!.trim();
 }
 
-interface Phdr { type: number; offset: bigint; paddr: bigint; filesz: bigint }
+interface Phdr {
+  type: number;
+  offset: bigint;
+  paddr: bigint;
+  filesz: bigint;
+}
 function phdrs(bytes: Uint8Array): Phdr[] {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const phoff = Number(v.getBigUint64(32, true));
@@ -50,7 +55,10 @@ function phdrs(bytes: Uint8Array): Phdr[] {
     return { type: v.getUint32(o, true), offset: v.getBigUint64(o + 8, true), paddr: v.getBigUint64(o + 24, true), filesz: v.getBigUint64(o + 32, true) };
   });
 }
-const loads = (bytes: Uint8Array): [bigint, bigint][] => phdrs(bytes).filter((p) => p.type === 1).map((p) => [p.paddr, p.filesz]);
+const loads = (bytes: Uint8Array): [bigint, bigint][] =>
+  phdrs(bytes)
+    .filter((p) => p.type === 1)
+    .map((p) => [p.paddr, p.filesz]);
 
 function firstDifference(a: Uint8Array, b: Uint8Array): string {
   const n = Math.max(a.length, b.length);
@@ -117,10 +125,16 @@ describe('the capture itself', () => {
 
   it('kexec-tools’ load-time header rounds RTAS to a page and appends it last; the kernel’s sorts it, exact', () => {
     expect(loads(read('elfcorehdr-kexec-tools-load.bin'))).toEqual([
-      [0x0n, 0x10000n], [0x10000n, 0x1fff0000n], [0x40000000n, 0x40000000n], [0x2ffff000n, 0x1000n],
+      [0x0n, 0x10000n],
+      [0x10000n, 0x1fff0000n],
+      [0x40000000n, 0x40000000n],
+      [0x2ffff000n, 0x1000n],
     ]);
     expect(loads(read('elfcorehdr-2-after-remove-1g.bin'))).toEqual([
-      [0x0n, 0x10000n], [0x10000n, 0x1fff0000n], [0x2ffff000n, 0x83cn], [0x40000000n, 0x40000000n],
+      [0x0n, 0x10000n],
+      [0x10000n, 0x1fff0000n],
+      [0x2ffff000n, 0x83cn],
+      [0x40000000n, 0x40000000n],
     ]);
   });
 

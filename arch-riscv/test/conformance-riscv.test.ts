@@ -74,8 +74,7 @@ export const RISCV_SPEC: ConformanceSpec = {
   // No ARCH_SUPPORTS_CRASH_HOTPLUG on riscv.
   supportsHotplug: () => false,
   // NR_CPUS tops out at 512 on riscv64; the header is exactly its own size, whatever the machine.
-  largestMachine: () =>
-    riscvSystem({ origin: '512 CPUs and 8193 System RAM ranges', possible: 512, ram: [...RV.ram, ...riscvSparseRam(8192)] }),
+  largestMachine: () => riscvSystem({ origin: '512 CPUs and 8193 System RAM ranges', possible: 512, ram: [...RV.ram, ...riscvSparseRam(8192)] }),
 };
 
 describeConformance('riscv64 conformance', riscvModule, RISCV_SPEC);

@@ -88,7 +88,10 @@ describe('the capture itself', () => {
   it('is what guest memory held at the start of the crash region, zero to the end of the segment', () => {
     expect(regionBefore.subarray(0, 456)).toEqual(atLoad);
     expect(regionAfter.subarray(0, 512)).toEqual(afterHotplug);
-    for (const [region, end] of [[regionBefore, 456], [regionAfter, 512]] as const) {
+    for (const [region, end] of [
+      [regionBefore, 456],
+      [regionAfter, 512],
+    ] as const) {
       expect(region.subarray(end, SEGMENT_MEMSZ).every((b) => b === 0)).toBe(true);
     }
     // The rewrite touched the header only: the rest of the captured region is unchanged.

@@ -13,7 +13,6 @@ import { cpuIds, sparseRam, systemRam, W1, x86Plugin, x86RamWithRanges, x86Syste
 import { crashplugErrorOf as thrown } from '../../test/support/errors.js';
 import { phdrAt } from '../../test/support/raw-phdr.js';
 
-
 const PT_LOAD = 1;
 const PT_NOTE = 4;
 const RWX = 7;
@@ -29,7 +28,6 @@ function segmentOf(system: SystemDescription) {
   const built = buildSystemElfcorehdr(system, plugin);
   return plugin.elfcorehdrSegment(system, built.layout);
 }
-
 
 describe('x86_64 elfcorehdr at kexec_file load (W1)', () => {
   const built = buildSystemElfcorehdr(x86System(), x86Plugin());
@@ -169,7 +167,13 @@ describe('x86_64 hot-plug growth limit (W6)', () => {
   const SEGMENT = 462848; // W2's page-rounded segment
 
   describe('when sized by the formula 64 + (cpus + 2 + R) × 56 ≤ 462848', () => {
-    const maxR: [number, number][] = [[1, 8261], [4, 8258], [8, 8254], [64, 8198], [128, 8134]];
+    const maxR: [number, number][] = [
+      [1, 8261],
+      [4, 8258],
+      [8, 8254],
+      [64, 8198],
+      [128, 8134],
+    ];
     for (const [cpus, r] of maxR) {
       it(`fits ${r} ranges with ${cpus} CPU(s) and needs 466944 bytes at ${r + 1}`, () => {
         expect(elfcorehdrSize(cpus, r)).toBeLessThanOrEqual(SEGMENT);
@@ -262,7 +266,10 @@ describe('x86_64 crash memory (§4.1, §13.7)', () => {
         crashkernel: { start: 0x100000000n, end: 0x10fffffffn },
       });
       const b = buildSystemElfcorehdr(system, x86Plugin());
-      expect(pairs(b.crashMemory.mem.ranges)).toEqual([[0x100000n, 0xbfffffffn], [0x110000000n, 0x13fffffffn]]);
+      expect(pairs(b.crashMemory.mem.ranges)).toEqual([
+        [0x100000n, 0xbfffffffn],
+        [0x110000000n, 0x13fffffffn],
+      ]);
       expect(phdrAt(b.bytes, 7)).toEqual(load(0x110000000n, 0xffff888110000000n, 0x30000000n));
     });
   });

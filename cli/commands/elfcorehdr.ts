@@ -33,21 +33,26 @@ export function registerElfcorehdr(program: Command, ctx: CliContext): void {
     .addOption(new Option('--system <file>', 'the machine, as a system description (JSON, format 1)').conflicts('host'))
     .addOption(new Option('--host', 'this machine, read from /proc and /sys (assumes what it cannot read, and says so)'))
     .option('--root <path>', 'with --host: read /proc and /sys under this folder instead of / (a copied or mounted tree)')
-    .option('--out <file>', 'write the header (the whole buffer: page-aligned from the kernel, 1 KiB-aligned from kexec-tools) to this file; "-": to standard output, the report to standard error')
+    .option(
+      '--out <file>',
+      'write the header (the whole buffer: page-aligned from the kernel, 1 KiB-aligned from kexec-tools) to this file; "-": to standard output, the report to standard error',
+    )
     .option('--json', 'print one JSON object instead of text')
     .option('--svg <file>', 'draw the memory map (RAM, crash reservations, exclusions, PT_LOADs) as an SVG picture')
     .option('--html <file>', 'write one self-contained HTML page: summary, findings, the memory map and the program-header table')
     .option('--kernel <version>', 'model this kernel release (6.1, 6.6, 6.10, …) instead of the one the description names')
     .addOption(
-      new Option('--builder <builder>', 'who builds the header: the kernel (kexec -s -p) or kexec-tools (kexec -p); default: the description\'s "builder", else kernel').choices(
-        HEADER_BUILDERS,
-      ),
+      new Option(
+        '--builder <builder>',
+        'who builds the header: the kernel (kexec -s -p) or kexec-tools (kexec -p); default: the description\'s "builder", else kernel',
+      ).choices(HEADER_BUILDERS),
     )
     .action(async (opts: ElfcorehdrOptions) => runElfcorehdr(opts, ctx));
 }
 
 async function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): Promise<void> {
-  if (opts.root !== undefined && opts.host !== true) throw new CrashplugError('E_BAD_ARGUMENT', 'elfcorehdr: --root says where --host reads /proc and /sys; give --host too');
+  if (opts.root !== undefined && opts.host !== true)
+    throw new CrashplugError('E_BAD_ARGUMENT', 'elfcorehdr: --root says where --host reads /proc and /sys; give --host too');
   if (opts.system === undefined && opts.host !== true) {
     throw new CrashplugError('E_BAD_ARGUMENT', 'elfcorehdr: say which machine: --system FILE.json (a system description) or --host (this one)');
   }
@@ -110,7 +115,9 @@ async function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): Promise<
     const textReport = opts.json === true ? `${builtReportLines(built).join('\n')}\n` : text;
     const page = pictures!.htmlReport(pictures!.elfcorehdrPage(built, picture.svg, textReport, assumptions));
     outputs.add(opts.html, page, 'HTML report');
-    wrote.push(`wrote ${opts.html} (HTML report: ${memoryMapWhat(picture)}, ${built.header.header.phnum} program headers, ${Math.ceil(page.length / 1024)} KiB)`);
+    wrote.push(
+      `wrote ${opts.html} (HTML report: ${memoryMapWhat(picture)}, ${built.header.header.phnum} program headers, ${Math.ceil(page.length / 1024)} KiB)`,
+    );
   }
   outputs.commit();
   // What was written: on stderr under --json, so that stdout stays one JSON object.

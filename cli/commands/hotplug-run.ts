@@ -62,7 +62,10 @@ export function hotplugRunOptions(cmd: Command, dimm: string): Command {
     .addOption(new Option('--mode <mode>', 'file: kexec_file_load; load: kexec_load with kexec-tools').choices(MODES).default('file'))
     .option('--json', 'print one JSON object instead of text')
     .option('--out-header <file>', 'write the elfcorehdr installed at the end to this file; "-": to standard output, the report to standard error')
-    .option('--svg <file>', 'draw the run: events, updates, refused and dropped ones, unarmed and stale stretches on the modelled clock, and the host timings apart')
+    .option(
+      '--svg <file>',
+      'draw the run: events, updates, refused and dropped ones, unarmed and stale stretches on the modelled clock, and the host timings apart',
+    )
     .option('--svg-scale <time>', 'fix the time axis of the pictures to 0..TIME (80s, 500ms, 1500), so two strategies can be compared')
     .option('--html <file>', 'write one self-contained HTML page: summary, findings, the timeline and the installed program headers')
     .option('--events-out <file>', 'write one JSON line per event: what the handler did, and which RAM the installed header then misses or lists wrongly')
@@ -89,7 +92,8 @@ function segmentSize(text: string, option: string): number {
 function scaleOf(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min)?\s*$/.exec(text);
   const v = m === null ? Number.NaN : Number(m[1]) * (m[2] === 's' ? 1000 : m[2] === 'min' ? 60_000 : 1);
-  if (!(v > 0)) throw new CrashplugError('E_BAD_ARGUMENT', `--svg-scale ${JSON.stringify(text)} is not a positive time; write it as 80s, 500ms or 1500 (milliseconds)`);
+  if (!(v > 0))
+    throw new CrashplugError('E_BAD_ARGUMENT', `--svg-scale ${JSON.stringify(text)} is not a positive time; write it as 80s, 500ms or 1500 (milliseconds)`);
   return v;
 }
 
@@ -327,7 +331,12 @@ export function jsonReport(run: HotplugRun, opts: HotplugRunOptions, settings: R
   return {
     contention: { fraction: settings.contention, seed: settings.seed },
     ...run.result.summary,
-    purgatory: { checksDigest: run.purgatory.checksDigest, digestMatches: run.purgatory.digestMatches, captureKernelStarts: run.purgatory.captureKernelStarts, text: run.purgatory.text },
+    purgatory: {
+      checksDigest: run.purgatory.checksDigest,
+      digestMatches: run.purgatory.digestMatches,
+      captureKernelStarts: run.purgatory.captureKernelStarts,
+      text: run.purgatory.text,
+    },
     why: run.why,
     finalHeader: coverageJson(run.coverage),
     problems: run.problems,

@@ -30,18 +30,18 @@ interface InspectOptions {
 export function registerInspect(program: Command, ctx: CliContext): void {
   program
     .command('inspect')
-    .description('decode an elfcorehdr and say what each program header is; compare it with crashplug\'s with --against')
+    .description("decode an elfcorehdr and say what each program header is; compare it with crashplug's with --against")
     .argument('<file>', 'an elfcorehdr: a capture from a real machine, or what `elfcorehdr --out` wrote')
     .option('--json', 'print one JSON object instead of text')
     .option(
       '--against <system>',
-      'say which kernel releases and builder reproduce the file for this system description, and compare it field by field with the header of the description\'s own profile',
+      "say which kernel releases and builder reproduce the file for this system description, and compare it field by field with the header of the description's own profile",
     )
     .option('--kernel <version>', 'with --against: compare with this kernel release instead of the one the explanation picked (or the description names)')
     .addOption(
       new Option(
         '--builder <builder>',
-        'with --against: compare with this builder\'s header; default: the builder that explains the file (or comes closest), else the description\'s',
+        "with --against: compare with this builder's header; default: the builder that explains the file (or comes closest), else the description's",
       ).choices(HEADER_BUILDERS),
     )
     .action((file: string, opts: InspectOptions) => runInspect(file, opts, ctx));
@@ -60,13 +60,22 @@ interface Comparison {
  * header: what the user asked for, else the pair that explains the file — the description's own
  * builder and release when they are among the explaining ones — else the closest pair.
  */
-export function comparedWith(e: Explanation, system: SystemDescription, opts: { builder?: HeaderBuilder | undefined; kernel?: string | undefined }): { builder: HeaderBuilder; kernel: string } {
+export function comparedWith(
+  e: Explanation,
+  system: SystemDescription,
+  opts: { builder?: HeaderBuilder | undefined; kernel?: string | undefined },
+): { builder: HeaderBuilder; kernel: string } {
   const fits = (g: CandidateGroup, builder: HeaderBuilder | undefined): boolean => builder === undefined || g.builder === builder;
   const explaining = e.explainedBy.filter((g) => fits(g, opts.builder) && (opts.kernel === undefined || rangeHolds(g.kernels, opts.kernel)));
-  const own = explaining.find((g) => g.builder === system.builder && rangeHolds(g.kernels, system.kernel.version)) ?? explaining.find((g) => rangeHolds(g.kernels, system.kernel.version));
+  const own =
+    explaining.find((g) => g.builder === system.builder && rangeHolds(g.kernels, system.kernel.version)) ??
+    explaining.find((g) => rangeHolds(g.kernels, system.kernel.version));
   const pick = own ?? explaining[0];
   if (pick !== undefined) {
-    return { builder: pick.builder, kernel: opts.kernel ?? (rangeHolds(pick.kernels, system.kernel.version) ? system.kernel.version : pick.builtAt[pick.builtAt.length - 1]!) };
+    return {
+      builder: pick.builder,
+      kernel: opts.kernel ?? (rangeHolds(pick.kernels, system.kernel.version) ? system.kernel.version : pick.builtAt[pick.builtAt.length - 1]!),
+    };
   }
   const c = e.closest;
   if (c !== undefined && fits(c.group, opts.builder) && (opts.kernel === undefined || rangeHolds(c.group.kernels, opts.kernel))) {
@@ -108,7 +117,9 @@ function runInspect(path: string, opts: InspectOptions, ctx: CliContext): void {
   const cmp = opts.against === undefined ? undefined : compare(file, bytes, opts.against, opts, ctx);
   // Differences are the answer a script asks for: exit 3 (unless --no-fail).
   if (cmp !== undefined && cmp.diff.differences.length > 0) {
-    ctx.answerIsBad(`${path} differs from crashplug's ${cmp.built.builder} header (kernel ${cmp.built.system.kernel.version}) in ${cmp.diff.differences.length} field(s)`);
+    ctx.answerIsBad(
+      `${path} differs from crashplug's ${cmp.built.builder} header (kernel ${cmp.built.system.kernel.version}) in ${cmp.diff.differences.length} field(s)`,
+    );
   }
   const what = cmp?.fileWhat ?? file.what;
 
@@ -119,7 +130,12 @@ function runInspect(path: string, opts: InspectOptions, ctx: CliContext): void {
       elfHeader: ehdrJson(header, ctx.registry().machineName(header.header.machine)),
       rolesFrom: cmp === undefined ? 'guessed' : 'crashplug',
       programHeaders: header.phdrs.map((p, i) => phdrJson(p, i, what[i])),
-      trailing: { from: trailing.from, length: trailing.length, nonZero: trailing.nonZero, ...(trailing.firstNonZero === undefined ? {} : { firstNonZero: trailing.firstNonZero }) },
+      trailing: {
+        from: trailing.from,
+        length: trailing.length,
+        nonZero: trailing.nonZero,
+        ...(trailing.firstNonZero === undefined ? {} : { firstNonZero: trailing.firstNonZero }),
+      },
       warnings: header.warnings,
       ...(cmp === undefined
         ? {}

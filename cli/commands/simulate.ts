@@ -47,13 +47,20 @@ function checkResize(system: SystemDescription, plugin: ArchPlugin, events: read
 function planOf(opts: SimulateOptions, system: SystemDescription): { from: bigint; to: bigint } {
   const given = [opts.resize, opts.add, opts.remove].filter((o) => o !== undefined).length;
   if (given !== 1) {
-    throw new CrashplugError('E_BAD_ARGUMENT', `give exactly one of --resize FROM:TO, --add SIZE and --remove SIZE (${given === 0 ? 'none was' : `${given} were`} given)`);
+    throw new CrashplugError(
+      'E_BAD_ARGUMENT',
+      `give exactly one of --resize FROM:TO, --add SIZE and --remove SIZE (${given === 0 ? 'none was' : `${given} were`} given)`,
+    );
   }
   if (opts.resize !== undefined) return resizeOf(opts.resize);
   const ram = ramOf(system);
   if (opts.add !== undefined) return { from: ram, to: ram + size(opts.add, '--add') };
   const gone = size(opts.remove!, '--remove');
-  if (gone >= ram) throw new CrashplugError('E_BAD_ARGUMENT', `--remove ${opts.remove} is all of ${system.origin}'s ${sizeText(ram)} of System RAM or more; leave the machine some`);
+  if (gone >= ram)
+    throw new CrashplugError(
+      'E_BAD_ARGUMENT',
+      `--remove ${opts.remove} is all of ${system.origin}'s ${sizeText(ram)} of System RAM or more; leave the machine some`,
+    );
   return { from: ram, to: ram - gone };
 }
 
@@ -141,7 +148,17 @@ async function runSimulate(opts: SimulateOptions, ctx: CliContext): Promise<void
   const plugin = registry.get(system.arch, `${opts.system}: arch`);
   const { from, to } = planOf(opts, system);
   const { dimmSize, blockSize } = settings;
-  checkBudget({ from, to, dimmSize, blockSize, system, plugin, strategy: opts.strategy, budget: budgetOf(opts.budget), payloadBytes: settings.payload.kernel + settings.payload.initrd });
+  checkBudget({
+    from,
+    to,
+    dimmSize,
+    blockSize,
+    system,
+    plugin,
+    strategy: opts.strategy,
+    budget: budgetOf(opts.budget),
+    payloadBytes: settings.payload.kernel + settings.payload.initrd,
+  });
   const events = resizeEvents(system, { from, to, dimmSize, blockSize });
   const option = opts.resize !== undefined ? `--resize ${opts.resize}` : opts.add !== undefined ? `--add ${opts.add}` : `--remove ${opts.remove}`;
   checkResize(system, plugin, events, blockSize, option);

@@ -143,7 +143,13 @@ function sameBytes(x: Uint8Array, y: Uint8Array): boolean {
 }
 
 /** Build one builder at every release; `unavailable` when the port cannot emulate that builder. */
-function tryBuilder(file: HeaderBytes, system: SystemDescription, plugin: ArchPlugin, builder: HeaderBuilder, releases: readonly string[]): Tried[] | { unavailable: string } {
+function tryBuilder(
+  file: HeaderBytes,
+  system: SystemDescription,
+  plugin: ArchPlugin,
+  builder: HeaderBuilder,
+  releases: readonly string[],
+): Tried[] | { unavailable: string } {
   const out: Tried[] = [];
   for (const release of releases) {
     try {

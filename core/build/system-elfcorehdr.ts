@@ -19,7 +19,10 @@ export function noteCpusOf(system: SystemDescription): readonly number[] {
  * What the header writer is given for `system`: the arch's crash memory (prepare_elf_headers' arch
  * half, done once here) and the generic inputs — so a caller can time or repeat the write alone.
  */
-export function systemElfcorehdrInput(system: SystemDescription, plugin: ArchPlugin): { input: ElfcorehdrInput; crashMemory: CrashMemory; kernelMap: KernelMap | undefined } {
+export function systemElfcorehdrInput(
+  system: SystemDescription,
+  plugin: ArchPlugin,
+): { input: ElfcorehdrInput; crashMemory: CrashMemory; kernelMap: KernelMap | undefined } {
   const crashMemory = plugin.crashMemory(system);
   const kernelMap = plugin.kernelMap(system);
   const input: ElfcorehdrInput = {

@@ -2,17 +2,7 @@
 // A header whose fields are big-endian under an LSB tag (big-endian ppc64 kexec_file) is read in
 // the order that makes it consistent, with a warning: a tool trusting EI_DATA would misread it.
 
-import {
-  EHDR_SIZE,
-  ELFCLASS64,
-  ELFDATA2LSB,
-  ELFDATA2MSB,
-  type ByteOrder,
-  type ElfCoreHeader,
-  type ElfHeader,
-  type ProgramHeader,
-  PHDR_SIZE,
-} from './elf.js';
+import { EHDR_SIZE, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, type ByteOrder, type ElfCoreHeader, type ElfHeader, type ProgramHeader, PHDR_SIZE } from './elf.js';
 import { CrashplugError } from '../base/errors.js';
 
 export interface DecodedElfCoreHeader extends ElfCoreHeader {

@@ -25,7 +25,6 @@ export const PF_W = 2;
 export const PF_R = 4;
 export const PF_RWX = PF_R | PF_W | PF_X;
 
-
 /** How multi-byte fields are stored; independent of EI_DATA (big-endian ppc64 writes BE under an LSB tag). */
 export type ByteOrder = 'le' | 'be';
 
@@ -102,4 +101,3 @@ export function phdrTypeName(type: number): string {
       return `0x${type.toString(16)}`;
   }
 }
-

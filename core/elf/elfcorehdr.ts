@@ -4,17 +4,7 @@
 // rounded up to 4 KiB. It writes straight into the buffer; the model comes from decoding it.
 
 import { alignUpNumber } from '../base/hex.js';
-import {
-  EHDR_SIZE,
-  ELF_CORE_HEADER_ALIGN,
-  ELFDATA2LSB,
-  type ByteOrder,
-  coreElfHeader,
-  PF_RWX,
-  PHDR_SIZE,
-  PT_LOAD,
-  PT_NOTE,
-} from './elf.js';
+import { EHDR_SIZE, ELF_CORE_HEADER_ALIGN, ELFDATA2LSB, type ByteOrder, coreElfHeader, PF_RWX, PHDR_SIZE, PT_LOAD, PT_NOTE } from './elf.js';
 import { writeElfHeader } from './encode.js';
 import { CrashplugError } from '../base/errors.js';
 import type { Range } from '../memory/range.js';
@@ -100,16 +90,12 @@ export function buildElfcorehdr(input: ElfcorehdrInput, target?: Uint8Array): Bu
   if (layout.phnum > 0xffff) {
     throw new CrashplugError(
       'E_TOO_MANY_PHDRS',
-      `the elfcorehdr would need ${layout.phnum} program headers, more than e_phnum can hold (65535); ` +
-        'describe fewer CPUs or memory ranges',
+      `the elfcorehdr would need ${layout.phnum} program headers, more than e_phnum can hold (65535); ` + 'describe fewer CPUs or memory ranges',
     );
   }
   const bytes = target ?? new Uint8Array(layout.size);
   if (bytes.length < layout.size) {
-    throw new CrashplugError(
-      'E_ELFCOREHDR_TOO_LARGE',
-      `the elfcorehdr needs ${layout.size} bytes but the buffer holds ${bytes.length}`,
-    );
+    throw new CrashplugError('E_ELFCOREHDR_TOO_LARGE', `the elfcorehdr needs ${layout.size} bytes but the buffer holds ${bytes.length}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const order = input.byteOrder ?? 'le';

@@ -2,15 +2,7 @@
 // per-field allocation — aligned typed-array stores when the fields are in the host's byte order,
 // a DataView otherwise — so 16 000 program headers take well under a millisecond.
 
-import {
-  EHDR_SIZE,
-  ELFCLASS64,
-  type ByteOrder,
-  type ElfCoreHeader,
-  type ElfHeader,
-  type ProgramHeader,
-  PHDR_SIZE,
-} from './elf.js';
+import { EHDR_SIZE, ELFCLASS64, type ByteOrder, type ElfCoreHeader, type ElfHeader, type ProgramHeader, PHDR_SIZE } from './elf.js';
 import { CrashplugError } from '../base/errors.js';
 
 export function encodedLength(phnum: number): number {

@@ -3,14 +3,7 @@
 // each with flags saying whether it is assigned to this partition. Runs are kept as runs, so a v2
 // set of millions of LMBs costs one entry.
 
-import {
-  type Fdt,
-  type FdtNode,
-  type FdtProperty,
-  fdtError,
-  fdtLookup,
-  fdtProperty,
-} from './fdt.js';
+import { type Fdt, type FdtNode, type FdtProperty, fdtError, fdtLookup, fdtProperty } from './fdt.js';
 import { type FdtCells, readNumber, rootCellsOf, valueOffset } from './value.js';
 import { U64_MAX } from '../base/hex.js';
 
@@ -84,11 +77,7 @@ function readRuns(origin: string, prop: FdtProperty, cells: FdtCells, lmbSize: b
   if (value.length < 4) throw fdtError(origin, prop.offset, `"${prop.name}" is too short to hold its entry count`);
   const n = u32At(value, 0);
   if (n > (value.length - 4) / entry) {
-    throw fdtError(
-      origin,
-      valueOffset(prop),
-      `"${prop.name}" claims ${n} entries of ${entry} bytes but holds only ${Math.floor((value.length - 4) / entry)}`,
-    );
+    throw fdtError(origin, valueOffset(prop), `"${prop.name}" claims ${n} entries of ${entry} bytes but holds only ${Math.floor((value.length - 4) / entry)}`);
   }
   const runs: LmbRun[] = [];
   for (let i = 0, at = 4; i < n; i++, at += entry) {

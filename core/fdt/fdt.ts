@@ -63,10 +63,7 @@ export interface FdtNodeRef {
 /** E_BAD_FDT naming the blob and, when known, the byte offset the problem was found at. */
 export function fdtError(origin: string, offset: number | undefined, problem: string): CrashplugError {
   const where = offset === undefined ? origin : `${origin}: byte ${offset} (${hex(offset)})`;
-  return new CrashplugError(
-    'E_BAD_FDT',
-    `${where}: ${problem}; check the blob with "dtc -I dtb -O dts" or dump it again from its source`,
-  );
+  return new CrashplugError('E_BAD_FDT', `${where}: ${problem}; check the blob with "dtc -I dtb -O dts" or dump it again from its source`);
 }
 
 export function fdtProperty(node: FdtNode, name: string): FdtProperty | undefined {

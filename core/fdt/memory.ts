@@ -74,9 +74,7 @@ function memoryNodePieces(fdt: Fdt, scheme: NumaScheme, ref: FdtNodeRef): FdtMem
   const entries = decodeReg(fdt.origin, ref, 'linux,usable-memory') ?? decodeReg(fdt.origin, ref) ?? [];
   const nid = memoryNodeNid(fdt, scheme, ref);
   const hotpluggable = fdtProperty(ref.node, 'hotpluggable') !== undefined;
-  return entries
-    .filter((e) => e.size > 0n)
-    .map((e) => ({ ...rangeOf(e.address, e.size), source: ref.path, nid, hotpluggable }));
+  return entries.filter((e) => e.size > 0n).map((e) => ({ ...rangeOf(e.address, e.size), source: ref.path, nid, hotpluggable }));
 }
 
 /**
@@ -150,7 +148,11 @@ function lmbPieces(fdt: Fdt, scheme: NumaScheme, drconf: DrconfMemory, cells: Fd
     const hotpluggable = (run.flags & DRCONF_MEM_HOTREMOVABLE) !== 0;
     for (let i = 0n; i < run.count; i++) {
       if (at + 4 * cells.sizeCells > value.length) {
-        throw fdtError(fdt.origin, valueOffset(usm, at), `"linux,drconf-usable-memory" ends before the entry for LMB drc 0x${(run.drcIndex + Number(i)).toString(16)}`);
+        throw fdtError(
+          fdt.origin,
+          valueOffset(usm, at),
+          `"linux,drconf-usable-memory" ends before the entry for LMB drc 0x${(run.drcIndex + Number(i)).toString(16)}`,
+        );
       }
       const ranges = readNumber(value, at, cells.sizeCells);
       at += 4 * cells.sizeCells;
@@ -172,11 +174,17 @@ function readChosen(fdt: Fdt, cells: FdtCells): FdtChosen {
   const tuples = (name: string): Range[] | undefined => {
     const prop = chosen === undefined ? undefined : fdtProperty(chosen, name);
     if (prop === undefined) return undefined;
-    return decodeTuples(fdt.origin, prop, cells).filter((e) => e.size > 0n).map((e) => rangeOf(e.address, e.size));
+    return decodeTuples(fdt.origin, prop, cells)
+      .filter((e) => e.size > 0n)
+      .map((e) => rangeOf(e.address, e.size));
   };
   const elfcorehdr = tuples('linux,elfcorehdr');
   if (elfcorehdr !== undefined && elfcorehdr.length !== 1) {
-    throw fdtError(fdt.origin, chosen === undefined ? undefined : fdtProperty(chosen, 'linux,elfcorehdr')?.offset, '"linux,elfcorehdr" must hold exactly one (address, size) pair');
+    throw fdtError(
+      fdt.origin,
+      chosen === undefined ? undefined : fdtProperty(chosen, 'linux,elfcorehdr')?.offset,
+      '"linux,elfcorehdr" must hold exactly one (address, size) pair',
+    );
   }
   return { elfcorehdr: elfcorehdr?.[0], usableMemoryRanges: tuples('linux,usable-memory-range') ?? [] };
 }
@@ -203,12 +211,7 @@ interface Attribute<T> {
  * Cut merged RAM into maximal runs of equal (node, hot-plug flag). Attribute ranges are swept in
  * address order with one pointer each, so this is O(n log n) in the number of pieces.
  */
-function partition(
-  ram: readonly Range[],
-  nids: readonly Attribute<number>[],
-  hotplug: readonly Range[],
-  defaultNid: number,
-): FdtMemoryRegion[] {
+function partition(ram: readonly Range[], nids: readonly Attribute<number>[], hotplug: readonly Range[], defaultNid: number): FdtMemoryRegion[] {
   const points = new Set<bigint>();
   for (const r of [...ram, ...nids.map((a) => a.range), ...hotplug]) {
     points.add(r.start);

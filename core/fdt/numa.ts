@@ -4,14 +4,7 @@
 // adjacent memory of different nodes apart, so this decides how RAM ranges merge (facts §13.3).
 
 import { type Fdt, type FdtNodeRef, fdtLookup, fdtProperty } from './fdt.js';
-import {
-  type AssociativityArrays,
-  associativityCell,
-  DRCONF_MEM_AI_INVALID,
-  DRCONF_NODE_PATH,
-  type LmbRun,
-  readAssociativityArrays,
-} from './drconf.js';
+import { type AssociativityArrays, associativityCell, DRCONF_MEM_AI_INVALID, DRCONF_NODE_PATH, type LmbRun, readAssociativityArrays } from './drconf.js';
 import { propCells, propU32 } from './value.js';
 
 /** Linux's NUMA_NO_NODE: the memory belongs to no node the kernel could name. */
@@ -33,8 +26,7 @@ export type NumaScheme =
  * uses; FORM0 (second cell) is not modelled. Without reference points Linux turns NUMA off.
  */
 export function numaSchemeOf(fdt: Fdt, memoryNodes: readonly FdtNodeRef[]): NumaScheme {
-  const hasAssociativity =
-    memoryNodes.some((m) => fdtProperty(m.node, 'ibm,associativity') !== undefined) || fdtLookup(fdt, DRCONF_NODE_PATH) !== undefined;
+  const hasAssociativity = memoryNodes.some((m) => fdtProperty(m.node, 'ibm,associativity') !== undefined) || fdtLookup(fdt, DRCONF_NODE_PATH) !== undefined;
   if (hasAssociativity) {
     const holder = fdtLookup(fdt, '/rtas')?.node ?? fdt.root;
     const refs = fdtProperty(holder, 'ibm,associativity-reference-points') ?? fdtProperty(fdt.root, 'ibm,associativity-reference-points');

@@ -130,7 +130,13 @@ function readStructure(blob: Uint8Array, view: DataView, h: Header, origin: stri
   const names = new Map<number, string>();
   const stack: OpenNode[] = [];
   const align = (p: number): number => h.offStruct + ((p - h.offStruct + 3) & ~3);
-  const openPath = (): string => (stack.length <= 1 ? '/' : `/${stack.slice(1).map((n) => n.name).join('/')}`);
+  const openPath = (): string =>
+    stack.length <= 1
+      ? '/'
+      : `/${stack
+          .slice(1)
+          .map((n) => n.name)
+          .join('/')}`;
   let root: FdtNode | undefined;
   let p = h.offStruct;
   // Every pass consumes at least 4 bytes, so this loop runs at most sizeStruct / 4 times.

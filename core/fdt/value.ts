@@ -55,11 +55,7 @@ export function latin1Bytes(text: string, what: string): Uint8Array {
 }
 
 function cellCountError(origin: string, prop: FdtProperty, unit: number, what: string): CrashplugError {
-  return fdtError(
-    origin,
-    prop.offset,
-    `property "${prop.name}" is ${prop.value.length} bytes, not a whole number of ${what} (${unit} bytes each)`,
-  );
+  return fdtError(origin, prop.offset, `property "${prop.name}" is ${prop.value.length} bytes, not a whole number of ${what} (${unit} bytes each)`);
 }
 
 /** The value as u32 cells. */
@@ -155,7 +151,11 @@ export function decodeTuples(origin: string, prop: FdtProperty, cells: FdtCells)
     const address = readNumber(prop.value, at, cells.addressCells);
     const size = readNumber(prop.value, at + 4 * cells.addressCells, cells.sizeCells);
     if (size > 0n && address + size - 1n > U64_MAX) {
-      throw fdtError(origin, valueOffset(prop, at), `"${prop.name}" entry at 0x${address.toString(16)} of size 0x${size.toString(16)} runs past the 64-bit address space`);
+      throw fdtError(
+        origin,
+        valueOffset(prop, at),
+        `"${prop.name}" entry at 0x${address.toString(16)} of size 0x${size.toString(16)} runs past the 64-bit address space`,
+      );
     }
     out.push({ address, size, offset: valueOffset(prop, at) });
   }
@@ -207,8 +207,14 @@ export function fdtStrings(texts: readonly string[]): Uint8Array {
 
 /** (address, size) tuples in the given cells, as `reg` and `linux,usable-memory-range` hold them. */
 export function fdtTuples(cells: FdtCells, entries: readonly { readonly address: bigint; readonly size: bigint }[]): Uint8Array {
-  const a = fdtNumbers(cells.addressCells, entries.map((e) => e.address));
-  const s = fdtNumbers(cells.sizeCells, entries.map((e) => e.size));
+  const a = fdtNumbers(
+    cells.addressCells,
+    entries.map((e) => e.address),
+  );
+  const s = fdtNumbers(
+    cells.sizeCells,
+    entries.map((e) => e.size),
+  );
   const out = new Uint8Array(a.length + s.length);
   const aw = 4 * cells.addressCells;
   const sw = 4 * cells.sizeCells;

@@ -129,7 +129,8 @@ export class MachineState {
 
   #cpu(e: CpuEvent): MachineState {
     const cpus = this.system.cpus;
-    if (!cpus.possible.includes(e.cpu)) throw bad(`CPU ${e.cpu} is not possible (possible: ${cpus.possible.join(',')}); hot-plug stays within the possible set`);
+    if (!cpus.possible.includes(e.cpu))
+      throw bad(`CPU ${e.cpu} is not possible (possible: ${cpus.possible.join(',')}); hot-plug stays within the possible set`);
     const online = cpus.online.includes(e.cpu);
     if (e.action === 'online') {
       if (online) throw bad(`CPU ${e.cpu} is already online`);
@@ -144,7 +145,8 @@ export class MachineState {
 
   #cpuPresent(e: CpuPresenceEvent): MachineState {
     const cpus = this.system.cpus;
-    if (!cpus.possible.includes(e.cpu)) throw bad(`CPU ${e.cpu} is not possible (possible: ${cpus.possible.join(',')}); hot-plug stays within the possible set`);
+    if (!cpus.possible.includes(e.cpu))
+      throw bad(`CPU ${e.cpu} is not possible (possible: ${cpus.possible.join(',')}); hot-plug stays within the possible set`);
     const present = cpus.present.includes(e.cpu);
     if (e.action === 'add') {
       if (present) throw bad(`CPU ${e.cpu} is already present`);
@@ -193,9 +195,7 @@ export class MachineState {
     const systemRam = addDimmRam(mem.systemRam, added, this.ramWalk);
     // /proc/iomem shows a hot-added DIMM as a top-level resource of its own, whatever memblock makes of it.
     const iomem =
-      mem.iomem === undefined
-        ? undefined
-        : withInserted(mem.iomem, { name: added.name, start: e.start, end, line: 0, children: [] } satisfies IomemResource);
+      mem.iomem === undefined ? undefined : withInserted(mem.iomem, { name: added.name, start: e.start, end, line: 0, children: [] } satisfies IomemResource);
     const offline = new Set(this.offlineBlocks);
     for (let b = e.start / this.blockSize; b <= end / this.blockSize; b++) offline.add(b);
     return new MachineState({ ...this.system, memory: { ...mem, systemRam, iomem } }, this.blockSize, offline, this.ramWalk);
@@ -205,7 +205,10 @@ export class MachineState {
     const blocks = this.#blocks(e.start, e.size, 'DIMM');
     const end = e.start + e.size - 1n;
     const online = blocks.find((b) => !this.offlineBlocks.has(b));
-    if (online !== undefined) throw bad(`DIMM [${hex(e.start)}, ${hex(end)}] still has the block at ${hex(online * this.blockSize)} online; offline every block first, as remove_memory requires`);
+    if (online !== undefined)
+      throw bad(
+        `DIMM [${hex(e.start)}, ${hex(end)}] still has the block at ${hex(online * this.blockSize)} online; offline every block first, as remove_memory requires`,
+      );
     const mem = this.system.memory;
     const systemRam = removeDimmRam(mem.systemRam, { start: e.start, end }, this.ramWalk);
     const iomem = mem.iomem?.filter((r) => !(r.start === e.start && r.end === end));
@@ -276,7 +279,11 @@ export function resizeEvents(system: SystemDescription, plan: ResizePlan): Timed
       const t = k * timing.dimmGapMs;
       const start = top - BigInt(k + 1) * dimmSize;
       for (let j = 0; j < blocksPerDimm; j++) {
-        events.push({ event: { kind: 'memory', action: 'offline', start: start + BigInt(j) * blockSize, size: blockSize }, atMs: t + j * timing.blockGapMs, batch: k });
+        events.push({
+          event: { kind: 'memory', action: 'offline', start: start + BigInt(j) * blockSize, size: blockSize },
+          atMs: t + j * timing.blockGapMs,
+          batch: k,
+        });
       }
       events.push({ event: { kind: 'dimm-remove', start, size: dimmSize }, atMs: t + blocksPerDimm * timing.blockGapMs, batch: k });
     }

@@ -148,12 +148,7 @@ export function elfcorehdrView(kexec: KexecState): Uint8Array | undefined {
   return seg === undefined ? undefined : kexec.memory.view(seg.mem, seg.memsz);
 }
 
-export function simulateHotplug(
-  system: SystemDescription,
-  plugin: ArchPlugin,
-  events: readonly TimedEvent[],
-  options: SimulationOptions,
-): SimulationResult {
+export function simulateHotplug(system: SystemDescription, plugin: ArchPlugin, events: readonly TimedEvent[], options: SimulationOptions): SimulationResult {
   if (system.crashkernel === undefined) {
     throw new CrashplugError('E_BAD_SYSTEM', `${system.origin}: no crashkernel reservation, so there is no kdump image to keep up to date; give crashkernel`);
   }
@@ -165,9 +160,11 @@ export function simulateHotplug(
   let purgatoryFailures = 0;
   const engine = new HotplugEngine(kexec, plugin, {
     faults: options.faults,
-    afterInstall: options.verifyEachUpdate ? () => {
-      if (kexec.loaded === undefined || !verifyPurgatory(kexec.loaded, kexec.memory).ok) purgatoryFailures++;
-    } : undefined,
+    afterInstall: options.verifyEachUpdate
+      ? () => {
+          if (kexec.loaded === undefined || !verifyPurgatory(kexec.loaded, kexec.memory).ok) purgatoryFailures++;
+        }
+      : undefined,
   });
   const timing = { ...DEFAULT_UDEV_TIMING, ...options.udev };
   const schedule = options.strategy === 'reload' ? udevReloadSchedule(udevArrivals(system, plugin, blockSize, events), timing) : undefined;

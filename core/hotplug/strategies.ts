@@ -4,12 +4,7 @@
 // memory events of one kind over contiguous blocks becomes one call with one memory_notify
 // covering them — one regeneration per DIMM instead of one per block.
 
-import {
-  callOf,
-  type HotplugCall,
-  type HotplugEngine,
-  type OnBusy,
-} from './engine.js';
+import { callOf, type HotplugCall, type HotplugEngine, type OnBusy } from './engine.js';
 import type { MachineState, NotifierEvent, TimedEvent } from './events.js';
 
 export type StrategyName = 'kernel' | 'coalesce' | 'reload';

@@ -93,11 +93,7 @@ function hookOf(plugin: ArchPlugin, given: KexecToolsRangesHook | undefined): Ke
  * without it the plug-in's own `kexecToolsRanges` is used. A port that does not model kexec-tools
  * gets E_UNSUPPORTED rather than a header that merely looks plausible.
  */
-export function buildKexecToolsElfcorehdr(
-  system: SystemDescription,
-  plugin: ArchPlugin,
-  kexecToolsRanges?: KexecToolsRangesHook,
-): KexecToolsElfcorehdr {
+export function buildKexecToolsElfcorehdr(system: SystemDescription, plugin: ArchPlugin, kexecToolsRanges?: KexecToolsRangesHook): KexecToolsElfcorehdr {
   const hook = hookOf(plugin, kexecToolsRanges);
   const kt = hook?.(system);
   if (kt === undefined) {

@@ -60,12 +60,7 @@ const KEXEC_TOOLS_ELF_ALIGN = 1024;
 /** The flags kexec_load accepts on this kernel (KEXEC_FLAGS; KEXEC_JUMP assumed built in). */
 export function kexecLoadFlagsKnown(system: SystemDescription): number {
   const g = system.kernel.hotplug;
-  return (
-    KEXEC_ON_CRASH |
-    KEXEC_PRESERVE_CONTEXT |
-    (g !== 'none' ? KEXEC_UPDATE_ELFCOREHDR : 0) |
-    (g === 'hotplug-support' ? KEXEC_CRASH_HOTPLUG_SUPPORT : 0)
-  );
+  return KEXEC_ON_CRASH | KEXEC_PRESERVE_CONTEXT | (g !== 'none' ? KEXEC_UPDATE_ELFCOREHDR : 0) | (g === 'hotplug-support' ? KEXEC_CRASH_HOTPLUG_SUPPORT : 0);
 }
 
 /** kexec_load_check and the arch test of kexec_load: unknown flag bits or a foreign arch are -EINVAL. */
@@ -123,10 +118,33 @@ function reservationOf(system: SystemDescription) {
 function payloadRequests(p: PayloadSizes): { kind: PayloadKind; buf: Uint8Array; req: Omit<HoleRequest, 'topDown'> }[] {
   const kernel = payloadBytes('kernel', p.kernel);
   return [
-    { kind: 'purgatory', buf: payloadBytes('purgatory', p.purgatory), req: { bufsz: p.purgatory, memsz: p.purgatory, align: 4096, min: MIN_PURGATORY_ADDR, max: NO_LIMIT, what: 'purgatory' } },
-    { kind: 'boot-params', buf: payloadBytes('boot-params', p.bootParams), req: { bufsz: p.bootParams, memsz: p.bootParams, align: 16, min: MIN_BOOTPARAM_ADDR, max: NO_LIMIT, what: 'boot parameters' } },
-    { kind: 'kernel', buf: kernel, req: { bufsz: p.kernel, memsz: Math.max(p.kernel, p.kernelInitSize ?? 0), align: KERNEL_ALIGNMENT, min: MIN_KERNEL_LOAD_ADDR, max: NO_LIMIT, what: 'kernel' } },
-    { kind: 'initrd', buf: payloadBytes('initrd', p.initrd), req: { bufsz: p.initrd, memsz: p.initrd, align: 4096, min: MIN_INITRD_LOAD_ADDR, max: NO_LIMIT, what: 'initrd' } },
+    {
+      kind: 'purgatory',
+      buf: payloadBytes('purgatory', p.purgatory),
+      req: { bufsz: p.purgatory, memsz: p.purgatory, align: 4096, min: MIN_PURGATORY_ADDR, max: NO_LIMIT, what: 'purgatory' },
+    },
+    {
+      kind: 'boot-params',
+      buf: payloadBytes('boot-params', p.bootParams),
+      req: { bufsz: p.bootParams, memsz: p.bootParams, align: 16, min: MIN_BOOTPARAM_ADDR, max: NO_LIMIT, what: 'boot parameters' },
+    },
+    {
+      kind: 'kernel',
+      buf: kernel,
+      req: {
+        bufsz: p.kernel,
+        memsz: Math.max(p.kernel, p.kernelInitSize ?? 0),
+        align: KERNEL_ALIGNMENT,
+        min: MIN_KERNEL_LOAD_ADDR,
+        max: NO_LIMIT,
+        what: 'kernel',
+      },
+    },
+    {
+      kind: 'initrd',
+      buf: payloadBytes('initrd', p.initrd),
+      req: { bufsz: p.initrd, memsz: p.initrd, align: 4096, min: MIN_INITRD_LOAD_ADDR, max: NO_LIMIT, what: 'initrd' },
+    },
   ];
 }
 

@@ -57,13 +57,7 @@ function noHole(req: HoleRequest, memsz: number, reservation: Range): CrashplugE
  * past every segment in the way. `exactTopDown` is false before 6.9, whose top-down search started
  * one byte too low.
  */
-export function kernelLocateMemHole(
-  reservation: Range,
-  placed: readonly Placed[],
-  req: HoleRequest,
-  pageSize: number,
-  exactTopDown: boolean,
-): Placement {
+export function kernelLocateMemHole(reservation: Range, placed: readonly Placed[], req: HoleRequest, pageSize: number, exactTopDown: boolean): Placement {
   if (placed.length >= KEXEC_SEGMENT_MAX) {
     throw new CrashplugError('E_KEXEC_EINVAL', `the ${req.what} would be segment ${placed.length + 1}; a kimage holds ${KEXEC_SEGMENT_MAX} (-EINVAL)`);
   }

@@ -10,12 +10,7 @@ import type { CrashRegion } from '../memory/crash-region.js';
 import { CrashplugError } from '../base/errors.js';
 import { hex } from '../base/hex.js';
 import { KEXEC_SEGMENT_MAX, type KexecImage, type KexecSegment } from './image.js';
-import {
-  PURGATORY_DIGEST_OFFSET,
-  PURGATORY_DIGEST_SIZE,
-  PURGATORY_MIN_SIZE,
-  PURGATORY_SHA_REGIONS_OFFSET,
-} from './payload.js';
+import { PURGATORY_DIGEST_OFFSET, PURGATORY_DIGEST_SIZE, PURGATORY_MIN_SIZE, PURGATORY_SHA_REGIONS_OFFSET } from './payload.js';
 
 export interface ShaRegion {
   readonly start: bigint;

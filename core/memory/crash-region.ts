@@ -69,10 +69,7 @@ export class CrashRegion {
       const off = pa - c.mem;
       if (off + BigInt(length) <= BigInt(c.bytes.length)) return c.bytes.subarray(Number(off), Number(off) + length);
     }
-    throw new CrashplugError(
-      'E_SEGMENT_NOT_FOUND',
-      `no loaded segment holds [${hex(pa)}, ${hex(pa + BigInt(length) - 1n)}] in the crash reservation`,
-    );
+    throw new CrashplugError('E_SEGMENT_NOT_FOUND', `no loaded segment holds [${hex(pa)}, ${hex(pa + BigInt(length) - 1n)}] in the crash reservation`);
   }
 
   write(pa: bigint, bytes: Uint8Array): void {

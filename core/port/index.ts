@@ -5,7 +5,21 @@ export { CrashplugError, type ErrorCode } from '../base/errors.js';
 export { type CheckContext, type Finding, type HeaderCheck, type Severity } from '../check/types.js';
 export { loadRange } from '../check/generic.js';
 export { alignUp, hex, parseU64 } from '../base/hex.js';
-export { type ByteOrder, coreElfHeader, EHDR_SIZE, ELF_CORE_HEADER_ALIGN, ELFDATA2LSB, ELFDATA2MSB, PF_RWX, PHDR_SIZE, PN_XNUM, type ProgramHeader, PT_LOAD, PT_NOTE, PT_NULL } from '../elf/elf.js';
+export {
+  type ByteOrder,
+  coreElfHeader,
+  EHDR_SIZE,
+  ELF_CORE_HEADER_ALIGN,
+  ELFDATA2LSB,
+  ELFDATA2MSB,
+  PF_RWX,
+  PHDR_SIZE,
+  PN_XNUM,
+  type ProgramHeader,
+  PT_LOAD,
+  PT_NOTE,
+  PT_NULL,
+} from '../elf/elf.js';
 export { type ElfcorehdrLayout, type KernelMap } from '../elf/elfcorehdr.js';
 export { encodeElfCoreHeader } from '../elf/encode.js';
 export { DRCONF_NODE_PATH, lmbIsAssigned, readDrconfMemory } from '../fdt/drconf.js';
@@ -15,7 +29,14 @@ export { parseFdt } from '../fdt/read.js';
 export { fdtNumbers, fdtString, fdtU32, latin1Bytes, propString, readNumber, regCellsOf } from '../fdt/value.js';
 export { serializeFdt } from '../fdt/write.js';
 export { type ElfcorehdrUpdateMessages, type ElfcorehdrUpdateOptions, type HotplugContext, type MemoryNotify } from '../hotplug/context.js';
-export { KEXEC_CRASH_HOTPLUG_SUPPORT, KEXEC_CRASH_HP_ADD_CPU, KEXEC_CRASH_HP_ADD_MEMORY, KEXEC_CRASH_HP_REMOVE_CPU, KEXEC_CRASH_HP_REMOVE_MEMORY, KEXEC_UPDATE_ELFCOREHDR } from '../kexec/image.js';
+export {
+  KEXEC_CRASH_HOTPLUG_SUPPORT,
+  KEXEC_CRASH_HP_ADD_CPU,
+  KEXEC_CRASH_HP_ADD_MEMORY,
+  KEXEC_CRASH_HP_REMOVE_CPU,
+  KEXEC_CRASH_HP_REMOVE_MEMORY,
+  KEXEC_UPDATE_ELFCOREHDR,
+} from '../kexec/image.js';
 export { type KexecToolsBackup, type KexecToolsRange, type KexecToolsRanges, type KexecToolsRangeType } from '../kexec/kexec-tools-hooks.js';
 export { type KexecToolsSegmentRule } from '../kexec/kexec-tools-segment.js';
 export { fdtMagicLocator } from '../kexec/segment-locator.js';

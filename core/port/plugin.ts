@@ -253,7 +253,10 @@ export function genericCrashMemory(system: SystemDescription, extraSlots = 2, cu
   let mem: CrashMem = { maxNrRanges: systemRam.length + extraSlots, ranges: systemRam.map((r) => ({ start: r.start, end: r.end })) };
   const excluded: NamedRange[] = [];
   const algorithm = system.kernel.excludeAlgorithm;
-  const holes: [string, Range | undefined][] = [['crashkernel', system.crashkernel], ['crashkernelLow', system.crashkernelLow]];
+  const holes: [string, Range | undefined][] = [
+    ['crashkernel', system.crashkernel],
+    ['crashkernelLow', system.crashkernelLow],
+  ];
   if (cutCma) (system.crashkernelCma ?? []).forEach((r, i) => holes.push([`crashkernelCma[${i}]`, r]));
   for (const [name, r] of holes) {
     if (r === undefined || r.end === 0n) continue;

@@ -159,10 +159,7 @@ export function iomemSystemRam(tree: readonly IomemResource[]): NamedRange[] {
  * `crashk_res` and `crashk_low_res` from the "Crash kernel" lines at any depth. Both carry the
  * same name; with two lines the lower one is the low reservation (facts §13.7).
  */
-export function iomemCrashKernel(
-  tree: readonly IomemResource[],
-  origin = '/proc/iomem',
-): { crashkernel?: Range; crashkernelLow?: Range } {
+export function iomemCrashKernel(tree: readonly IomemResource[], origin = '/proc/iomem'): { crashkernel?: Range; crashkernelLow?: Range } {
   const found = [...walk(tree)].filter((r) => r.name === 'Crash kernel');
   if (found.length > 2) {
     badIomem(

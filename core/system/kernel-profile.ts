@@ -99,7 +99,7 @@ export function newestRelease(portReleases: readonly string[] = []): string {
   let best = NEWEST_KERNEL;
   let bestProfile = kernelProfile(best);
   for (const r of portReleases) {
-    const p = kernelProfile(r, 'a port\'s release');
+    const p = kernelProfile(r, "a port's release");
     if (!bestProfile.atLeast(p.major, p.minor)) {
       best = `${p.major}.${p.minor}`;
       bestProfile = p;
@@ -118,10 +118,7 @@ export function kernelProfile(version: string, where = 'kernel'): KernelProfile 
   const sublevel = m[3] === undefined ? undefined : Number(m[3]);
   const atLeast = (a: number, b: number): boolean => major > a || (major === a && minor >= b);
   if (!atLeast(5, 4)) {
-    throw new CrashplugError(
-      'E_BAD_SYSTEM',
-      `${where}: kernel ${version} is older than 5.4, the oldest release crashplug models; use "5.4" or newer`,
-    );
+    throw new CrashplugError('E_BAD_SYSTEM', `${where}: kernel ${version} is older than 5.4, the oldest release crashplug models; use "5.4" or newer`);
   }
   return {
     version: sublevel === undefined ? `${major}.${minor}` : `${major}.${minor}.${sublevel}`,
@@ -138,9 +135,7 @@ export function kernelProfile(version: string, where = 'kernel'): KernelProfile 
       mutex: atLeast(6, 6),
       // "elfcorehdr" became "kdump image" with Sourabh Jain's crash_hotplug documentation update,
       // merged for 6.12 (UNSURE of the release; the facts give ~6.12 too).
-      trylockFailedMessage: atLeast(6, 12)
-        ? 'kexec_trylock() failed, kdump image may be inaccurate'
-        : 'kexec_trylock() failed, elfcorehdr may be inaccurate',
+      trylockFailedMessage: atLeast(6, 12) ? 'kexec_trylock() failed, kdump image may be inaccurate' : 'kexec_trylock() failed, elfcorehdr may be inaccurate',
       quietWhileKexecInProgress: atLeast(6, 13),
       hookGetsMemoryNotify: atLeast(6, 10),
       exactTopDownHole: atLeast(6, 9),

@@ -54,8 +54,23 @@ export const HEADER_BUILDERS: readonly HeaderBuilder[] = ['kernel', 'kexec-tools
  * anything else is almost always a typo of one of these.
  */
 export const SYSTEM_KEYS = [
-  'arch', 'memory', 'cpus', 'crashNotes', 'vmcoreinfo', 'crashkernel', 'crashkernelLow', 'crashkernelCma', 'kernelImage',
-  'pageOffset', 'physOffset', 'pageSize', 'backupStart', 'kernel', 'format', 'builder', 'config',
+  'arch',
+  'memory',
+  'cpus',
+  'crashNotes',
+  'vmcoreinfo',
+  'crashkernel',
+  'crashkernelLow',
+  'crashkernelCma',
+  'kernelImage',
+  'pageOffset',
+  'physOffset',
+  'pageSize',
+  'backupStart',
+  'kernel',
+  'format',
+  'builder',
+  'config',
 ] as const;
 
 /** The format of the system description this crashplug reads (README.md); `"format"` may say so. */
@@ -88,7 +103,11 @@ function readSections(r: Reader, top: Json, plugin: ArchPlugin, registry: Plugin
     if (top[key] === undefined) continue;
     const section = plugin.sections[key];
     if (section === undefined) {
-      r.bad(at('$', key), `the "${key}" section is read by the ${ports.join(', ')} port${ports.length > 1 ? 's' : ''}, not by ${plugin.id}`, `remove it, or set "arch" to ${ports.map((p) => `"${p}"`).join(' or ')}`);
+      r.bad(
+        at('$', key),
+        `the "${key}" section is read by the ${ports.join(', ')} port${ports.length > 1 ? 's' : ''}, not by ${plugin.id}`,
+        `remove it, or set "arch" to ${ports.map((p) => `"${p}"`).join(' or ')}`,
+      );
     }
     out[key] = section.parse(top[key], r);
   }
@@ -160,8 +179,7 @@ function readCrashNotes(r: Reader, value: unknown, possible: readonly number[]):
 
 function readKernelImage(r: Reader, value: unknown): KernelImage {
   const json = r.object(value, '$.kernelImage', ['text', 'textPhys', 'size']);
-  const field = (key: string, what: string): bigint =>
-    r.u64(r.required(json, key, '$.kernelImage', `give ${what}`), `$.kernelImage.${key}`);
+  const field = (key: string, what: string): bigint => r.u64(r.required(json, key, '$.kernelImage', `give ${what}`), `$.kernelImage.${key}`);
   return {
     text: field('text', '_text (virtual)'),
     textPhys: field('textPhys', '__pa_symbol(_text)'),
@@ -173,10 +191,8 @@ function readConfig(r: Reader, value: unknown): KernelConfig {
   if (value === undefined) return DEFAULT_KERNEL_CONFIG;
   const json = r.object(value, '$.config', Object.keys(DEFAULT_KERNEL_CONFIG));
   const d = DEFAULT_KERNEL_CONFIG;
-  const num = (key: 'nrCpusDefault' | 'crashMaxMemoryRanges'): number =>
-    json[key] === undefined ? d[key] : r.count(json[key], `$.config.${key}`, 1);
-  const bool = (key: 'memoryHotplug' | 'crashHotplug'): boolean =>
-    json[key] === undefined ? d[key] : r.boolean(json[key], `$.config.${key}`);
+  const num = (key: 'nrCpusDefault' | 'crashMaxMemoryRanges'): number => (json[key] === undefined ? d[key] : r.count(json[key], `$.config.${key}`, 1));
+  const bool = (key: 'memoryHotplug' | 'crashHotplug'): boolean => (json[key] === undefined ? d[key] : r.boolean(json[key], `$.config.${key}`));
   return {
     nrCpusDefault: num('nrCpusDefault'),
     crashMaxMemoryRanges: num('crashMaxMemoryRanges'),
@@ -246,20 +262,32 @@ function readCrashkernelCma(r: Reader, value: unknown, reserved: readonly [strin
   const todo = 'give crashkernelCma as [["0x…", "0x…"], …]: the ranges of /sys/kernel/kexec/crash_cma_ranges, inclusive ends';
   if (!Array.isArray(value)) r.bad('$.crashkernelCma', `expected an array of ranges, got ${describe(value)}`, todo);
   if (value.length > CRASHKERNEL_CMA_RANGES_MAX) {
-    r.bad('$.crashkernelCma', `has ${value.length} ranges, but the kernel keeps at most CRASHKERNEL_CMA_RANGES_MAX = ${CRASHKERNEL_CMA_RANGES_MAX}`, `give at most ${CRASHKERNEL_CMA_RANGES_MAX}`);
+    r.bad(
+      '$.crashkernelCma',
+      `has ${value.length} ranges, but the kernel keeps at most CRASHKERNEL_CMA_RANGES_MAX = ${CRASHKERNEL_CMA_RANGES_MAX}`,
+      `give at most ${CRASHKERNEL_CMA_RANGES_MAX}`,
+    );
   }
   const ranges = value.map((v, i) => r.range(v, `$.crashkernelCma[${i}]`));
   const order = ranges.map((_, i) => i).sort((a, b) => (ranges[a]!.start < ranges[b]!.start ? -1 : ranges[a]!.start > ranges[b]!.start ? 1 : 0));
   for (let k = 1; k < order.length; k++) {
     const [i, j] = [order[k - 1]!, order[k]!];
     if (overlaps(ranges[i]!, ranges[j]!)) {
-      r.bad(`$.crashkernelCma[${j}]`, `[${hex(ranges[j]!.start)}, ${hex(ranges[j]!.end)}] overlaps crashkernelCma[${i}] [${hex(ranges[i]!.start)}, ${hex(ranges[i]!.end)}]`, 'CMA reservations are disjoint; give each once');
+      r.bad(
+        `$.crashkernelCma[${j}]`,
+        `[${hex(ranges[j]!.start)}, ${hex(ranges[j]!.end)}] overlaps crashkernelCma[${i}] [${hex(ranges[i]!.start)}, ${hex(ranges[i]!.end)}]`,
+        'CMA reservations are disjoint; give each once',
+      );
     }
   }
   ranges.forEach((c, i) => {
     for (const [name, res] of reserved) {
       if (res !== undefined && res.end !== 0n && overlaps(c, res)) {
-        r.bad(`$.crashkernelCma[${i}]`, `[${hex(c.start)}, ${hex(c.end)}] overlaps ${name} [${hex(res.start)}, ${hex(res.end)}]`, 'the CMA reservation lies apart from the crashkernel reservations; check both');
+        r.bad(
+          `$.crashkernelCma[${i}]`,
+          `[${hex(c.start)}, ${hex(c.end)}] overlaps ${name} [${hex(res.start)}, ${hex(res.end)}]`,
+          'the CMA reservation lies apart from the crashkernel reservations; check both',
+        );
       }
     }
   });
@@ -281,7 +309,10 @@ export function parseSystemDescription(json: unknown, opts: ParseSystemOptions):
   const need = (key: string, todo: string): unknown => r.required(top, key, '$', todo);
   const optionalU64 = (key: string): bigint | undefined => (top[key] === undefined ? undefined : r.u64(top[key], at('$', key)));
 
-  const ports = opts.registry.ids().map((k) => `"${k}"`).join(', ');
+  const ports = opts.registry
+    .ids()
+    .map((k) => `"${k}"`)
+    .join(', ');
   const arch = r.string(need('arch', `give the architecture, one of ${ports}`), '$.arch', 'write the arch as a string such as "x86_64"');
   const plugin = opts.registry.get(arch, `${opts.origin}: $.arch`);
   const extensions = readSections(r, top, plugin, opts.registry);
@@ -297,7 +328,10 @@ export function parseSystemDescription(json: unknown, opts: ParseSystemOptions):
   const crashkernelCma =
     top.crashkernelCma === undefined
       ? undefined
-      : readCrashkernelCma(r, top.crashkernelCma, [['crashkernel', crashkernel], ['crashkernelLow', crashkernelLow]]);
+      : readCrashkernelCma(r, top.crashkernelCma, [
+          ['crashkernel', crashkernel],
+          ['crashkernelLow', crashkernelLow],
+        ]);
   let lowestRam: bigint | undefined;
   for (const m of memory.systemRam) if (lowestRam === undefined || m.start < lowestRam) lowestRam = m.start;
 

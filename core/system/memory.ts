@@ -12,7 +12,8 @@ import { at, describe, type Reader } from './json-reader.js';
 import type { MemoryDescription } from './system.js';
 
 /** The hint of every message about a missing or doubled memory source. */
-export const MEMORY_TODO = 'give exactly one of memory.iomem (a /proc/iomem file), memory.dtb (a flattened device tree blob) or memory.ranges (a list of ranges)';
+export const MEMORY_TODO =
+  'give exactly one of memory.iomem (a /proc/iomem file), memory.dtb (a flattened device tree blob) or memory.ranges (a list of ranges)';
 
 function resolve(baseDir: string, file: string): string {
   return isAbsolute(file) ? file : join(baseDir, file);
@@ -33,11 +34,13 @@ export interface SystemFiles {
  * range need only be compared with the furthest-reaching one before it.
  */
 export function firstOverlap(ranges: readonly { readonly start: bigint; readonly end: bigint }[]): [number, number] | undefined {
-  const order = ranges.map((_, i) => i).sort((a, b) => {
-    const x = ranges[a]!.start;
-    const y = ranges[b]!.start;
-    return x < y ? -1 : x > y ? 1 : a - b;
-  });
+  const order = ranges
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const x = ranges[a]!.start;
+      const y = ranges[b]!.start;
+      return x < y ? -1 : x > y ? 1 : a - b;
+    });
   let reach = -1;
   for (let k = 0; k < order.length; k++) {
     const i = order[k]!;
@@ -76,7 +79,7 @@ export function readMemory(r: Reader, value: unknown, baseDir: string, files: Sy
     return { source: 'ranges', origin: `${r.origin}: $.memory.ranges`, systemRam };
   }
   if (json.dtb !== undefined) {
-    const path = resolve(baseDir, r.string(json.dtb, '$.memory.dtb', 'give the path of a flattened device tree blob (/sys/firmware/fdt, or QEMU\'s dumpdtb)'));
+    const path = resolve(baseDir, r.string(json.dtb, '$.memory.dtb', "give the path of a flattened device tree blob (/sys/firmware/fdt, or QEMU's dumpdtb)"));
     // Plain blobs only: QEMU and /sys/firmware/fdt write them so; a gzipped one fails on its magic.
     const fdt = parseFdt(files.readBytes(path, `${r.origin}: $.memory.dtb: cannot read ${path}`), path);
     // memblock's regions, each with its node, so a hot-added DIMM merges only within a node.

@@ -67,7 +67,17 @@ export function phdrTableSimple(header: ElfCoreHeader, what?: readonly { readonl
   const head = ['#', 'Type', 'Offset', 'VirtAddr', 'PhysAddr', 'FileSiz', 'MemSiz', 'Flg', 'Align'];
   if (what !== undefined) head.push(whatTitle);
   const rows = header.phdrs.map((p, i) => {
-    const row = [String(i), phdrTypeName(p.type), hex16(p.offset), hex16(p.vaddr), hex16(p.paddr), sizeHex(p.filesz), sizeHex(p.memsz), flagLetters(p.flags), hex(p.align)];
+    const row = [
+      String(i),
+      phdrTypeName(p.type),
+      hex16(p.offset),
+      hex16(p.vaddr),
+      hex16(p.paddr),
+      sizeHex(p.filesz),
+      sizeHex(p.memsz),
+      flagLetters(p.flags),
+      hex(p.align),
+    ];
     if (what !== undefined) row.push(what[i]?.label ?? '');
     return row;
   });
@@ -125,7 +135,6 @@ export function sortMemoryRangesSimple(mem: WorkingCrashMem, merge: boolean): vo
   mem.ranges = ranges;
 }
 
-
 /**
  * `remove_mem_range(base, size)`: cut out a block going offline. The kernel version only acts on
  * an entry that wholly contains the block; `exact` is the generic exclusion with a spare slot
@@ -172,7 +181,6 @@ export function removeMemRangeSimple(mem: WorkingCrashMem, base: bigint, size: b
   return result;
 }
 
-
 export function excludeMemRangeSimple(mem: CrashMem, mstart: bigint, mend: bigint): CrashMem {
   const out: Range[] = mem.ranges.slice();
   for (let i = 0; i < out.length; i++) {
@@ -185,7 +193,7 @@ export function excludeMemRangeSimple(mem: CrashMem, mstart: bigint, mend: bigin
       out.splice(i, 1);
       i--;
     } else if (ps > cur.start && pe < cur.end) {
-      if (out.length >= mem.maxNrRanges) throw new Error("E_RANGES_FULL");
+      if (out.length >= mem.maxNrRanges) throw new Error('E_RANGES_FULL');
       out.splice(i, 1, { start: cur.start, end: ps - 1n }, { start: pe + 1n, end: cur.end });
       i++;
     } else if (ps !== cur.start) {

@@ -19,5 +19,5 @@ export function ramOf(count: number, nodes = count >= 500 ? 4 : 1): RamRange[] {
 }
 
 export function machineWith(count: number, overrides: Parameters<typeof x86System>[0] = {}): SystemDescription {
-  return x86System({ origin: `synthetic x86_64, ${count} range${count === 1 ? "" : "s"}`, ram: ramOf(count), ...overrides });
+  return x86System({ origin: `synthetic x86_64, ${count} range${count === 1 ? '' : 's'}`, ram: ramOf(count), ...overrides });
 }

@@ -64,8 +64,7 @@ export function loongarchPhysAddr(va: bigint): bigint {
 @injectable()
 export class Loongarch64Port implements ArchPort {
   readonly id = 'loongarch64';
-  readonly description =
-    'loongarch64 (arch/loongarch/kernel/machine_kexec_file.c, 6.18+): memblock ranges, kernel-image PT_LOAD, 64 KiB-aligned header';
+  readonly description = 'loongarch64 (arch/loongarch/kernel/machine_kexec_file.c, 6.18+): memblock ranges, kernel-image PT_LOAD, 64 KiB-aligned header';
   readonly machine = EM_LOONGARCH;
   readonly machineName = 'EM_LOONGARCH';
   readonly host = LOONGARCH64_HOST;

@@ -4,15 +4,7 @@
 // runtime area, then the high window from 0x90000000), the kernel at VMLINUX_LOAD_ADDRESS and
 // 2 MiB physical, crashkernel=512M placed top-down below 4 GiB. Every field can be overridden.
 
-import {
-  type CpuSets,
-  type KernelConfig,
-  type KernelProfile,
-  kernelProfile,
-  type RamRange,
-  type Range,
-  type SystemDescription,
-} from 'crashplug';
+import { type CpuSets, type KernelConfig, type KernelProfile, kernelProfile, type RamRange, type Range, type SystemDescription } from 'crashplug';
 
 const GIB = 1n << 30n;
 const MIB = 1n << 20n;

@@ -33,7 +33,13 @@ describe('loongarch64 port, beyond the kit', () => {
   it('has 64 KiB alignment, top-down, and no hot-plug room', () => {
     const system = loongarchSystem();
     const layout = { size: 12_345 } as Parameters<typeof plugin.elfcorehdrSegment>[1];
-    expect(plugin.elfcorehdrSegment(system, layout)).toMatchObject({ memsz: 12_345, elfHeadersSize: 12_345, align: 0x1_0000, topDown: true, presetIndex: false });
+    expect(plugin.elfcorehdrSegment(system, layout)).toMatchObject({
+      memsz: 12_345,
+      elfHeadersSize: 12_345,
+      align: 0x1_0000,
+      topDown: true,
+      presetIndex: false,
+    });
     expect(plugin.supportsHotplug({ fileMode: true, flags: 0, system })).toBe(false);
     expect(plugin.sysfsElfcorehdrSize(system)).toBe(0);
   });
