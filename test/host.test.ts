@@ -11,14 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x86Module } from '../arch-x86/index.js';
 import { CrashplugError } from '../core/base/index.js';
 import { buildSystemElfcorehdr } from '../core/build/index.js';
-import { coreElfHeader, decodeElfCoreHeader, encodeElfCoreHeader, type ProgramHeader, PT_LOAD, PT_NOTE } from '../core/elf/index.js';
+import { decodeElfCoreHeader, PT_LOAD } from '../core/elf/index.js';
 import { registryOf } from '../core/port/index.js';
 import { ARCH_MODULES } from '../api/builtin-ports.js';
 import { trailingBytes } from '../cli/describe.js';
 import { diffElfcorehdrs, differenceText } from '../cli/diff.js';
 import { type HostOptions, readHostSystem } from '../cli/host.js';
 import { guessWhat, whatFromLayout } from '../cli/phdr-roles.js';
-import { EM_X86_64 } from '../arch-x86/index.js';
+import { kcore61 } from './support/kcore.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'real-x86_64-6.1');
@@ -51,36 +51,6 @@ function guest61(): Tree {
     'sys/kernel/vmcoreinfo': '0x000000010031a000 1024\n',
     'sys/devices/system/memory': null,
   };
-}
-
-/**
- * /proc/kcore as the 6.1 guest's kernel would lay it out (fs/proc/kcore.c): a note, the kernel text
- * at `_text`, every System RAM range at __va(paddr) = paddr + PAGE_OFFSET (KASLR's 0xffff8ce840000000),
- * and a vmalloc area with no physical address.
- */
-function kcore61(): Uint8Array {
-  const pageOffset = 0xffff8ce840000000n;
-  const load = (vaddr: bigint, paddr: bigint, size: bigint): ProgramHeader => ({
-    type: PT_LOAD,
-    flags: 7,
-    offset: 0x1000n,
-    vaddr,
-    paddr,
-    filesz: size,
-    memsz: size,
-    align: 0x1000n,
-  });
-  const phdrs: ProgramHeader[] = [
-    { type: PT_NOTE, flags: 0, offset: 0x200n, vaddr: 0n, paddr: 0n, filesz: 0x800n, memsz: 0n, align: 0n },
-    load(0xffffffffaa600000n, 0x12e200000n, 0x3430000n),
-    load(0xffffb3a1c0000000n, 0xffffffffffffffffn, 0x2000000000n),
-    ...[
-      [0x1000n, 0x9fbffn],
-      [0x100000n, 0x7ffdefffn],
-      [0x100000000n, 0x17fffffffn],
-    ].map(([a, b]) => load(pageOffset + a!, a!, b! - a! + 1n)),
-  ];
-  return encodeElfCoreHeader({ header: coreElfHeader(EM_X86_64, phdrs.length), phdrs, byteOrder: 'le', size: 64 + 56 * phdrs.length });
 }
 
 let trees = 0;

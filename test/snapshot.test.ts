@@ -12,13 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ARCH_MODULES } from '../api/builtin-ports.js';
 import { loadSystemFile } from '../api/system-file.js';
-import { EM_X86_64 } from '../arch-x86/index.js';
 import { buildHeader } from '../cli/commands/build-header.js';
 import { readHostSystem } from '../cli/host.js';
 import { type SnapshotOptions, takeSnapshot } from '../cli/snapshot.js';
 import { CrashplugError } from '../core/base/index.js';
-import { coreElfHeader, encodeElfCoreHeader, type ProgramHeader, PT_LOAD, PT_NOTE } from '../core/elf/index.js';
 import { registryOf } from '../core/port/index.js';
+import { kcore61 } from './support/kcore.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'real-x86_64-6.1');
@@ -29,38 +28,13 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 type Tree = Record<string, string | Uint8Array>;
 
-/** /proc/kcore as the guest's kernel lays it out: RAM at __va(p) = p + the randomised PAGE_OFFSET. */
-function kcore(): Uint8Array {
-  const pageOffset = 0xffff8ce840000000n;
-  const load = (vaddr: bigint, paddr: bigint, size: bigint): ProgramHeader => ({
-    type: PT_LOAD,
-    flags: 7,
-    offset: 0x1000n,
-    vaddr,
-    paddr,
-    filesz: size,
-    memsz: size,
-    align: 0x1000n,
-  });
-  const phdrs: ProgramHeader[] = [
-    { type: PT_NOTE, flags: 0, offset: 0x200n, vaddr: 0n, paddr: 0n, filesz: 0x800n, memsz: 0n, align: 0n },
-    load(0xffffffffaa600000n, 0x12e200000n, 0x3430000n),
-    ...[
-      [0x1000n, 0x9fbffn],
-      [0x100000n, 0x7ffdefffn],
-      [0x100000000n, 0x17fffffffn],
-    ].map(([a, b]) => load(pageOffset + a!, a!, b! - a! + 1n)),
-  ];
-  return encodeElfCoreHeader({ header: coreElfHeader(EM_X86_64, phdrs.length), phdrs, byteOrder: 'le', size: 64 + 56 * phdrs.length });
-}
-
 /** The real 6.1 guest as root reads it, with a few files --host does not need but a snapshot keeps. */
 function guest61(): Tree {
   return {
     'proc/iomem': readFileSync(join(FIXTURE, 'proc-iomem.txt'), 'utf8'),
     'proc/kallsyms':
       'ffffffffaa600000 T _text\nffffffffaa600000 T _stext\nffffffffab000000 T secret_symbol\nffffffffada30000 B _end\nffffffffc0a01000 t foo\t[bar]\n',
-    'proc/kcore': kcore(),
+    'proc/kcore': kcore61(),
     'sys/devices/system/cpu/possible': '0-1\n',
     'sys/devices/system/cpu/present': '0-1\n',
     'sys/devices/system/cpu/online': '0-1\n',
