@@ -21,6 +21,7 @@ import {
   hex,
   type IomemResource,
   iomemKernelSections,
+  iomemWalk,
   type KernelMap,
   type KexecToolsRange,
   type KexecToolsRanges,
@@ -45,17 +46,6 @@ interface Entry {
   end: bigint;
 }
 
-/** Every line at any depth, in file order; an explicit stack, so any nesting depth is walked. */
-function* everyLine(tree: readonly IomemResource[]): Generator<IomemResource> {
-  const stack: IomemResource[] = [];
-  for (let i = tree.length - 1; i >= 0; i--) stack.push(tree[i]!);
-  while (stack.length > 0) {
-    const r = stack.pop()!;
-    yield r;
-    for (let i = r.children.length - 1; i >= 0; i--) stack.push(r.children[i]!);
-  }
-}
-
 /** System RAM entries and the "Crash kernel" reservations, in /proc/iomem order. */
 function readIomem(system: SystemDescription): { ram: Entry[]; crash: NamedRange[] } {
   const ram: Entry[] = [];
@@ -67,7 +57,7 @@ function readIomem(system: SystemDescription): { ram: Entry[]; crash: NamedRange
     if (system.crashkernel !== undefined) reservations.push({ name: 'crashkernel', ...system.crashkernel });
     crash.push(...reservations.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0)));
   } else {
-    for (const r of everyLine(system.memory.iomem)) {
+    for (const r of iomemWalk(system.memory.iomem)) {
       if (r.name.startsWith('System RAM')) ram.push({ start: r.start, end: r.end });
       else if (r.name.startsWith('Crash kernel')) crash.push({ name: 'Crash kernel', start: r.start, end: r.end });
     }

@@ -9,6 +9,7 @@ import {
   hex,
   type IomemResource,
   iomemKernelSections,
+  iomemWalk,
   type KernelMap,
   type NamedRange,
   type KexecToolsBackup,
@@ -60,17 +61,6 @@ interface Entry {
   type: KexecToolsRangeType;
 }
 
-/** Every line at any depth, in file order; an explicit stack, so any nesting depth is walked. */
-function* everyLine(tree: readonly IomemResource[]): Generator<IomemResource> {
-  const stack: IomemResource[] = [];
-  for (let i = tree.length - 1; i >= 0; i--) stack.push(tree[i]!);
-  while (stack.length > 0) {
-    const r = stack.pop()!;
-    yield r;
-    for (let i = r.children.length - 1; i >= 0; i--) stack.push(r.children[i]!);
-  }
-}
-
 /**
  * Every iomem line at any depth whose name kexec-tools knows, in file order. A description without
  * an iomem tree only has its RAM, so the list (and the buffer size) then lacks the reserved entries.
@@ -82,7 +72,7 @@ function readList(system: SystemDescription): { entries: Entry[]; gart: Range | 
     for (const r of system.memory.systemRam.slice(0, KEXEC_TOOLS_X86_MAX_RANGES)) entries.push({ start: r.start, end: r.end, type: 'ram' });
     return { entries, gart };
   }
-  for (const r of everyLine(system.memory.iomem)) {
+  for (const r of iomemWalk(system.memory.iomem)) {
     if (entries.length >= KEXEC_TOOLS_X86_MAX_RANGES) break;
     if (r.name === 'GART') {
       gart = { start: r.start, end: r.end }; // only the last aperture is remembered

@@ -42,7 +42,7 @@ export { type KexecToolsSegmentRule } from '../kexec/kexec-tools-segment.js';
 export { fdtMagicLocator } from '../kexec/segment-locator.js';
 export { excludeMemRange, excludeMemRangeInPlace, excludeWith } from '../memory/exclude-mem-range.js';
 export { type CrashMem, type NamedRange, type Range } from '../memory/range.js';
-export { iomemKernelSections } from '../system/iomem.js';
+export { iomemKernelSections, iomemWalk } from '../system/iomem.js';
 export { type KernelProfile } from '../system/kernel-profile.js';
 export { type IomemResource, type SystemDescription } from '../system/system.js';
 export type { PortCommand, PortCommandIo, PortOption, PortSubcommand } from './command.js';
