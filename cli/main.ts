@@ -3,7 +3,6 @@
 // turns failures into one stderr line and an exit code — 2 for bad input (a CrashplugError or a
 // usage error), 1 for an internal fault (ours, or a port's).
 
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { type Crashplug, createCrashplug } from '../api/crashplug.js';
 import { loadPortModule, portsFromEnv } from '../api/load-ports.js';
@@ -17,6 +16,7 @@ import { registerSimulate } from './commands/simulate.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerVmcore } from './commands/vmcore.js';
 import type { CliContext } from './context.js';
+import { packageVersion } from './package-version.js';
 import { registerPortCommands } from './port-commands.js';
 
 export const EXIT_OK = 0;
@@ -31,15 +31,6 @@ export interface CliIo {
   /** Bytes to standard output (`--out -`). */
   readonly outBytes?: ((bytes: Uint8Array) => void) | undefined;
   readonly debug: boolean;
-}
-
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** `--port MODULE` / `--port=MODULE`, wherever they stand, taken out of argv (they act before parsing). */

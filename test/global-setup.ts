@@ -1,6 +1,6 @@
-// Builds dist/ once before any test file runs, when a source is newer than the built CLI, so the
-// tests that run `node bin/crashplug.js` never see a stale or half-written build. `npm test`
-// builds first anyway; this covers a bare `npx vitest`.
+// Builds dist/ (tsc, then the bundle) once before any test file runs, when a source is newer than
+// the built CLI, so the tests that run `node bin/crashplug.js` never see a stale or half-written
+// build. `npm test` builds first anyway; this covers a bare `npx vitest`.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -21,8 +21,9 @@ function newestSource(dir: string): number {
 }
 
 export default function setup(): void {
-  const main = join(ROOT, 'dist', 'cli', 'main.js');
-  const sources = readdirSync(ROOT).filter((d) => d === 'core' || d === 'cli' || d.startsWith('arch-'));
+  // The CLI the tests run is the bundle (bin/crashplug.js imports it), made after tsc.
+  const main = join(ROOT, 'dist', 'bundle', 'cli', 'main.js');
+  const sources = readdirSync(ROOT).filter((d) => d === 'core' || d === 'cli' || d === 'api' || d === 'conformance' || d.startsWith('arch-'));
   const newest = Math.max(...sources.map((d) => newestSource(join(ROOT, d))));
   if (existsSync(main) && statSync(main).mtimeMs >= newest) return;
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], {
@@ -30,4 +31,6 @@ export default function setup(): void {
     encoding: 'utf8',
   });
   if (r.status !== 0) throw new Error(`tsc failed, the CLI tests cannot run:\n${r.stdout}${r.stderr}`);
+  const b = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  if (b.status !== 0) throw new Error(`the bundle failed, the CLI tests cannot run:\n${b.stdout}${b.stderr}`);
 }

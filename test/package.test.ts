@@ -45,10 +45,13 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the packed tarball', () => {
-  it('carries the compiled code, the docs and the licence, and no tests or source maps', () => {
+  it('carries the bundled code with its types, the docs and the licence, and no tests, source maps or unbundled modules', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
     for (const f of [
-      'package/dist/cli/main.js',
+      'package/dist/bundle/cli/main.js',
+      'package/dist/bundle/api/index.js',
+      'package/dist/bundle/core/port/index.js',
+      'package/dist/bundle/conformance/index.js',
       'package/dist/api/index.d.ts',
       'package/dist/core/port/index.d.ts',
       'package/dist/conformance/index.d.ts',
@@ -60,6 +63,8 @@ describe('the packed tarball', () => {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => /\/test\/|\.test\.|\.map$|\/bench\//.test(f))).toEqual([]);
+    // The tsc output is bundled: only its declarations ship beside the bundle.
+    expect(files.filter((f) => f.startsWith('package/dist/') && f.endsWith('.js') && !f.startsWith('package/dist/bundle/'))).toEqual([]);
   });
 
   it('installs into an empty folder, with inversify as a peer, and `npx crashplug` runs', () => {

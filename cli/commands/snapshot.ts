@@ -1,10 +1,10 @@
 // `crashplug snapshot --host --out DIR`: copy what `--host` reads into a folder that runs anywhere
 // (cli/snapshot.ts), and say what went in.
 
-import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { CrashplugError } from '../../core/base/index.js';
 import type { CliContext } from '../context.js';
+import { packageVersion } from '../package-version.js';
 import { takeSnapshot } from '../snapshot.js';
 
 interface SnapshotCommandOptions {
@@ -13,15 +13,6 @@ interface SnapshotCommandOptions {
   readonly root?: string;
   readonly kernel?: string;
   readonly json?: boolean;
-}
-
-function crashplugVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
 
 export function registerSnapshot(program: Command, ctx: CliContext): void {
@@ -41,7 +32,7 @@ export function registerSnapshot(program: Command, ctx: CliContext): void {
 function runSnapshot(opts: SnapshotCommandOptions, ctx: CliContext): void {
   if (opts.host !== true)
     throw new CrashplugError('E_BAD_ARGUMENT', 'snapshot: say --host: it copies what --host reads from this machine (or from --root PATH)');
-  const s = takeSnapshot(ctx.registry(), { out: opts.out, root: opts.root, kernel: opts.kernel, now: new Date(), crashplugVersion: crashplugVersion() });
+  const s = takeSnapshot(ctx.registry(), { out: opts.out, root: opts.root, kernel: opts.kernel, now: new Date(), crashplugVersion: packageVersion() });
   if (opts.json === true) {
     ctx.out(
       `${JSON.stringify(

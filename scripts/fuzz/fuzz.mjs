@@ -667,7 +667,7 @@ function runCase(c, opts) {
 
 async function main() {
   const opts = argsOf(process.argv.slice(2));
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
+  if (!existsSync(join(ROOT, 'dist', 'bundle', 'cli', 'main.js'))) {
     process.stderr.write('fuzz: build first (npm run build)\n');
     process.exit(2);
   }
