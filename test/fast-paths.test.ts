@@ -75,8 +75,13 @@ describe('phdrTable and formatColumns (measured, then written line by line)', ()
     memsz: u64,
     align: u64,
   });
-  const label = fc.oneof(fc.constant(''), fc.string({ maxLength: 12 }), fc.constant('ends in blanks  '));
-  itProp.prop([fc.array(phdr, { maxLength: 14 }), fc.option(fc.array(fc.record({ label }), { maxLength: 16 }), { nil: undefined })])(
+  const label = fc.oneof(
+    fc.constant(''),
+    fc.string({ maxLength: 12 }),
+    fc.string({ unit: 'binary', maxLength: 6 }),
+    fc.constantFrom('ends in blanks  ', '\t', 'ideographic blank\u3000', 'ünïcödé ×', '\u00a0'),
+  );
+  itProp.prop([fc.array(phdr, { maxLength: 24 }), fc.option(fc.array(fc.record({ label }), { maxLength: 16 }), { nil: undefined })])(
     'phdrTable writes the lines the cell-array version wrote',
     (phdrs, what) => {
       const header = { header: {} as ElfCoreHeader['header'], phdrs, byteOrder: 'le' as const, size: 0 };
