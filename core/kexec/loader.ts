@@ -8,6 +8,7 @@
 import { buildSystemElfcorehdr } from '../build/system-elfcorehdr.js';
 import { CrashplugError } from '../base/errors.js';
 import { alignUp, hex } from '../base/hex.js';
+import { materialize } from '../memory/lazy-tail.js';
 import {
   KEXEC_ARCH_MASK,
   KEXEC_CRASH_HOTPLUG_SUPPORT,
@@ -22,7 +23,7 @@ import {
   type SegmentKind,
   kexecArchFlag,
 } from './image.js';
-import { type PayloadKind, type PayloadSizes, payloadBytes, REALISTIC_PAYLOAD } from './payload.js';
+import { loaderPayloadBytes as payloadBytes, type PayloadKind, type PayloadSizes, REALISTIC_PAYLOAD } from './payload.js';
 import { type HoleRequest, kernelLocateMemHole, kexecToolsLocateHole, NO_LIMIT, type Placed } from './placement.js';
 import type { KexecState } from './state.js';
 import { buildKexecToolsElfcorehdr } from './kexec-tools-builder.js';
@@ -163,7 +164,7 @@ function install(kexec: KexecState, image: KexecImage, own: ReadonlySet<Uint8Arr
   kexec.memory.clear();
   for (const s of image.segments) {
     if (own.has(s.buf) && s.buf.length === s.memsz && s.bufsz === s.memsz) kexec.memory.adopt(s.mem, s.buf);
-    else kexec.memory.allocate(s.mem, s.memsz).set(s.buf.subarray(0, s.bufsz));
+    else kexec.memory.allocate(s.mem, s.memsz).set(materialize(s.buf).subarray(0, s.bufsz));
   }
   kexec.loaded = image;
   kexec.crashImage = image;

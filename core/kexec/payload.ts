@@ -3,6 +3,7 @@
 // their meaning; they exist so that placement, the purgatory digest and a reload cost what they
 // cost, and so that a segment scan has real first bytes to look at.
 
+import { deferTail, materialize } from '../memory/lazy-tail.js';
 import type { SegmentKind } from './image.js';
 
 /** The segments made of synthetic bytes: not the elfcorehdr or a device tree, whose bytes mean something. */
@@ -58,8 +59,10 @@ const PREFIX: Record<PayloadKind, readonly number[]> = {
 };
 
 /**
- * The pseudo-random stream repeats every PERIOD bytes: a 64 KiB block is generated and then doubled
- * out with copyWithin, so 52 MiB cost a memcpy rather than 13 million generator steps.
+ * The pseudo-random stream repeats every PERIOD bytes: one 64 KiB block is generated, the first
+ * PERIOD bytes of the segment are written from it (then its kind's first bytes over them), and the
+ * rest is that block repeated — declared with deferTail, so 52 MiB are written only if a reader
+ * views them (the purgatory's hashes are fed the block instead: see memory/lazy-tail.ts).
  */
 const PERIOD = 1 << 16;
 
@@ -72,7 +75,8 @@ function seedOf(kind: string, size: number): number {
 function fill(kind: PayloadKind, size: number): Uint8Array {
   const bytes = new Uint8Array(size);
   if (kind === 'backup') return bytes; // kexec-tools hands over a zeroed buffer; purgatory fills it at crash time
-  const words = new Uint32Array(bytes.buffer, 0, Math.min(size, PERIOD) >>> 2);
+  const block = new Uint8Array(PERIOD);
+  const words = new Uint32Array(block.buffer);
   let x = seedOf(kind, size);
   for (let i = 0; i < words.length; i++) {
     x ^= x << 13;
@@ -80,7 +84,8 @@ function fill(kind: PayloadKind, size: number): Uint8Array {
     x ^= x << 5;
     words[i] = x >>> 0;
   }
-  for (let have = PERIOD; have < size; have *= 2) bytes.copyWithin(have, 0, Math.min(have, size - have));
+  bytes.set(size >= PERIOD ? block : block.subarray(0, size & ~3), 0);
+  deferTail(bytes, PERIOD, block);
   // A segment shorter than its kind's first bytes (a 1-byte --kernel-size) gets as many as fit.
   const prefix = PREFIX[kind];
   bytes.set(prefix.length <= size ? prefix : prefix.slice(0, size), 0);
@@ -93,10 +98,17 @@ function fill(kind: PayloadKind, size: number): Uint8Array {
 }
 
 /**
- * The bytes of a synthetic segment: the same kind and size always give the same bytes. Each call
- * makes a new buffer that nothing else holds, so a loader may hand it to the crash region as the
- * segment's memory instead of copying it (a 52 MiB image is then held once, not twice).
+ * The bytes of a synthetic segment, all written: the same kind and size always give the same bytes.
  */
 export function payloadBytes(kind: PayloadKind, size: number): Uint8Array {
+  return materialize(fill(kind, size));
+}
+
+/**
+ * The same bytes for a loader: a new buffer that nothing else holds, so it may become the
+ * segment's memory in the crash region instead of a copy (a 52 MiB image is then held once, not
+ * twice), with its repeated tail still only declared (written on the first view of it).
+ */
+export function loaderPayloadBytes(kind: PayloadKind, size: number): Uint8Array {
   return fill(kind, size);
 }

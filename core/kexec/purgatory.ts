@@ -7,6 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import type { CrashRegion } from '../memory/crash-region.js';
+import { hashBytes } from '../memory/lazy-tail.js';
 import { CrashplugError } from '../base/errors.js';
 import { hex } from '../base/hex.js';
 import { KEXEC_SEGMENT_MAX, type KexecImage, type KexecSegment } from './image.js';
@@ -41,7 +42,7 @@ export function storePurgatoryDigest(segments: readonly KexecSegment[], purgator
   const regions: ShaRegion[] = [];
   segments.forEach((s, i) => {
     if (i === purgatoryIndex || !include(i)) return;
-    hash.update(s.buf.subarray(0, s.bufsz));
+    hashBytes(hash, s.buf, 0, s.bufsz);
     hashZeros(hash, s.memsz - s.bufsz);
     regions.push({ start: s.mem, len: s.memsz });
   });
@@ -82,7 +83,7 @@ export function verifyPurgatory(image: KexecImage, memory: CrashRegion): Purgato
     const start = view.getBigUint64(PURGATORY_SHA_REGIONS_OFFSET + 16 * j, true);
     const len = Number(view.getBigUint64(PURGATORY_SHA_REGIONS_OFFSET + 16 * j + 8, true));
     if (len === 0) continue;
-    hash.update(memory.view(start, len));
+    memory.hashInto(hash, start, len);
     regions.push({ start, len });
   }
   const actual = toHex(new Uint8Array(hash.digest()));

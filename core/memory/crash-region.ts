@@ -4,6 +4,7 @@
 
 import { CrashplugError } from '../base/errors.js';
 import { hex } from '../base/hex.js';
+import { type HashSink, hashBytes, written } from './lazy-tail.js';
 import type { Range } from './range.js';
 
 interface Chunk {
@@ -62,14 +63,26 @@ export class CrashRegion {
     this.#chunks = [];
   }
 
-  /** A live view of [pa, pa + length); the range must lie inside one loaded segment. */
-  view(pa: bigint, length: number): Uint8Array {
+  /** The chunk holding [pa, pa + length) and the offset of pa in it. */
+  #find(pa: bigint, length: number): { bytes: Uint8Array; off: number } {
     for (const c of this.#chunks) {
       if (pa < c.mem) break;
       const off = pa - c.mem;
-      if (off + BigInt(length) <= BigInt(c.bytes.length)) return c.bytes.subarray(Number(off), Number(off) + length);
+      if (off + BigInt(length) <= BigInt(c.bytes.length)) return { bytes: c.bytes, off: Number(off) };
     }
     throw new CrashplugError('E_SEGMENT_NOT_FOUND', `no loaded segment holds [${hex(pa)}, ${hex(pa + BigInt(length) - 1n)}] in the crash reservation`);
+  }
+
+  /** A live view of [pa, pa + length); the range must lie inside one loaded segment. */
+  view(pa: bigint, length: number): Uint8Array {
+    const { bytes, off } = this.#find(pa, length);
+    return written(bytes, off + length).subarray(off, off + length);
+  }
+
+  /** Feed [pa, pa + length) to a hash, as view() would show it, without writing a deferred tail. */
+  hashInto(hash: HashSink, pa: bigint, length: number): void {
+    const { bytes, off } = this.#find(pa, length);
+    hashBytes(hash, bytes, off, off + length);
   }
 
   write(pa: bigint, bytes: Uint8Array): void {

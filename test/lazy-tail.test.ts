@@ -1,0 +1,96 @@
+// Buffers with a declared, repeated tail (core/memory/lazy-tail.ts): what a hash is fed, what a view
+// shows and what the purgatory digest covers must be exactly the bytes of the written-out buffer.
+
+import { createHash } from 'node:crypto';
+import { fc, it as itProp } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { verifyPurgatory } from '../core/kexec/index.js';
+import { payloadBytes } from '../core/kexec/payload.js';
+import { CrashRegion, deferTail, hashBytes, materialize } from '../core/memory/index.js';
+import { load } from './support/hotplug.js';
+import { x86System } from './support/systems.js';
+
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** A buffer of `size` bytes with its own first `from` bytes and `block` repeated after them, both ways. */
+function both(block: Uint8Array, blocks: number, extra: number, own: number): { lazy: Uint8Array; full: Uint8Array } {
+  const from = blocks * block.length;
+  const size = from + extra;
+  const full = new Uint8Array(size);
+  for (let k = 0; k < size; k++) full[k] = k < from ? (k * 7 + own) & 255 : block[k % block.length]!;
+  const lazy = new Uint8Array(size);
+  lazy.set(full.subarray(0, from));
+  deferTail(lazy, from, block);
+  return { lazy, full };
+}
+
+const shape = fc.record({
+  block: fc.uint8Array({ minLength: 1, maxLength: 40 }),
+  blocks: fc.integer({ min: 0, max: 4 }),
+  extra: fc.integer({ min: 0, max: 200 }),
+  own: fc.integer({ min: 0, max: 255 }),
+});
+
+describe('a buffer with a deferred tail', () => {
+  itProp.prop([shape, fc.nat(), fc.nat()])('feeds a hash the bytes of the written-out buffer, for any slice', (s, a, b) => {
+    const { lazy, full } = both(s.block, s.blocks, s.extra, s.own);
+    const start = a % (full.length + 1);
+    const end = start + (b % (full.length - start + 1));
+    const h = createHash('sha256');
+    hashBytes(h, lazy, start, end);
+    expect(h.digest('hex')).toBe(sha(full.subarray(start, end)));
+  });
+
+  itProp.prop([shape])('is written out once, byte for byte, by materialize', (s) => {
+    const { lazy, full } = both(s.block, s.blocks, s.extra, s.own);
+    expect(Buffer.from(materialize(lazy)).equals(Buffer.from(full))).toBe(true);
+  });
+
+  itProp.prop([shape, fc.nat(), fc.nat()])('shows a crash-region reader the written-out bytes, and hashes what it shows', (s, a, b) => {
+    const { lazy, full } = both(s.block, s.blocks, s.extra, s.own);
+    fc.pre(full.length > 0);
+    const region = new CrashRegion({ start: 0x1000n, end: 0xffffn });
+    region.adopt(0x2000n, lazy);
+    const start = a % full.length;
+    const length = b % (full.length - start + 1);
+    const h = createHash('sha256');
+    region.hashInto(h, 0x2000n + BigInt(start), length);
+    expect(h.digest('hex')).toBe(sha(full.subarray(start, start + length)));
+    expect(Buffer.from(region.view(0x2000n + BigInt(start), length)).equals(Buffer.from(full.subarray(start, start + length)))).toBe(true);
+    // After a view into the tail the buffer is ordinary, and a write lands in it.
+    region.write(0x2000n, Uint8Array.of(0xab));
+    expect(region.view(0x2000n, 1)[0]).toBe(0xab);
+  });
+
+  it('refuses a tail that does not start on a block boundary', () => {
+    expect(() => deferTail(new Uint8Array(10), 3, new Uint8Array(2))).toThrow(/multiple/);
+  });
+});
+
+describe('the synthetic image with deferred tails', () => {
+  it('stores the digest of the written-out segments, and the purgatory check agrees', () => {
+    const l = load(x86System());
+    const hash = createHash('sha256');
+    const check = verifyPurgatory(l.image, l.kexec.memory);
+    // Hash the regions from views, which write every tail out: the same digest.
+    for (const r of check.regions) hash.update(l.kexec.memory.view(r.start, r.len));
+    expect(hash.digest('hex')).toBe(check.expected);
+    expect(check.ok).toBe(true);
+    expect(verifyPurgatory(l.image, l.kexec.memory).ok).toBe(true);
+  });
+
+  it('is the bytes payloadBytes gives, segment by segment', () => {
+    const l = load(x86System());
+    for (const s of l.image.segments.filter((x) => x.kind === 'kernel' || x.kind === 'initrd')) {
+      expect(Buffer.from(l.kexec.memory.view(s.mem, s.bufsz)).equals(Buffer.from(payloadBytes(s.kind as 'kernel' | 'initrd', s.bufsz)))).toBe(true);
+    }
+  });
+
+  it('catches a write into a segment whose tail was never written out', () => {
+    const l = load(x86System());
+    const kernel = l.image.segments.find((s) => s.kind === 'kernel')!;
+    const last = kernel.mem + BigInt(kernel.bufsz) - 1n;
+    l.kexec.memory.write(last, Uint8Array.of(l.kexec.memory.view(last, 1)[0]! ^ 0xff));
+    expect(verifyPurgatory(l.image, l.kexec.memory).ok).toBe(false);
+  });
+});
