@@ -105,6 +105,7 @@ try {
     },
     ratios: {
       versionOverBareNode: round(startup.version! / startup.bareNode!),
+      smallRealElfcorehdrOverBareNode: round(e2e.small! / startup.bareNode!),
       elfcorehdr8192x8192OverSmallReal: round(e2e.big! / e2e.small!),
       headerWriteOverBufferCopy: round(hb.writeIntoTargetUs / hb.bufferCopyUs),
       headerWriteOverC: hb.cUs === undefined ? null : round(hb.writeIntoTargetUs / hb.cUs),
