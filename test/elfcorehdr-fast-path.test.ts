@@ -73,10 +73,10 @@ function phdrsOf(i: ElfcorehdrInput): ProgramHeader[] {
     align: 0n,
   });
   return [
-    ...i.noteCpus.map((cpu) => note(i.crashNotes(cpu), i.noteSize)),
+    ...i.noteCpus.map((cpu) => note(i.crashNotes(cpu, undefined), i.noteSize)),
     note(i.vmcoreinfo.address, i.vmcoreinfo.size),
     ...(i.kernelMap === undefined ? [] : [load(i.kernelMap.paddr, i.kernelMap.vaddr, i.kernelMap.size)]),
-    ...i.ranges.map((r) => load(r.start, i.va(r.start), BigInt.asUintN(64, r.end - r.start + 1n))),
+    ...i.ranges.map((r) => load(r.start, i.va(r.start, undefined), BigInt.asUintN(64, r.end - r.start + 1n))),
   ];
 }
 

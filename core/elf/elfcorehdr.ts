@@ -16,20 +16,28 @@ export interface KernelMap {
   readonly size: bigint;
 }
 
-export interface ElfcorehdrInput {
+/**
+ * What the header is written from. `crashNotes` and `va` are called with `context` as their second
+ * argument, so a caller that builds header after header can pass the same two functions each time
+ * and put what changes in the context: V8 inlines a call site that always sees one function, while
+ * a new closure per build left it calling out (measured 25–40 % slower for 16 386 program headers).
+ */
+export interface ElfcorehdrInput<C = undefined> {
   readonly machine: number;
   /** CPUs that get a PT_NOTE, in mask order (possible CPUs; present ones on ≤6.5 kernels). */
   readonly noteCpus: readonly number[];
   /** num_possible_cpus(): what the buffer is sized for. */
   readonly possibleCpuCount: number;
-  readonly crashNotes: (cpu: number) => bigint;
+  readonly crashNotes: (cpu: number, context: C) => bigint;
   /** sizeof(note_buf_t) of the arch. */
   readonly noteSize: bigint;
   readonly vmcoreinfo: { readonly address: bigint; readonly size: bigint };
   readonly kernelMap?: KernelMap | undefined;
   readonly ranges: readonly Range[];
   /** `__va()` of the arch, for the PT_LOAD p_vaddr. */
-  readonly va: (pa: bigint) => bigint;
+  readonly va: (pa: bigint, context: C) => bigint;
+  /** The second argument of `crashNotes` and `va`. */
+  readonly context?: C;
   /** Byte order of the fields; EI_DATA is LSB regardless, as the kernel hard-codes it. */
   readonly byteOrder?: ByteOrder;
 }
@@ -62,7 +70,7 @@ export function elfcorehdrSize(possibleCpuCount: number, rangeCount: number): nu
   return alignUpNumber(EHDR_SIZE + sizedPhnum * PHDR_SIZE, ELF_CORE_HEADER_ALIGN);
 }
 
-export function layoutOf(input: ElfcorehdrInput): ElfcorehdrLayout {
+export function layoutOf<C>(input: ElfcorehdrInput<C>): ElfcorehdrLayout {
   const hasKernelMap = input.kernelMap !== undefined;
   const sizedPhnum = input.possibleCpuCount + 1 + input.ranges.length + 1;
   return {
@@ -85,7 +93,7 @@ export function roleOf(layout: ElfcorehdrLayout, index: number): PhdrRole {
 }
 
 /** Build the elfcorehdr bytes. `target`, if given, must be zero-filled and at least `layout.size`. */
-export function buildElfcorehdr(input: ElfcorehdrInput, target?: Uint8Array): BuiltElfcorehdr {
+export function buildElfcorehdr<C>(input: ElfcorehdrInput<C>, target?: Uint8Array): BuiltElfcorehdr {
   const layout = layoutOf(input);
   if (layout.phnum > 0xffff) {
     throw new CrashplugError(
@@ -122,15 +130,16 @@ const PHDR_WORDS = PHDR_SIZE >>> 3;
  * DataView.setBigUint64. Everything is inline in one loop per kind: a helper per phdr and mixed
  * 32/64-bit stores measured 35 % slower on Node 20. `q` counts 8-byte words; a phdr is 7 of them.
  */
-function writePhdrsNative(bytes: Uint8Array, input: ElfcorehdrInput): void {
+function writePhdrsNative<C>(bytes: Uint8Array, input: ElfcorehdrInput<C>): void {
   const u64 = new BigUint64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 3);
   let q = EHDR_SIZE >>> 3;
   const noteSize = input.noteSize;
   // Indexed loops, not for…of: the array iterator made V8 deoptimise this function on every build.
   const cpus = input.noteCpus;
   const crashNotes = input.crashNotes;
+  const context = input.context as C;
   for (let i = 0; i < cpus.length; i++) {
-    const addr = crashNotes(cpus[i]!);
+    const addr = crashNotes(cpus[i]!, context);
     u64[q] = NOTE_WORD;
     u64[q + 1] = addr;
     u64[q + 3] = addr;
@@ -165,7 +174,7 @@ function writePhdrsNative(bytes: Uint8Array, input: ElfcorehdrInput): void {
     const size = BigInt.asUintN(64, r.end - start + 1n);
     u64[q] = LOAD_WORD;
     u64[q + 1] = start;
-    u64[q + 2] = va(start);
+    u64[q + 2] = va(start, context);
     u64[q + 3] = start;
     u64[q + 4] = size;
     u64[q + 5] = size;
@@ -174,11 +183,12 @@ function writePhdrsNative(bytes: Uint8Array, input: ElfcorehdrInput): void {
 }
 
 /** Any byte order and alignment: big-endian fields (ppc64 BE), or a target at an odd offset. */
-function writePhdrsView(view: DataView, le: boolean, input: ElfcorehdrInput): void {
+function writePhdrsView<C>(view: DataView, le: boolean, input: ElfcorehdrInput<C>): void {
   let at = EHDR_SIZE;
   const noteSize = input.noteSize;
+  const context = input.context as C;
   for (const cpu of input.noteCpus) {
-    const addr = input.crashNotes(cpu);
+    const addr = input.crashNotes(cpu, context);
     view.setUint32(at, PT_NOTE, le);
     view.setBigUint64(at + 8, addr, le);
     view.setBigUint64(at + 24, addr, le);
@@ -200,7 +210,7 @@ function writePhdrsView(view: DataView, le: boolean, input: ElfcorehdrInput): vo
   }
   const va = input.va;
   for (const r of input.ranges) {
-    writeLoad(view, at, le, r.start, va(r.start), r.end - r.start + 1n);
+    writeLoad(view, at, le, r.start, va(r.start, context), r.end - r.start + 1n);
     at += PHDR_SIZE;
   }
 }
