@@ -4,7 +4,15 @@
 // but adjacent memory merges only within one NUMA node and one hot-plug flag, as memblock merges.
 
 import { type Fdt, type FdtNodeRef, fdtError, fdtLookup, fdtProperty, fdtRootChildren } from './fdt.js';
-import { type DrconfMemory, DRCONF_MEM_ASSIGNED, DRCONF_MEM_HOTREMOVABLE, DRCONF_MEM_RESERVED, lmbIsAssigned, readDrconfMemory } from './drconf.js';
+import {
+  type DrconfMemory,
+  type LmbTable,
+  DRCONF_MEM_ASSIGNED,
+  DRCONF_MEM_HOTREMOVABLE,
+  DRCONF_MEM_RESERVED,
+  lmbIsAssigned,
+  readDrconfMemory,
+} from './drconf.js';
 import { lmbNid, lmbNidOf, memoryNodeNid, NUMA_NO_NODE, type NumaScheme, numaSchemeOf } from './numa.js';
 import { parseFdt } from './read.js';
 import { decodeReg, decodeTuples, type FdtCells, propString, readNumber, rootCellsOf, valueOffset } from './value.js';
@@ -89,11 +97,35 @@ function memoryNodePieces(fdt: Fdt, scheme: NumaScheme, ref: FdtNodeRef): FdtMem
  */
 function joinedLmbPieces(drconf: DrconfMemory, scheme: NumaScheme, others: readonly Range[], source: (drc: number) => string): FdtMemoryPiece[] | undefined {
   if (drconf.lmbSize === 0n) return undefined;
-  const t = drconf.table;
-  const size = Number(drconf.lmbSize);
+  const found: number[] = [];
+  const scan = scanLmbTable(drconf.table, Number(drconf.lmbSize), scheme, found);
+  if (scan === 'past 2^52') return joinedLmbPiecesExact(drconf, scheme, others, source);
+  if (scan === 'untidy') return undefined;
   const pieces: FdtMemoryPiece[] = [];
-  // The open piece, in locals: this loop runs once per LMB, mostly before V8 has compiled it, and
-  // the interpreter reads a local faster than an object's field.
+  for (let k = 0; k < found.length; k += PIECE_FIELDS) {
+    const firstDrc = found[k + 4]!;
+    const lastDrc = found[k + 5]!;
+    pieces.push({
+      start: BigInt(found[k]!),
+      end: BigInt(found[k + 1]!),
+      source: firstDrc === lastDrc ? source(firstDrc) : `${source(firstDrc)}…0x${lastDrc.toString(16)}`,
+      nid: found[k + 2]!,
+      hotpluggable: found[k + 3] === 1,
+    });
+  }
+  return overlapsAny(pieces, others) ? undefined : pieces;
+}
+
+/** start, end, nid, hot-pluggable (0/1), first and last drc index: one joined piece in `scanLmbTable`'s output. */
+const PIECE_FIELDS = 6;
+
+/**
+ * The walk itself, kept small and free of BigInt and strings so that V8 compiles it soon: it runs
+ * once per LMB, mostly before it is compiled, and the interpreter reads a local faster than a field.
+ * Appends each joined piece to `out` (PIECE_FIELDS numbers); stops early when the list is not tidy
+ * or an entry reaches 2^52 (where doubles could stop being exact).
+ */
+function scanLmbTable(t: LmbTable, size: number, scheme: NumaScheme, out: number[]): 'ok' | 'untidy' | 'past 2^52' {
   let open = false;
   let start = 0;
   let end = 0;
@@ -101,15 +133,6 @@ function joinedLmbPieces(drconf: DrconfMemory, scheme: NumaScheme, others: reado
   let hotpluggable = false;
   let firstDrc = 0;
   let lastDrc = 0;
-  const close = (): void => {
-    pieces.push({
-      start: BigInt(start),
-      end: BigInt(end),
-      source: firstDrc === lastDrc ? source(firstDrc) : `${source(firstDrc)}…0x${lastDrc.toString(16)}`,
-      nid,
-      hotpluggable,
-    });
-  };
   let lastAa = -1;
   let lastFlags = -1;
   // lmbEntry's reads, inline.
@@ -128,10 +151,10 @@ function joinedLmbPieces(drconf: DrconfMemory, scheme: NumaScheme, others: reado
     // Every entry, assigned or not, ends below 2^52 here, or the BigInt walk (which checks each
     // entry against 2^64) takes over: doubles are exact below 2^53.
     const last = base + count * size - 1;
-    if (last >= EXACT_DOUBLES) return joinedLmbPiecesExact(drconf, scheme, others, source);
+    if (last >= EXACT_DOUBLES) return 'past 2^52';
     const flags = v.getUint32(at + flagsAt);
     if ((flags & ASSIGNED_MASK) !== DRCONF_MEM_ASSIGNED) continue;
-    if (open && base <= end) return undefined;
+    if (open && base <= end) return 'untidy';
     const aaIndex = v.getUint32(at + aaAt);
     // Neighbours mostly share both, so the node is looked up again only when one changes.
     const sameAttributes = aaIndex === lastAa && flags === lastFlags;
@@ -152,7 +175,7 @@ function joinedLmbPieces(drconf: DrconfMemory, scheme: NumaScheme, others: reado
       lastDrc = drc + count - 1;
       continue;
     }
-    if (open) close();
+    if (open) out.push(start, end, nid, hotpluggable ? 1 : 0, firstDrc, lastDrc);
     open = true;
     start = base;
     end = last;
@@ -161,8 +184,8 @@ function joinedLmbPieces(drconf: DrconfMemory, scheme: NumaScheme, others: reado
     firstDrc = drc;
     lastDrc = drc + count - 1;
   }
-  if (open) close();
-  return overlapsAny(pieces, others) ? undefined : pieces;
+  if (open) out.push(start, end, nid, hotpluggable ? 1 : 0, firstDrc, lastDrc);
+  return 'ok';
 }
 
 /** lmbIsAssigned: the assigned flag set and the reserved one clear. */
