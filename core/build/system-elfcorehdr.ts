@@ -3,7 +3,7 @@
 
 import { buildElfcorehdr, type BuiltElfcorehdr, type ElfcorehdrInput, type KernelMap } from '../elf/elfcorehdr.js';
 import type { ArchPlugin, CrashMemory } from '../port/plugin.js';
-import { type CrashNotes, crashNotesAddress, type SystemDescription } from '../system/system.js';
+import { crashNotesAddress, type SystemDescription } from '../system/system.js';
 
 export interface SystemElfcorehdr extends BuiltElfcorehdr {
   readonly crashMemory: CrashMemory;
@@ -22,19 +22,20 @@ export function noteCpusOf(system: SystemDescription): readonly number[] {
 export function systemElfcorehdrInput(
   system: SystemDescription,
   plugin: ArchPlugin,
-): { input: ElfcorehdrInput; crashMemory: CrashMemory; kernelMap: KernelMap | undefined } {
+): { input: ElfcorehdrInput<HeaderContext>; crashMemory: CrashMemory; kernelMap: KernelMap | undefined } {
   const crashMemory = plugin.crashMemory(system);
   const kernelMap = plugin.kernelMap(system);
-  const input: ElfcorehdrInput = {
+  const input: ElfcorehdrInput<HeaderContext> = {
     machine: plugin.machine,
     noteCpus: noteCpusOf(system),
     possibleCpuCount: system.cpus.possible.length,
-    crashNotes: crashNotesOf(system.crashNotes),
+    crashNotes: crashNotesOf,
     noteSize: plugin.noteSize,
     vmcoreinfo: system.vmcoreinfo,
     kernelMap,
     ranges: crashMemory.mem.ranges,
-    va: (pa) => plugin.va(pa, system),
+    va: vaOf,
+    context: { plugin, system },
     byteOrder: plugin.fieldByteOrder(system),
   };
   return { input, crashMemory, kernelMap };
@@ -47,12 +48,21 @@ export function buildSystemElfcorehdr(system: SystemDescription, plugin: ArchPlu
   return { ...built, crashMemory, kernelMap };
 }
 
+/** What the writer hands back to the two functions below: the same functions for every build. */
+interface HeaderContext {
+  readonly plugin: ArchPlugin;
+  readonly system: SystemDescription;
+}
+
 /**
- * crashNotesAddress as a closure the header writer can inline: for base + n·stride the sum is done in
- * a machine word (asUintN(64, …), the wrap a u64 field has anyway) rather than as three BigInts per CPU.
+ * crashNotesAddress for the writer: for base + n·stride the sum is done in a machine word
+ * (asUintN(64, …), the wrap a u64 field has anyway) rather than as three BigInts per CPU.
  */
-function crashNotesOf(notes: CrashNotes): (cpu: number) => bigint {
-  if (notes.kind !== 'stride') return (cpu) => crashNotesAddress(notes, cpu);
-  const { base, stride } = notes;
-  return (cpu) => BigInt.asUintN(64, base + BigInt(cpu) * stride);
+function crashNotesOf(cpu: number, c: HeaderContext): bigint {
+  const notes = c.system.crashNotes;
+  return notes.kind === 'stride' ? BigInt.asUintN(64, notes.base + BigInt(cpu) * notes.stride) : crashNotesAddress(notes, cpu);
+}
+
+function vaOf(pa: bigint, c: HeaderContext): bigint {
+  return c.plugin.va(pa, c.system);
 }

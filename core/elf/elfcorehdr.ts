@@ -16,20 +16,28 @@ export interface KernelMap {
   readonly size: bigint;
 }
 
-export interface ElfcorehdrInput {
+/**
+ * What the header is written from. `crashNotes` and `va` are called with `context` as their second
+ * argument, so a caller that builds header after header can pass the same two functions each time
+ * and put what changes in the context: V8 inlines a call site that always sees one function, while
+ * a new closure per build left it calling out (measured 25–40 % slower for 16 386 program headers).
+ */
+export interface ElfcorehdrInput<C = undefined> {
   readonly machine: number;
   /** CPUs that get a PT_NOTE, in mask order (possible CPUs; present ones on ≤6.5 kernels). */
   readonly noteCpus: readonly number[];
   /** num_possible_cpus(): what the buffer is sized for. */
   readonly possibleCpuCount: number;
-  readonly crashNotes: (cpu: number) => bigint;
+  readonly crashNotes: (cpu: number, context: C) => bigint;
   /** sizeof(note_buf_t) of the arch. */
   readonly noteSize: bigint;
   readonly vmcoreinfo: { readonly address: bigint; readonly size: bigint };
   readonly kernelMap?: KernelMap | undefined;
   readonly ranges: readonly Range[];
   /** `__va()` of the arch, for the PT_LOAD p_vaddr. */
-  readonly va: (pa: bigint) => bigint;
+  readonly va: (pa: bigint, context: C) => bigint;
+  /** The second argument of `crashNotes` and `va`. */
+  readonly context?: C;
   /** Byte order of the fields; EI_DATA is LSB regardless, as the kernel hard-codes it. */
   readonly byteOrder?: ByteOrder;
 }
@@ -62,7 +70,7 @@ export function elfcorehdrSize(possibleCpuCount: number, rangeCount: number): nu
   return alignUpNumber(EHDR_SIZE + sizedPhnum * PHDR_SIZE, ELF_CORE_HEADER_ALIGN);
 }
 
-export function layoutOf(input: ElfcorehdrInput): ElfcorehdrLayout {
+export function layoutOf<C>(input: ElfcorehdrInput<C>): ElfcorehdrLayout {
   const hasKernelMap = input.kernelMap !== undefined;
   const sizedPhnum = input.possibleCpuCount + 1 + input.ranges.length + 1;
   return {
@@ -85,7 +93,7 @@ export function roleOf(layout: ElfcorehdrLayout, index: number): PhdrRole {
 }
 
 /** Build the elfcorehdr bytes. `target`, if given, must be zero-filled and at least `layout.size`. */
-export function buildElfcorehdr(input: ElfcorehdrInput, target?: Uint8Array): BuiltElfcorehdr {
+export function buildElfcorehdr<C>(input: ElfcorehdrInput<C>, target?: Uint8Array): BuiltElfcorehdr {
   const layout = layoutOf(input);
   if (layout.phnum > 0xffff) {
     throw new CrashplugError(
@@ -111,24 +119,28 @@ export function buildElfcorehdr(input: ElfcorehdrInput, target?: Uint8Array): Bu
 /** Typed arrays store in the host's byte order; where that is the header's, they replace DataView. */
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** p_type and p_flags of a PT_LOAD / PT_NOTE as the first 64-bit word of a little-endian phdr. */
+const LOAD_WORD = BigInt(PT_LOAD) | (BigInt(PF_RWX) << 32n);
+const NOTE_WORD = BigInt(PT_NOTE);
+const PHDR_WORDS = PHDR_SIZE >>> 3;
+
 /**
- * The fast path: every phdr starts at 64 + 56·i, a multiple of 8, so each 64-bit field is one
- * aligned BigUint64Array store — about 8× cheaper than DataView.setBigUint64, which dominated a
- * 16 000-phdr build. `q` counts 8-byte words; a phdr is 7 of them.
+ * The fast path: every phdr starts at 64 + 56·i, a multiple of 8, so each field is one aligned
+ * BigUint64Array store — p_type and p_flags together as one word — about 8× cheaper than
+ * DataView.setBigUint64. Everything is inline in one loop per kind: a helper per phdr and mixed
+ * 32/64-bit stores measured 35 % slower on Node 20. `q` counts 8-byte words; a phdr is 7 of them.
  */
-function writePhdrsNative(bytes: Uint8Array, input: ElfcorehdrInput): void {
-  const words = bytes.byteLength >>> 3;
-  const u64 = new BigUint64Array(bytes.buffer, bytes.byteOffset, words);
-  const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset, words * 2);
-  const PHDR_WORDS = PHDR_SIZE >>> 3;
+function writePhdrsNative<C>(bytes: Uint8Array, input: ElfcorehdrInput<C>): void {
+  const u64 = new BigUint64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 3);
   let q = EHDR_SIZE >>> 3;
   const noteSize = input.noteSize;
   // Indexed loops, not for…of: the array iterator made V8 deoptimise this function on every build.
   const cpus = input.noteCpus;
   const crashNotes = input.crashNotes;
+  const context = input.context as C;
   for (let i = 0; i < cpus.length; i++) {
-    const addr = crashNotes(cpus[i]!);
-    u32[q * 2] = PT_NOTE;
+    const addr = crashNotes(cpus[i]!, context);
+    u64[q] = NOTE_WORD;
     u64[q + 1] = addr;
     u64[q + 3] = addr;
     u64[q + 4] = noteSize;
@@ -136,7 +148,7 @@ function writePhdrsNative(bytes: Uint8Array, input: ElfcorehdrInput): void {
     q += PHDR_WORDS;
   }
   const vmci = input.vmcoreinfo;
-  u32[q * 2] = PT_NOTE;
+  u64[q] = NOTE_WORD;
   u64[q + 1] = vmci.address;
   u64[q + 3] = vmci.address;
   u64[q + 4] = vmci.size;
@@ -144,36 +156,39 @@ function writePhdrsNative(bytes: Uint8Array, input: ElfcorehdrInput): void {
   q += PHDR_WORDS;
   const km = input.kernelMap;
   if (km !== undefined) {
-    writeLoadNative(u32, u64, q, km.paddr, km.vaddr, km.size);
+    u64[q] = LOAD_WORD;
+    u64[q + 1] = km.paddr;
+    u64[q + 2] = km.vaddr;
+    u64[q + 3] = km.paddr;
+    u64[q + 4] = km.size;
+    u64[q + 5] = km.size;
     q += PHDR_WORDS;
   }
   const va = input.va;
   const ranges = input.ranges;
   for (let i = 0; i < ranges.length; i++) {
     const r = ranges[i]!;
+    const start = r.start;
     // asUintN(64, …) changes no value here (end ≥ start) but lets V8 do the sum in a machine word
     // instead of allocating a BigInt per range.
-    writeLoadNative(u32, u64, q, r.start, va(r.start), BigInt.asUintN(64, r.end - r.start + 1n));
+    const size = BigInt.asUintN(64, r.end - start + 1n);
+    u64[q] = LOAD_WORD;
+    u64[q + 1] = start;
+    u64[q + 2] = va(start, context);
+    u64[q + 3] = start;
+    u64[q + 4] = size;
+    u64[q + 5] = size;
     q += PHDR_WORDS;
   }
 }
 
-function writeLoadNative(u32: Uint32Array, u64: BigUint64Array, q: number, paddr: bigint, vaddr: bigint, size: bigint): void {
-  u32[q * 2] = PT_LOAD;
-  u32[q * 2 + 1] = PF_RWX;
-  u64[q + 1] = paddr;
-  u64[q + 2] = vaddr;
-  u64[q + 3] = paddr;
-  u64[q + 4] = size;
-  u64[q + 5] = size;
-}
-
 /** Any byte order and alignment: big-endian fields (ppc64 BE), or a target at an odd offset. */
-function writePhdrsView(view: DataView, le: boolean, input: ElfcorehdrInput): void {
+function writePhdrsView<C>(view: DataView, le: boolean, input: ElfcorehdrInput<C>): void {
   let at = EHDR_SIZE;
   const noteSize = input.noteSize;
+  const context = input.context as C;
   for (const cpu of input.noteCpus) {
-    const addr = input.crashNotes(cpu);
+    const addr = input.crashNotes(cpu, context);
     view.setUint32(at, PT_NOTE, le);
     view.setBigUint64(at + 8, addr, le);
     view.setBigUint64(at + 24, addr, le);
@@ -195,7 +210,7 @@ function writePhdrsView(view: DataView, le: boolean, input: ElfcorehdrInput): vo
   }
   const va = input.va;
   for (const r of input.ranges) {
-    writeLoad(view, at, le, r.start, va(r.start), r.end - r.start + 1n);
+    writeLoad(view, at, le, r.start, va(r.start, context), r.end - r.start + 1n);
     at += PHDR_SIZE;
   }
 }

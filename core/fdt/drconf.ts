@@ -26,9 +26,41 @@ export interface LmbRun {
   readonly offset?: number | undefined;
 }
 
+/**
+ * The LMB list as it sits in the blob, read in place: no object and no BigInt per entry, so a
+ * 65 536-LMB list costs one pass over its bytes. Entry i starts at byte `4 + i·entryBytes` of `cells`.
+ * Its entries are not yet checked to end within 64 bits: `runs` checks them, and so must any other
+ * reader (one that only trusts ends below 2^53, as a double walk does, needs nothing more).
+ */
+export interface LmbTable {
+  readonly length: number;
+  /** The property's value, big-endian cells. */
+  readonly cells: DataView;
+  readonly entryBytes: number;
+  /** Root #address-cells: 1 or 2. */
+  readonly addressCells: number;
+  /** The v2 form: each entry starts with its LMB count. */
+  readonly v2: boolean;
+}
+
+/** Entry i of the table, its fields as numbers (base = baseHi·2^32 + baseLo). */
+export function lmbEntry(t: LmbTable, i: number): { count: number; baseHi: number; baseLo: number; drcIndex: number; aaIndex: number; flags: number } {
+  const v = t.cells;
+  let p = 4 + i * t.entryBytes;
+  const count = t.v2 ? v.getUint32(p) : 1;
+  if (t.v2) p += 4;
+  const baseHi = t.addressCells === 2 ? v.getUint32(p) : 0;
+  const baseLo = v.getUint32(p + 4 * (t.addressCells - 1));
+  p += 4 * t.addressCells;
+  // v1 after the base: drc_index, reserved, aa_index, flags. v2: drc_index, aa_index, flags.
+  return { count, baseHi, baseLo, drcIndex: v.getUint32(p), aaIndex: v.getUint32(t.v2 ? p + 4 : p + 8), flags: v.getUint32(t.v2 ? p + 8 : p + 12) };
+}
+
 export interface DrconfMemory {
   readonly format: 'ibm,dynamic-memory' | 'ibm,dynamic-memory-v2';
   readonly lmbSize: bigint;
+  readonly table: LmbTable;
+  /** The entries as objects, made on first use (from `table`). */
   readonly runs: readonly LmbRun[];
   /** `linux,drconf-usable-memory`, present only in a kdump kernel's tree. */
   readonly usableMemory?: FdtProperty | undefined;
@@ -41,7 +73,7 @@ export function lmbIsAssigned(flags: number): boolean {
 }
 
 function u32At(value: Uint8Array, at: number): number {
-  return Number(readNumber(value, at, 1));
+  return ((value[at]! << 24) | (value[at + 1]! << 16) | (value[at + 2]! << 8) | value[at + 3]!) >>> 0;
 }
 
 /**
@@ -64,38 +96,48 @@ export function readDrconfMemory(fdt: Fdt, warnings: string[] = []): DrconfMemor
   const v2 = fdtProperty(ref.node, 'ibm,dynamic-memory-v2');
   const prop = v1 ?? v2;
   if (prop === undefined) return undefined;
-  const runs = readRuns(origin, prop, cells, lmbSize, prop === v2);
-  return { format: prop === v1 ? 'ibm,dynamic-memory' : 'ibm,dynamic-memory-v2', lmbSize, runs, usableMemory, node: ref.node };
+  const table = readTable(origin, prop, cells, prop === v2);
+  let runs: LmbRun[] | undefined;
+  return {
+    format: prop === v1 ? 'ibm,dynamic-memory' : 'ibm,dynamic-memory-v2',
+    lmbSize,
+    table,
+    get runs(): readonly LmbRun[] {
+      runs ??= runsOf(origin, table, prop, lmbSize);
+      return runs;
+    },
+    usableMemory,
+    node: ref.node,
+  };
 }
 
-function readRuns(origin: string, prop: FdtProperty, cells: FdtCells, lmbSize: bigint, v2: boolean): LmbRun[] {
+function readTable(origin: string, prop: FdtProperty, cells: FdtCells, v2: boolean): LmbTable {
   const a = cells.addressCells;
   if (a < 1 || a > 2) throw fdtError(origin, prop.offset, `"${prop.name}" needs a root #address-cells of 1 or 2, not ${a}`);
   // v1 entry: base, drc_index, reserved, aa_index, flags. v2 entry: count, base, drc_index, aa_index, flags.
   const entry = 4 * (a + 4);
   const value = prop.value;
   if (value.length < 4) throw fdtError(origin, prop.offset, `"${prop.name}" is too short to hold its entry count`);
-  const n = u32At(value, 0);
+  const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
+  const n = view.getUint32(0);
   if (n > (value.length - 4) / entry) {
     throw fdtError(origin, valueOffset(prop), `"${prop.name}" claims ${n} entries of ${entry} bytes but holds only ${Math.floor((value.length - 4) / entry)}`);
   }
-  const runs: LmbRun[] = [];
-  for (let i = 0, at = 4; i < n; i++, at += entry) {
-    let count = 1n;
-    let p = at;
-    if (v2) {
-      count = BigInt(u32At(value, p));
-      p += 4;
-    }
-    const base = readNumber(value, p, a);
-    p += 4 * a;
-    const drcIndex = u32At(value, p);
-    const aaIndex = u32At(value, v2 ? p + 4 : p + 8);
-    const flags = u32At(value, v2 ? p + 8 : p + 12);
+  return { length: n, cells: view, entryBytes: entry, addressCells: a, v2 };
+}
+
+/** The entries as objects, each checked to end within 64 bits (E_BAD_FDT at the first that does not). */
+function runsOf(origin: string, t: LmbTable, prop: FdtProperty, lmbSize: bigint): LmbRun[] {
+  const runs: LmbRun[] = new Array(t.length);
+  for (let i = 0; i < t.length; i++) {
+    const e = lmbEntry(t, i);
+    const base = (BigInt(e.baseHi) << 32n) | BigInt(e.baseLo);
+    const count = BigInt(e.count);
+    const at = 4 + i * t.entryBytes;
     if (count > 0n && base + count * lmbSize - 1n > U64_MAX) {
       throw fdtError(origin, valueOffset(prop, at), `"${prop.name}" entry ${i} (${count} LMBs at 0x${base.toString(16)}) runs past the 64-bit address space`);
     }
-    runs.push({ base, count, drcIndex, aaIndex, flags, offset: valueOffset(prop, at) });
+    runs[i] = { base, count, drcIndex: e.drcIndex, aaIndex: e.aaIndex, flags: e.flags, offset: valueOffset(prop, at) };
   }
   return runs;
 }

@@ -25,6 +25,7 @@ export const FDT_MAX_DEPTH = 64;
 
 export interface FdtProperty {
   readonly name: string;
+  /** Read from a blob, a view into it (parseFdt copies nothing): never write through it. */
   readonly value: Uint8Array;
   /** Byte offset of its FDT_PROP token in the blob it was read from, for messages. */
   readonly offset?: number | undefined;

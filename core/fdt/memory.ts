@@ -4,8 +4,16 @@
 // but adjacent memory merges only within one NUMA node and one hot-plug flag, as memblock merges.
 
 import { type Fdt, type FdtNodeRef, fdtError, fdtLookup, fdtProperty, fdtRootChildren } from './fdt.js';
-import { type DrconfMemory, DRCONF_MEM_HOTREMOVABLE, lmbIsAssigned, readDrconfMemory } from './drconf.js';
-import { lmbNid, memoryNodeNid, NUMA_NO_NODE, type NumaScheme, numaSchemeOf } from './numa.js';
+import {
+  type DrconfMemory,
+  type LmbTable,
+  DRCONF_MEM_ASSIGNED,
+  DRCONF_MEM_HOTREMOVABLE,
+  DRCONF_MEM_RESERVED,
+  lmbIsAssigned,
+  readDrconfMemory,
+} from './drconf.js';
+import { lmbNid, lmbNidOf, memoryNodeNid, NUMA_NO_NODE, type NumaScheme, numaSchemeOf } from './numa.js';
 import { parseFdt } from './read.js';
 import { decodeReg, decodeTuples, type FdtCells, propString, readNumber, rootCellsOf, valueOffset } from './value.js';
 import { mergeRanges, type NamedRange, type Range, subtractRanges } from '../memory/range.js';
@@ -83,8 +91,133 @@ function memoryNodePieces(fdt: Fdt, scheme: NumaScheme, ref: FdtNodeRef): FdtMem
  * every later step (merge, partition by node) walks. Only for a tidy tree — LMBs in ascending,
  * disjoint order, none overlapping a /memory node — where joining cannot change which node a byte
  * is on; otherwise undefined, and the caller keeps one piece per run.
+ *
+ * Read from the LMB table in doubles while every address is below 2^52 (exact there: 4 PiB of
+ * address space), so no object or BigInt is made per LMB; past it, the same walk in BigInt over the runs.
  */
 function joinedLmbPieces(drconf: DrconfMemory, scheme: NumaScheme, others: readonly Range[], source: (drc: number) => string): FdtMemoryPiece[] | undefined {
+  if (drconf.lmbSize === 0n) return undefined;
+  const found: number[] = [];
+  const scan = scanLmbTable(drconf.table, Number(drconf.lmbSize), scheme, found);
+  if (scan === 'past 2^52') return joinedLmbPiecesExact(drconf, scheme, others, source);
+  if (scan === 'untidy') return undefined;
+  const pieces: FdtMemoryPiece[] = [];
+  for (let k = 0; k < found.length; k += PIECE_FIELDS) {
+    const firstDrc = found[k + 4]!;
+    const lastDrc = found[k + 5]!;
+    pieces.push({
+      start: BigInt(found[k]!),
+      end: BigInt(found[k + 1]!),
+      source: firstDrc === lastDrc ? source(firstDrc) : `${source(firstDrc)}…0x${lastDrc.toString(16)}`,
+      nid: found[k + 2]!,
+      hotpluggable: found[k + 3] === 1,
+    });
+  }
+  return overlapsAny(pieces, others) ? undefined : pieces;
+}
+
+/** start, end, nid, hot-pluggable (0/1), first and last drc index: one joined piece in `scanLmbTable`'s output. */
+const PIECE_FIELDS = 6;
+
+/**
+ * The walk itself, kept small and free of BigInt and strings so that V8 compiles it soon: it runs
+ * once per LMB, mostly before it is compiled, and the interpreter reads a local faster than a field.
+ * Appends each joined piece to `out` (PIECE_FIELDS numbers); stops early when the list is not tidy
+ * or an entry reaches 2^52 (where doubles could stop being exact).
+ */
+function scanLmbTable(t: LmbTable, size: number, scheme: NumaScheme, out: number[]): 'ok' | 'untidy' | 'past 2^52' {
+  let open = false;
+  let start = 0;
+  let end = 0;
+  let nid = 0;
+  let hotpluggable = false;
+  let firstDrc = 0;
+  let lastDrc = 0;
+  let lastAa = -1;
+  let lastFlags = -1;
+  // lmbEntry's reads, inline.
+  const v = t.cells;
+  const a = t.addressCells;
+  const v2 = t.v2;
+  const baseAt = v2 ? 4 : 0;
+  const fieldsAt = baseAt + 4 * a;
+  const flagsAt = fieldsAt + (v2 ? 8 : 12);
+  const aaAt = fieldsAt + (v2 ? 4 : 8);
+  const stop = 4 + t.length * t.entryBytes;
+  for (let at = 4; at < stop; at += t.entryBytes) {
+    const count = v2 ? v.getUint32(at) : 1;
+    if (count === 0) continue;
+    const base = a === 2 ? v.getUint32(at + baseAt) * TWO_32 + v.getUint32(at + baseAt + 4) : v.getUint32(at + baseAt);
+    // Every entry, assigned or not, ends below 2^52 here, or the BigInt walk (which checks each
+    // entry against 2^64) takes over: doubles are exact below 2^53.
+    const last = base + count * size - 1;
+    if (last >= EXACT_DOUBLES) return 'past 2^52';
+    const flags = v.getUint32(at + flagsAt);
+    if ((flags & ASSIGNED_MASK) !== DRCONF_MEM_ASSIGNED) continue;
+    if (open && base <= end) return 'untidy';
+    const aaIndex = v.getUint32(at + aaAt);
+    // Neighbours mostly share both, so the node is looked up again only when one changes.
+    const sameAttributes = aaIndex === lastAa && flags === lastFlags;
+    if (!sameAttributes) {
+      lastAa = aaIndex;
+      lastFlags = flags;
+    }
+    const drc = v.getUint32(at + fieldsAt);
+    if (open && sameAttributes && end + 1 === base && lastDrc + 1 === drc) {
+      end = last;
+      lastDrc = drc + count - 1;
+      continue;
+    }
+    const entryNid = sameAttributes ? nid : lmbNidOf(scheme, aaIndex, flags);
+    const entryHot = (flags & DRCONF_MEM_HOTREMOVABLE) !== 0;
+    if (open && end + 1 === base && entryNid === nid && entryHot === hotpluggable && lastDrc + 1 === drc) {
+      end = last;
+      lastDrc = drc + count - 1;
+      continue;
+    }
+    if (open) out.push(start, end, nid, hotpluggable ? 1 : 0, firstDrc, lastDrc);
+    open = true;
+    start = base;
+    end = last;
+    nid = entryNid;
+    hotpluggable = entryHot;
+    firstDrc = drc;
+    lastDrc = drc + count - 1;
+  }
+  if (open) out.push(start, end, nid, hotpluggable ? 1 : 0, firstDrc, lastDrc);
+  return 'ok';
+}
+
+/** lmbIsAssigned: the assigned flag set and the reserved one clear. */
+const ASSIGNED_MASK = DRCONF_MEM_ASSIGNED | DRCONF_MEM_RESERVED;
+
+/** Whether any of `others` overlaps one of `joined` (sorted, disjoint): a binary search each. */
+function overlapsAny(joined: readonly Range[], others: readonly Range[]): boolean {
+  for (const o of others) {
+    // The last joined piece starting at or below o.end must end below o.start.
+    let lo = 0;
+    let hi = joined.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (joined[mid]!.start <= o.end) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0 && joined[lo - 1]!.end >= o.start) return true;
+  }
+  return false;
+}
+
+const TWO_32 = 2 ** 32;
+/** Below 2^52 every sum and product of the walk is an integer a double holds exactly. */
+const EXACT_DOUBLES = 2 ** 52;
+
+/** The same walk in BigInt over the runs, for trees with addresses at or above 2^52. */
+function joinedLmbPiecesExact(
+  drconf: DrconfMemory,
+  scheme: NumaScheme,
+  others: readonly Range[],
+  source: (drc: number) => string,
+): FdtMemoryPiece[] | undefined {
   if (drconf.lmbSize === 0n) return undefined;
   type Open = { start: bigint; end: bigint; nid: number | undefined; hotpluggable: boolean; firstDrc: number; lastDrc: number };
   const joined: Open[] = [];
@@ -104,17 +237,7 @@ function joinedLmbPieces(drconf: DrconfMemory, scheme: NumaScheme, others: reado
     last = { start: run.base, end, nid, hotpluggable, firstDrc: run.drcIndex, lastDrc };
     joined.push(last);
   }
-  for (const o of others) {
-    // Binary search: the last joined piece starting at or below o.end must end below o.start.
-    let lo = 0;
-    let hi = joined.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (joined[mid]!.start <= o.end) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo > 0 && joined[lo - 1]!.end >= o.start) return undefined;
-  }
+  if (overlapsAny(joined, others)) return undefined;
   return joined.map((p) => ({
     start: p.start,
     end: p.end,

@@ -73,7 +73,12 @@ export function memoryNodeNid(fdt: Fdt, scheme: NumaScheme, ref: FdtNodeRef): nu
 
 /** The node of a run of LMBs: its lookup array, read without a length cell (of_drconf_to_nid_single). */
 export function lmbNid(scheme: NumaScheme, run: LmbRun): number {
+  return lmbNidOf(scheme, run.aaIndex, run.flags);
+}
+
+/** `lmbNid` from the entry's lookup-array index and flags. */
+export function lmbNidOf(scheme: NumaScheme, aaIndex: number, flags: number): number {
   if (scheme.kind !== 'ibm,associativity') return 0;
-  if (scheme.arrays === undefined || (run.flags & DRCONF_MEM_AI_INVALID) !== 0) return NUMA_NO_NODE;
-  return domainToNid(associativityCell(scheme.arrays, run.aaIndex, scheme.primaryIndex - 1));
+  if (scheme.arrays === undefined || (flags & DRCONF_MEM_AI_INVALID) !== 0) return NUMA_NO_NODE;
+  return domainToNid(associativityCell(scheme.arrays, aaIndex, scheme.primaryIndex - 1));
 }
