@@ -1,0 +1,156 @@
+// Rebuilding one image's elfcorehdr again and again (a hot-plug run): the kernel rewrites the whole
+// header each time, and this writes exactly the same bytes, but gets there from the previous build
+// when it can. Between two memory events the header usually differs only in a few RAM PT_LOADs (a
+// DIMM's range added or cut), so instead of writing every program header again — quadratic over a
+// resize that adds thousands of DIMMs — it keeps the previous build's inputs and bytes, finds the
+// ranges both share at the front and at the back, moves the back ones to their new place, writes
+// the few in between, zeroes what the header no longer uses and rewrites the ELF header (e_phnum).
+// Anything else (another machine, other CPUs' notes, a port that fixes the header up afterwards)
+// is a full build, as buildSystemElfcorehdr does it. test/elfcorehdr-rebuilder.test.ts checks
+// both against the full build over random sequences of changes.
+
+import { EHDR_SIZE, ELFDATA2LSB, coreElfHeader, PHDR_SIZE } from '../elf/elf.js';
+import { buildElfcorehdr, type ElfcorehdrInput, type ElfcorehdrLayout, type KernelMap, layoutOf } from '../elf/elfcorehdr.js';
+import { writeElfHeader } from '../elf/encode.js';
+import type { Range } from '../memory/range.js';
+import { type ArchPlugin, coreDefaults } from '../port/plugin.js';
+import type { SystemDescription } from '../system/system.js';
+import { systemElfcorehdrInput, type SystemElfcorehdr } from './system-elfcorehdr.js';
+
+/** What the previous build was made from, as far as the bytes depend on it. */
+interface Previous {
+  readonly system: SystemDescription;
+  readonly base: ArchPlugin;
+  readonly input: ElfcorehdrInput;
+  readonly layout: ElfcorehdrLayout;
+}
+
+/** How the last build was made: the counters tests and benchmarks read. */
+export interface RebuildStats {
+  full: number;
+  patched: number;
+}
+
+function sameRange(a: Range, b: Range): boolean {
+  return a === b || (a.start === b.start && a.end === b.end);
+}
+
+function sameKernelMap(a: KernelMap | undefined, b: KernelMap | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.vaddr === b.vaddr && a.paddr === b.paddr && a.size === b.size;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Whether every program header but the RAM ones is what the previous build wrote, and the RAM
+ * ones depend on their range alone. The system may differ only in its memory and CPUs: everything
+ * else (kernel, crash notes, vmcoreinfo, PAGE_OFFSET and PHYS_OFFSET, which `va` reads) must be
+ * the very same value, as a hot-plug run's machine states share it. The CPUs that get notes must
+ * be the same list, and the port must leave the header as the writer made it.
+ */
+function samePrelude(prev: Previous, system: SystemDescription, base: ArchPlugin, input: ElfcorehdrInput): boolean {
+  if (prev.base !== base || base.fixupElfcorehdr !== coreDefaults.fixupElfcorehdr) return false;
+  const a = prev.system as unknown as Record<string, unknown>;
+  const b = system as unknown as Record<string, unknown>;
+  if (a !== b) {
+    const keys = Object.keys(b);
+    if (keys.length !== Object.keys(a).length) return false;
+    for (const k of keys) if (k !== 'memory' && k !== 'cpus' && a[k] !== b[k]) return false;
+  }
+  const p = prev.input;
+  return (
+    p.machine === input.machine &&
+    p.possibleCpuCount === input.possibleCpuCount &&
+    p.noteSize === input.noteSize &&
+    (p.byteOrder ?? 'le') === (input.byteOrder ?? 'le') &&
+    sameKernelMap(p.kernelMap, input.kernelMap) &&
+    sameNumbers(p.noteCpus, input.noteCpus)
+  );
+}
+
+export class ElfcorehdrRebuilder {
+  /** The last build, zero past its size; grows (never shrinks) as headers get larger. */
+  #bytes = new Uint8Array(0);
+  /** Bytes of #bytes that may be non-zero. */
+  #dirty = 0;
+  #prev: Previous | undefined;
+  readonly stats: RebuildStats = { full: 0, patched: 0 };
+
+  /**
+   * The elfcorehdr of `system` as buildSystemElfcorehdr builds it (`plugin` may be `base` with its
+   * crash memory transformed). `bytes` is a view of exactly `layout.size` bytes, valid until the
+   * next call. Throws what the full build throws, and then starts afresh.
+   */
+  build(system: SystemDescription, plugin: ArchPlugin, base: ArchPlugin = plugin): SystemElfcorehdr {
+    const { input, crashMemory, kernelMap } = systemElfcorehdrInput(system, plugin);
+    const prev = this.#prev;
+    this.#prev = undefined;
+    const layout = layoutOf(input);
+    let bytes: Uint8Array;
+    if (prev !== undefined && layout.phnum <= 0xffff && samePrelude(prev, system, base, input)) {
+      this.#reserve(layout.size);
+      this.#dirty = Math.max(this.#dirty, layout.size);
+      this.#patch(prev, input, layout);
+      bytes = this.#bytes.subarray(0, layout.size);
+      this.stats.patched++;
+    } else {
+      if (layout.phnum <= 0xffff) this.#reserve(layout.size);
+      this.#bytes.fill(0, 0, this.#dirty);
+      this.#dirty = layout.phnum <= 0xffff ? layout.size : 0;
+      // Too many program headers: the writer says so (before it writes anything).
+      const built = buildElfcorehdr(input, layout.phnum <= 0xffff ? this.#bytes : undefined);
+      plugin.fixupElfcorehdr(built.bytes, built.layout, system);
+      bytes = this.#bytes.subarray(0, layout.size);
+      this.stats.full++;
+    }
+    this.#prev = { system, base, input, layout };
+    return { bytes, layout, crashMemory, kernelMap };
+  }
+
+  /** Forget the previous build: the next one is full. */
+  reset(): void {
+    this.#prev = undefined;
+  }
+
+  /** Room for `size` bytes, keeping what is there; doubles so that a growing run copies O(size) in all. */
+  #reserve(size: number): void {
+    if (size <= this.#bytes.length) return;
+    const next = new Uint8Array(Math.max(size, this.#bytes.length * 2));
+    next.set(this.#bytes.subarray(0, this.#dirty));
+    this.#bytes = next;
+  }
+
+  #patch(prev: Previous, input: ElfcorehdrInput, layout: ElfcorehdrLayout): void {
+    const before = prev.input.ranges;
+    const after = input.ranges;
+    const n0 = before.length;
+    const n1 = after.length;
+    const shortest = Math.min(n0, n1);
+    let head = 0;
+    while (head < shortest && sameRange(before[head]!, after[head]!)) head++;
+    let tail = 0;
+    while (tail < shortest - head && sameRange(before[n0 - 1 - tail]!, after[n1 - 1 - tail]!)) tail++;
+    const firstRam = layout.phnum - n1;
+    const at = (i: number): number => EHDR_SIZE + (firstRam + i) * PHDR_SIZE;
+    const bytes = this.#bytes;
+    // The shared ranges at the back move to their new place (copyWithin handles the overlap).
+    if (n0 !== n1 && tail > 0) bytes.copyWithin(at(n1 - tail), at(n0 - tail), at(n0));
+    // What the old header had past the new one's end is zero in a full build.
+    if (n1 < n0) bytes.fill(0, at(n1), at(n0));
+    const changed = n1 - tail - head;
+    if (changed > 0) {
+      // The ranges in between, written by the header writer itself: a small header of just them.
+      const part = buildElfcorehdr({ ...input, noteCpus: [], possibleCpuCount: 0, kernelMap: undefined, ranges: after.slice(head, n1 - tail) });
+      const from = EHDR_SIZE + PHDR_SIZE; // after the vmcoreinfo note
+      bytes.set(part.bytes.subarray(from, from + changed * PHDR_SIZE), at(head));
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, EHDR_SIZE);
+    writeElfHeader(view, coreElfHeader(input.machine, layout.phnum, ELFDATA2LSB), input.byteOrder ?? 'le');
+  }
+}
