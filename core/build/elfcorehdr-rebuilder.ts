@@ -13,22 +13,42 @@ import { EHDR_SIZE, ELFDATA2LSB, coreElfHeader, PHDR_SIZE } from '../elf/elf.js'
 import { buildElfcorehdr, type ElfcorehdrInput, type ElfcorehdrLayout, type KernelMap, layoutOf } from '../elf/elfcorehdr.js';
 import { writeElfHeader } from '../elf/encode.js';
 import type { Range } from '../memory/range.js';
-import { type ArchPlugin, coreDefaults } from '../port/plugin.js';
+import { type ArchPlugin, type CrashMemory, coreDefaults } from '../port/plugin.js';
 import type { SystemDescription } from '../system/system.js';
-import { systemElfcorehdrInput, type SystemElfcorehdr } from './system-elfcorehdr.js';
+import { ramChangeSince } from './ram-change.js';
+import { noteCpusOf, systemElfcorehdrInput, type SystemElfcorehdr } from './system-elfcorehdr.js';
 
 /** What the previous build was made from, as far as the bytes depend on it. */
 interface Previous {
   readonly system: SystemDescription;
   readonly base: ArchPlugin;
-  readonly input: ElfcorehdrInput;
+  /** Its inputs; `ranges` only when it was built from the whole list (not from a RAM change). */
+  readonly input: Omit<ElfcorehdrInput, 'ranges'>;
+  readonly ranges: readonly Range[] | undefined;
   readonly layout: ElfcorehdrLayout;
+  /** Its crash ranges, as the port's own crash memory (no transform) made them: how many, and the holes cut. */
+  readonly crash: { readonly count: number; readonly excluded: readonly Range[] } | undefined;
+}
+
+/** How the caller's port makes its crash memory, when that lets a RAM change be applied without it. */
+export interface RebuildHints {
+  /**
+   * The port's crash memory is its System RAM entries in walk order, each less the `excluded`
+   * holes (the kernel's current exclusion), with nothing added: x86's prepare_elf_headers. A range
+   * added at the top of RAM that no hole touches is then one more PT_LOAD at the end, and a range
+   * taken from the top one fewer.
+   */
+  readonly ramLessHoles?: boolean | undefined;
 }
 
 /** How the last build was made: the counters tests and benchmarks read. */
 export interface RebuildStats {
+  /** Built whole by the header writer. */
   full: number;
+  /** Patched where the ranges differ from the previous build's, found by comparing both lists. */
   patched: number;
+  /** Patched from MachineState's record of RAM changing at its top, without the crash memory. */
+  fromRam: number;
 }
 
 function sameRange(a: Range, b: Range): boolean {
@@ -54,7 +74,7 @@ function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
  * the very same value, as a hot-plug run's machine states share it. The CPUs that get notes must
  * be the same list, and the port must leave the header as the writer made it.
  */
-function samePrelude(prev: Previous, system: SystemDescription, base: ArchPlugin, input: ElfcorehdrInput): boolean {
+function samePrelude(prev: Previous, system: SystemDescription, base: ArchPlugin, input: Omit<ElfcorehdrInput, 'ranges'>): boolean {
   if (prev.base !== base || base.fixupElfcorehdr !== coreDefaults.fixupElfcorehdr) return false;
   const a = prev.system as unknown as Record<string, unknown>;
   const b = system as unknown as Record<string, unknown>;
@@ -80,23 +100,27 @@ export class ElfcorehdrRebuilder {
   /** Bytes of #bytes that may be non-zero. */
   #dirty = 0;
   #prev: Previous | undefined;
-  readonly stats: RebuildStats = { full: 0, patched: 0 };
+  readonly stats: RebuildStats = { full: 0, patched: 0, fromRam: 0 };
 
   /**
    * The elfcorehdr of `system` as buildSystemElfcorehdr builds it (`plugin` may be `base` with its
    * crash memory transformed). `bytes` is a view of exactly `layout.size` bytes, valid until the
    * next call. Throws what the full build throws, and then starts afresh.
    */
-  build(system: SystemDescription, plugin: ArchPlugin, base: ArchPlugin = plugin): SystemElfcorehdr {
-    const { input, crashMemory, kernelMap } = systemElfcorehdrInput(system, plugin);
+  build(system: SystemDescription, plugin: ArchPlugin, base: ArchPlugin = plugin, hints: RebuildHints = {}): SystemElfcorehdr {
     const prev = this.#prev;
     this.#prev = undefined;
+    if (prev !== undefined && hints.ramLessHoles === true && plugin === base) {
+      const fast = this.#fromRamChange(prev, system, base);
+      if (fast !== undefined) return fast;
+    }
+    const { input, crashMemory, kernelMap } = systemElfcorehdrInput(system, plugin);
     const layout = layoutOf(input);
     let bytes: Uint8Array;
-    if (prev !== undefined && layout.phnum <= 0xffff && samePrelude(prev, system, base, input)) {
+    if (prev?.ranges !== undefined && layout.phnum <= 0xffff && samePrelude(prev, system, base, input)) {
       this.#reserve(layout.size);
       this.#dirty = Math.max(this.#dirty, layout.size);
-      this.#patch(prev, input, layout);
+      this.#patch(prev.ranges, input, layout);
       bytes = this.#bytes.subarray(0, layout.size);
       this.stats.patched++;
     } else {
@@ -109,8 +133,66 @@ export class ElfcorehdrRebuilder {
       bytes = this.#bytes.subarray(0, layout.size);
       this.stats.full++;
     }
-    this.#prev = { system, base, input, layout };
+    const own = plugin === base && crashMemory.added.length === 0;
+    this.#prev = { system, base, input, ranges: input.ranges, layout, crash: own ? { count: input.ranges.length, excluded: crashMemory.excluded } : undefined };
     return { bytes, layout, crashMemory, kernelMap };
+  }
+
+  /**
+   * The fast way, when System RAM changed only at its top since the previous build (MachineState's
+   * record says how) and the port's crash memory is RAM less holes: the PT_LOADs of ranges taken
+   * off go, those of ranges added are written after the rest. Undefined when that does not apply.
+   */
+  #fromRamChange(prev: Previous, system: SystemDescription, base: ArchPlugin): SystemElfcorehdr | undefined {
+    const crash = prev.crash;
+    if (crash === undefined || system.kernel.excludeAlgorithm !== 'current') return undefined;
+    const change = ramChangeSince(prev.system.memory, system.memory);
+    if (change === undefined || change.popped.length > crash.count) return undefined;
+    const untouched = (r: Range): boolean => crash.excluded.every((h) => h.end < r.start || r.end < h.start);
+    if (!change.popped.every(untouched) || !change.appended.every(untouched)) return undefined;
+    const kernelMap = base.kernelMap(system);
+    const input: ElfcorehdrInput = {
+      ...prev.input,
+      noteCpus: noteCpusOf(system),
+      possibleCpuCount: system.cpus.possible.length,
+      kernelMap,
+      va: (pa) => base.va(pa, system),
+      byteOrder: base.fieldByteOrder(system),
+      ranges: change.appended,
+    };
+    if (!samePrelude(prev, system, base, input)) return undefined;
+    const kept = crash.count - change.popped.length;
+    const count = kept + change.appended.length;
+    // layoutOf reads only how many ranges there are.
+    const layout = layoutOf({ ...input, ranges: { length: count } as readonly Range[] });
+    if (layout.phnum > 0xffff) return undefined;
+    this.#reserve(layout.size);
+    this.#dirty = Math.max(this.#dirty, layout.size);
+    const firstRam = layout.phnum - count;
+    const at = (i: number): number => EHDR_SIZE + (firstRam + i) * PHDR_SIZE;
+    if (count < crash.count) this.#bytes.fill(0, at(count), at(crash.count));
+    this.#writeRanges(input, change.appended, at(kept));
+    this.#writeEhdr(input, layout);
+    this.stats.fromRam++;
+    this.#prev = { system, base, input, ranges: undefined, layout, crash: { count, excluded: crash.excluded } };
+    let crashMemory: CrashMemory | undefined;
+    const result = { bytes: this.#bytes.subarray(0, layout.size), layout, kernelMap } as SystemElfcorehdr;
+    // What a full build returns, made only when someone asks (it reads all of RAM).
+    Object.defineProperty(result, 'crashMemory', { enumerable: true, get: () => (crashMemory ??= base.crashMemory(system)) });
+    return result;
+  }
+
+  /** The PT_LOADs of `ranges` at byte `offset`, written by the header writer itself: a small header of just them. */
+  #writeRanges(input: ElfcorehdrInput, ranges: readonly Range[], offset: number): void {
+    if (ranges.length === 0) return;
+    const part = buildElfcorehdr({ ...input, noteCpus: [], possibleCpuCount: 0, kernelMap: undefined, ranges });
+    const from = EHDR_SIZE + PHDR_SIZE; // after the vmcoreinfo note
+    this.#bytes.set(part.bytes.subarray(from, from + ranges.length * PHDR_SIZE), offset);
+  }
+
+  #writeEhdr(input: ElfcorehdrInput, layout: ElfcorehdrLayout): void {
+    const view = new DataView(this.#bytes.buffer, this.#bytes.byteOffset, EHDR_SIZE);
+    writeElfHeader(view, coreElfHeader(input.machine, layout.phnum, ELFDATA2LSB), input.byteOrder ?? 'le');
   }
 
   /** Forget the previous build: the next one is full. */
@@ -126,8 +208,7 @@ export class ElfcorehdrRebuilder {
     this.#bytes = next;
   }
 
-  #patch(prev: Previous, input: ElfcorehdrInput, layout: ElfcorehdrLayout): void {
-    const before = prev.input.ranges;
+  #patch(before: readonly Range[], input: ElfcorehdrInput, layout: ElfcorehdrLayout): void {
     const after = input.ranges;
     const n0 = before.length;
     const n1 = after.length;
@@ -143,14 +224,8 @@ export class ElfcorehdrRebuilder {
     if (n0 !== n1 && tail > 0) bytes.copyWithin(at(n1 - tail), at(n0 - tail), at(n0));
     // What the old header had past the new one's end is zero in a full build.
     if (n1 < n0) bytes.fill(0, at(n1), at(n0));
-    const changed = n1 - tail - head;
-    if (changed > 0) {
-      // The ranges in between, written by the header writer itself: a small header of just them.
-      const part = buildElfcorehdr({ ...input, noteCpus: [], possibleCpuCount: 0, kernelMap: undefined, ranges: after.slice(head, n1 - tail) });
-      const from = EHDR_SIZE + PHDR_SIZE; // after the vmcoreinfo note
-      bytes.set(part.bytes.subarray(from, from + changed * PHDR_SIZE), at(head));
-    }
-    const view = new DataView(bytes.buffer, bytes.byteOffset, EHDR_SIZE);
-    writeElfHeader(view, coreElfHeader(input.machine, layout.phnum, ELFDATA2LSB), input.byteOrder ?? 'le');
+    // The ranges in between.
+    if (n1 - tail > head) this.#writeRanges(input, after.slice(head, n1 - tail), at(head));
+    this.#writeEhdr(input, layout);
   }
 }

@@ -2,3 +2,4 @@
 export * from './explain-header.js';
 export * from './system-elfcorehdr.js';
 export * from './elfcorehdr-rebuilder.js';
+export * from './ram-change.js';

@@ -6,6 +6,7 @@
 // arch's RamWalk (ram-walk.ts): a resource of its own, or merged into memblock's region.
 
 import { CrashplugError } from '../base/errors.js';
+import { recordRamStep } from '../build/ram-change.js';
 import { alignUp, hex } from '../base/hex.js';
 import type { RamWalk } from '../port/plugin.js';
 import { addDimmRam, holdsAddress, removeDimmRam, withInserted } from '../system/ram-walk.js';
@@ -106,46 +107,6 @@ interface RamLog {
   readonly length: number;
   /** `items` was made by MachineState (never the array a caller gave), so it may grow in place. */
   readonly owned: boolean;
-}
-
-/** How a state's memory came from its parent's: one range added at, or taken from, the end of System RAM. */
-interface RamStep {
-  readonly parent: MemoryDescription;
-  readonly op: 'append' | 'pop';
-  readonly range: RamRange;
-}
-
-const ramSteps = new WeakMap<MemoryDescription, RamStep>();
-
-/** What changed in System RAM between two memories of one run: ranges taken off its end, then ranges added. */
-export interface RamChange {
-  readonly popped: number;
-  readonly appended: readonly RamRange[];
-}
-
-/**
- * How `now` differs from `before` when it came from it by DIMMs arriving at or leaving the top of
- * RAM (at most `maxSteps` of them), as MachineState records it; undefined when it did not (or the
- * walk back is longer). Nothing is read but the record, so this costs O(steps), not O(RAM).
- */
-export function ramChangeSince(before: MemoryDescription, now: MemoryDescription, maxSteps = 64): RamChange | undefined {
-  const steps: RamStep[] = [];
-  let m = now;
-  while (m !== before) {
-    const step = ramSteps.get(m);
-    if (step === undefined || steps.length >= maxSteps) return undefined;
-    steps.push(step);
-    m = step.parent;
-  }
-  let popped = 0;
-  const appended: RamRange[] = [];
-  for (let i = steps.length - 1; i >= 0; i--) {
-    const step = steps[i]!;
-    if (step.op === 'append') appended.push(step.range);
-    else if (appended.length > 0) appended.pop();
-    else popped++;
-  }
-  return { popped, appended };
 }
 
 /**
@@ -333,7 +294,7 @@ export class MachineState {
         log = { items: next, length: next.length, owned: true };
       }
       memory = memoryWith(mem, log, iomem);
-      if (at === length) ramSteps.set(memory, { parent: mem, op: 'append', range: added });
+      if (at === length) recordRamStep(memory, { parent: mem, op: 'append', range: added });
       sorted = true;
     } else {
       const systemRam = addDimmRam(mem.systemRam, added, this.ramWalk);
@@ -370,7 +331,7 @@ export class MachineState {
         log = { items: next, length: next.length, owned: true };
       }
       memory = memoryWith(mem, log, iomem);
-      if (at === length - 1) ramSteps.set(memory, { parent: mem, op: 'pop', range: items[at]! });
+      if (at === length - 1) recordRamStep(memory, { parent: mem, op: 'pop', range: items[at]! });
       sorted = true;
     } else {
       const systemRam = removeDimmRam(mem.systemRam, { start: e.start, end }, this.ramWalk);

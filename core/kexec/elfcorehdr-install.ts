@@ -45,10 +45,11 @@ export class ElfcorehdrInstaller {
   }
 
   /** Build `system`'s header: exactly its `elfsz` bytes, valid until the next build. */
-  build(system: SystemDescription, transform?: ElfcorehdrUpdateOptions['transformMemory']): { bytes: Uint8Array; elfsz: number } {
+  build(system: SystemDescription, options: Pick<ElfcorehdrUpdateOptions, 'transformMemory' | 'ramLessHoles'> = {}): { bytes: Uint8Array; elfsz: number } {
     const base = this.plugin;
+    const transform = options.transformMemory;
     const plugin: ArchPlugin = transform === undefined ? base : { ...base, crashMemory: (s) => transform(base.crashMemory(s)) };
-    const built = this.rebuilder.build(system, plugin, base);
+    const built = this.rebuilder.build(system, plugin, base, { ramLessHoles: options.ramLessHoles });
     return { bytes: built.bytes, elfsz: built.layout.size };
   }
 
@@ -61,7 +62,7 @@ export class ElfcorehdrInstaller {
     let built: { bytes: Uint8Array; elfsz: number };
     try {
       if (faults.buildThrows === true) throw new CrashplugError('E_RANGES_FULL', 'injected: prepare_elf_headers failed with -ENOMEM');
-      built = this.build(system, options.transformMemory);
+      built = this.build(system, options);
     } catch (err) {
       if (!CrashplugError.is(err)) throw err;
       this.kexec.log.printk('err', `crash hp: ${messages.buildFailed}`);
