@@ -100,6 +100,8 @@ export class ElfcorehdrRebuilder {
   /** Bytes of #bytes that may be non-zero. */
   #dirty = 0;
   #prev: Previous | undefined;
+  /** Where #writeRanges has the writer lay out the few PT_LOADs it needs; zero between uses. */
+  #part = new Uint8Array(0);
   readonly stats: RebuildStats = { full: 0, patched: 0, fromRam: 0 };
 
   /**
@@ -185,9 +187,17 @@ export class ElfcorehdrRebuilder {
   /** The PT_LOADs of `ranges` at byte `offset`, written by the header writer itself: a small header of just them. */
   #writeRanges(input: ElfcorehdrInput, ranges: readonly Range[], offset: number): void {
     if (ranges.length === 0) return;
-    const part = buildElfcorehdr({ ...input, noteCpus: [], possibleCpuCount: 0, kernelMap: undefined, ranges });
+    const part = { ...input, noteCpus: [], possibleCpuCount: 0, kernelMap: undefined, ranges };
+    const size = layoutOf(part).size;
+    // One zeroed scratch, kept: a fresh buffer per update would be a small allocation outside the heap each time.
+    if (this.#part.length < size) this.#part = new Uint8Array(size);
     const from = EHDR_SIZE + PHDR_SIZE; // after the vmcoreinfo note
-    this.#bytes.set(part.bytes.subarray(from, from + ranges.length * PHDR_SIZE), offset);
+    const end = from + ranges.length * PHDR_SIZE;
+    try {
+      this.#bytes.set(buildElfcorehdr(part, this.#part).bytes.subarray(from, end), offset);
+    } finally {
+      this.#part.fill(0, 0, end);
+    }
   }
 
   #writeEhdr(input: ElfcorehdrInput, layout: ElfcorehdrLayout): void {

@@ -142,10 +142,13 @@ function memoryWith(mem: MemoryDescription, log: RamLog, iomem: MemoryDescriptio
  * is placed without reading all RAM: an event costs O(log n) plus, for a DIMM, one array copy.
  */
 export class MachineState {
+  #offlineSet: ReadonlySet<bigint> | undefined;
+
   private constructor(
     readonly system: SystemDescription,
     readonly blockSize: bigint,
-    readonly offlineBlocks: ReadonlySet<bigint>,
+    /** Offline block numbers in the order they went offline: a short list, cheaper to copy than a Set. */
+    private readonly offline: readonly bigint[],
     readonly ramWalk: RamWalk,
     /** System RAM (system.memory.systemRam) is sorted by start and disjoint. */
     private readonly ramSorted: boolean,
@@ -160,11 +163,17 @@ export class MachineState {
   static boot(system: SystemDescription, blockSize = DEFAULT_BLOCK_SIZE, ramWalk: RamWalk = 'iomem'): MachineState {
     if (blockSize <= 0n || (blockSize & (blockSize - 1n)) !== 0n) throw bad(`memory block size ${hex(blockSize)} is not a power of two`);
     const ram = system.memory.systemRam;
-    return new MachineState(system, blockSize, new Set(), ramWalk, sortedDisjoint(ram), { items: ram as RamRange[], length: ram.length, owned: false });
+    return new MachineState(system, blockSize, [], ramWalk, sortedDisjoint(ram), { items: ram as RamRange[], length: ram.length, owned: false });
+  }
+
+  /** The memory blocks (by number) that hold System RAM but are offline, in the order they went. */
+  get offlineBlocks(): ReadonlySet<bigint> {
+    this.#offlineSet ??= new Set(this.offline);
+    return this.#offlineSet;
   }
 
   isOnline(blockStart: bigint): boolean {
-    return this.#holds(blockStart) && !this.offlineBlocks.has(blockStart / this.blockSize);
+    return this.#holds(blockStart) && !this.offline.includes(blockStart / this.blockSize);
   }
 
   /** Whether System RAM holds `at`: a binary search when it is sorted and disjoint. */
@@ -241,8 +250,9 @@ export class MachineState {
   }
 
   #memory(e: MemoryEvent): MachineState {
+    if (e.size === this.blockSize) return this.#oneBlock(e);
     const blocks = this.#blocks(e.start, e.size, `memory ${e.action}`);
-    const next = new Set(this.offlineBlocks);
+    const next = new Set(this.offline);
     for (const b of blocks) {
       const at = b * this.blockSize;
       if (!this.#holds(at)) throw bad(`memory block at ${hex(at)} holds no System RAM`);
@@ -255,6 +265,26 @@ export class MachineState {
       }
     }
     // The System RAM resource stays while its blocks go on- and offline; only their state changes.
+    return new MachineState(this.system, this.blockSize, [...next], this.ramWalk, this.ramSorted, this.ram);
+  }
+
+  /** #memory for one block, the usual event: the same checks and messages, and no Set. */
+  #oneBlock(e: MemoryEvent): MachineState {
+    const at = e.start;
+    if (at % this.blockSize !== 0n) this.#blocks(e.start, e.size, `memory ${e.action}`);
+    const b = at / this.blockSize;
+    if (!this.#holds(at)) throw bad(`memory block at ${hex(at)} holds no System RAM`);
+    const i = this.offline.indexOf(b);
+    let next: bigint[];
+    if (e.action === 'online') {
+      if (i < 0) throw bad(`memory block at ${hex(at)} is already online`);
+      next = this.offline.slice(0, i);
+      for (let k = i + 1; k < this.offline.length; k++) next.push(this.offline[k]!);
+    } else {
+      if (i >= 0) throw bad(`memory block at ${hex(at)} is not online`);
+      next = this.offline.slice();
+      next.push(b);
+    }
     return new MachineState(this.system, this.blockSize, next, this.ramWalk, this.ramSorted, this.ram);
   }
 
@@ -275,8 +305,9 @@ export class MachineState {
     // /proc/iomem shows a hot-added DIMM as a top-level resource of its own, whatever memblock makes of it.
     const iomem =
       mem.iomem === undefined ? undefined : withInserted(mem.iomem, { name: added.name, start: e.start, end, line: 0, children: [] } satisfies IomemResource);
-    const offline = new Set(this.offlineBlocks);
-    for (let b = e.start / this.blockSize; b <= end / this.blockSize; b++) offline.add(b);
+    const set = new Set(this.offline);
+    for (let b = e.start / this.blockSize; b <= end / this.blockSize; b++) set.add(b);
+    const offline = [...set];
     let memory: MemoryDescription;
     let log: RamLog;
     let sorted: boolean;
@@ -316,8 +347,8 @@ export class MachineState {
     const mem = this.system.memory;
     const { items, length } = this.ram;
     const iomem = mem.iomem?.filter((r) => !(r.start === e.start && r.end === end));
-    const offline = new Set(this.offlineBlocks);
-    for (const b of blocks) offline.delete(b);
+    const gone = new Set(blocks);
+    const offline = this.offline.filter((b) => !gone.has(b));
     const at = this.ramSorted && this.ramWalk === 'iomem' ? firstEndingFrom(items, e.start, length) : -1;
     let memory: MemoryDescription;
     let log: RamLog;
@@ -343,7 +374,7 @@ export class MachineState {
   }
 
   #withSystem(system: SystemDescription): MachineState {
-    return new MachineState(system, this.blockSize, this.offlineBlocks, this.ramWalk, this.ramSorted, this.ram);
+    return new MachineState(system, this.blockSize, this.offline, this.ramWalk, this.ramSorted, this.ram);
   }
 }
 
