@@ -94,6 +94,24 @@ function samePrelude(prev: Previous, system: SystemDescription, base: ArchPlugin
   );
 }
 
+/** A header patched from a RAM change: its crash memory is made (from all of RAM) only when asked for. */
+class RebuiltFromRam implements SystemElfcorehdr {
+  #crashMemory: CrashMemory | undefined;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly layout: ElfcorehdrLayout,
+    readonly kernelMap: KernelMap | undefined,
+    private readonly system: SystemDescription,
+    private readonly plugin: ArchPlugin,
+  ) {}
+
+  get crashMemory(): CrashMemory {
+    this.#crashMemory ??= this.plugin.crashMemory(this.system);
+    return this.#crashMemory;
+  }
+}
+
 export class ElfcorehdrRebuilder {
   /** The last build, zero past its size; grows (never shrinks) as headers get larger. */
   #bytes = new Uint8Array(0);
@@ -177,11 +195,7 @@ export class ElfcorehdrRebuilder {
     this.#writeEhdr(input, layout);
     this.stats.fromRam++;
     this.#prev = { system, base, input, ranges: undefined, layout, crash: { count, excluded: crash.excluded } };
-    let crashMemory: CrashMemory | undefined;
-    const result = { bytes: this.#bytes.subarray(0, layout.size), layout, kernelMap } as SystemElfcorehdr;
-    // What a full build returns, made only when someone asks (it reads all of RAM).
-    Object.defineProperty(result, 'crashMemory', { enumerable: true, get: () => (crashMemory ??= base.crashMemory(system)) });
-    return result;
+    return new RebuiltFromRam(this.#bytes.subarray(0, layout.size), layout, kernelMap, system, base);
   }
 
   /** The PT_LOADs of `ranges` at byte `offset`, written by the header writer itself: a small header of just them. */
