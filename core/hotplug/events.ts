@@ -180,6 +180,9 @@ export class MachineState {
   #holds(at: bigint): boolean {
     if (!this.ramSorted) return holdsAddress(this.system.memory.systemRam, at);
     const { items, length } = this.ram;
+    // The top range first: a resize's blocks are those of the DIMM that just arrived there.
+    const top = items[length - 1];
+    if (top !== undefined && at >= top.start) return at <= top.end;
     const i = firstEndingFrom(items, at, length);
     return i < length && items[i]!.start <= at;
   }
@@ -305,9 +308,9 @@ export class MachineState {
     // /proc/iomem shows a hot-added DIMM as a top-level resource of its own, whatever memblock makes of it.
     const iomem =
       mem.iomem === undefined ? undefined : withInserted(mem.iomem, { name: added.name, start: e.start, end, line: 0, children: [] } satisfies IomemResource);
-    const set = new Set(this.offline);
-    for (let b = e.start / this.blockSize; b <= end / this.blockSize; b++) set.add(b);
-    const offline = [...set];
+    // The DIMM's blocks join the offline ones (none of which can be among them: offline blocks hold RAM).
+    const offline = this.offline.slice();
+    for (let b = e.start / this.blockSize, last = end / this.blockSize; b <= last; b++) offline.push(b);
     let memory: MemoryDescription;
     let log: RamLog;
     let sorted: boolean;
