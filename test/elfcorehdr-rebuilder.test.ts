@@ -131,8 +131,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 /** Walk the steps through MachineState, building with the x86 hint at each 'build'; false on the first difference. */
-function walk(system: SystemDescription, steps: readonly Step[], r: ElfcorehdrRebuilder): boolean {
-  const plugin = x86Plugin();
+function walk(system: SystemDescription, steps: readonly Step[], r: ElfcorehdrRebuilder, plugin: ArchPlugin = x86Plugin()): boolean {
   let m = MachineState.boot(system, BLOCK, plugin.ramWalk);
   const dimms: { start: bigint; size: bigint }[] = [];
   for (const s of [{ t: 'build' } as Step, ...steps, { t: 'build' } as Step]) {
@@ -187,6 +186,24 @@ describe('ElfcorehdrRebuilder: DIMMs at the top of RAM (x86, MachineState)', () 
     // Three 1 GiB DIMMs: the third holds the CMA range.
     expect(walk(cma, [{ t: 'add', gib: 1 }, { t: 'build' }, { t: 'add', gib: 1 }, { t: 'build' }, { t: 'add', gib: 1 }], r)).toBe(true);
     expect(r.stats).toEqual({ full: 2, patched: 0, fromRam: 2 });
+  });
+
+  it('a port whose crash memory is not RAM less holes (the ranges reversed) is never patched from the RAM record, hint or not', () => {
+    const x86 = x86Plugin();
+    const reversed: ArchPlugin = {
+      ...x86,
+      crashMemory: (s) => {
+        const m = x86.crashMemory(s);
+        return { ...m, mem: { ...m.mem, ranges: [...m.mem.ranges].reverse() } };
+      },
+    };
+    fc.assert(
+      fc.property(steps, (s) => {
+        const r = new ElfcorehdrRebuilder();
+        return walk(x86System({ cpus }), s, r, reversed) && r.stats.fromRam === 0;
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('kernels with the old exclusion (6.6, 6.7) never patch from the RAM record: the crash memory is made every time', () => {

@@ -94,6 +94,36 @@ function samePrelude(prev: Previous, system: SystemDescription, base: ArchPlugin
   );
 }
 
+/**
+ * Whether `crash` is exactly System RAM in its order, each entry less the holes it lists as excluded,
+ * nothing added: what the ramLessHoles hint promises, checked against the port's own answer (a port
+ * may take x86's hot-plug hook and still make its crash memory another way). O(RAM + holes).
+ */
+function isRamLessHoles(ram: readonly Range[], crash: CrashMemory): boolean {
+  if (crash.added.length !== 0) return false;
+  const holes = [...crash.excluded].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  const ranges = crash.mem.ranges;
+  let k = 0;
+  const next = (start: bigint, end: bigint): boolean => {
+    const r = ranges[k++];
+    return r !== undefined && r.start === start && r.end === end;
+  };
+  for (const r of ram) {
+    let start = r.start;
+    for (const h of holes) {
+      if (h.end < start || h.start > r.end) continue;
+      if (h.start > start && !next(start, h.start - 1n)) return false;
+      if (h.end >= r.end) {
+        start = r.end + 1n;
+        break;
+      }
+      start = h.end + 1n;
+    }
+    if (start <= r.end && !next(start, r.end)) return false;
+  }
+  return k === ranges.length;
+}
+
 /** A header patched from a RAM change: its crash memory is made (from all of RAM) only when asked for. */
 class RebuiltFromRam implements SystemElfcorehdr {
   #crashMemory: CrashMemory | undefined;
@@ -153,7 +183,8 @@ export class ElfcorehdrRebuilder {
       bytes = this.#bytes.subarray(0, layout.size);
       this.stats.full++;
     }
-    const own = plugin === base && crashMemory.added.length === 0;
+    // The RAM record may stand in for the crash memory later only if this one is what the hint says.
+    const own = hints.ramLessHoles === true && plugin === base && isRamLessHoles(system.memory.systemRam, crashMemory);
     this.#prev = { system, base, input, ranges: input.ranges, layout, crash: own ? { count: input.ranges.length, excluded: crashMemory.excluded } : undefined };
     return { bytes, layout, crashMemory, kernelMap };
   }
