@@ -139,7 +139,8 @@ function memoryWith(mem: MemoryDescription, log: RamLog, iomem: MemoryDescriptio
  * walks its RAM. Offline blocks are the few (a DIMM's, until they come online), so each event
  * copies a handful of entries. Whether System RAM is sorted and disjoint is learnt once at boot and
  * carried from state to state, so that a block event finds its range by binary search and a DIMM
- * is placed without reading all RAM: an event costs O(log n) plus, for a DIMM, one array copy.
+ * is placed without reading all RAM: O(log n) an event, and a DIMM at the top of RAM O(1) (one
+ * elsewhere copies the list).
  */
 export class MachineState {
   #offlineSet: ReadonlySet<bigint> | undefined;
