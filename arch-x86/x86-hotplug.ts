@@ -22,7 +22,9 @@ export function x86HandleHotplugEvent(ctx: HotplugContext): void {
   if (cpuEvent && (ctx.image.fileMode || ctx.image.elfcorehdrUpdated)) return;
   // Failures print X86_UPDATE_MESSAGES (the port's updateMessages).
   // A successful install ends with pr_debug("updated elfcorehdr\n") (seen on 6.12 with dynamic debug).
-  if (ctx.updateElfcorehdr().ok) ctx.log('debug', 'updated elfcorehdr');
+  // x86's crash memory is each System RAM resource less the holes (x86-crash-memory.ts), which
+  // lets core add or drop a DIMM's PT_LOAD at the top of RAM without walking all of it again.
+  if (ctx.updateElfcorehdr({ ramLessHoles: true }).ok) ctx.log('debug', 'updated elfcorehdr');
 }
 
 /**

@@ -40,6 +40,13 @@ export interface ElfcorehdrUpdateOptions {
   readonly transformMemory?: ((memory: CrashMemory) => CrashMemory) | undefined;
   /** The arch's wording; core's defaults are x86's. */
   readonly messages?: Partial<ElfcorehdrUpdateMessages> | undefined;
+  /**
+   * The arch's crash memory is its System RAM entries in walk order, each less the holes it
+   * reports as `excluded`, with nothing added (x86). Core may then turn a DIMM arriving at, or
+   * leaving, the top of RAM into one PT_LOAD more or fewer without walking all RAM again; the
+   * bytes are the same as a full rebuild's (core/build/elfcorehdr-rebuilder.ts).
+   */
+  readonly ramLessHoles?: boolean | undefined;
 }
 
 export type ElfcorehdrUpdate =

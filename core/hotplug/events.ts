@@ -6,10 +6,12 @@
 // arch's RamWalk (ram-walk.ts): a resource of its own, or merged into memblock's region.
 
 import { CrashplugError } from '../base/errors.js';
+import { recordRamStep } from '../build/ram-change.js';
 import { alignUp, hex } from '../base/hex.js';
 import type { RamWalk } from '../port/plugin.js';
 import { addDimmRam, holdsAddress, removeDimmRam, withInserted } from '../system/ram-walk.js';
-import type { IomemResource, SystemDescription } from '../system/system.js';
+import type { Range } from '../memory/range.js';
+import type { IomemResource, MemoryDescription, RamRange, SystemDescription } from '../system/system.js';
 
 /** memory_block_size_bytes() of an x86_64 machine under 64 GiB, and most VMs. */
 export const DEFAULT_BLOCK_SIZE = 128n << 20n;
@@ -76,17 +78,83 @@ function insertSorted(list: readonly number[], n: number): number[] {
   return [...list, n].sort((a, b) => a - b);
 }
 
+/** Each range starts above the end of the one before: what the walks keep, checked once at boot. */
+function sortedDisjoint(ranges: readonly Range[]): boolean {
+  for (let i = 1; i < ranges.length; i++) if (ranges[i]!.start <= ranges[i - 1]!.end) return false;
+  return true;
+}
+
+/** In sorted, disjoint ranges[0, length): the index of the first range ending at or above `at` (length if none). */
+function firstEndingFrom(ranges: readonly Range[], at: bigint, length = ranges.length): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ranges[mid]!.end < at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * System RAM as the first `length` entries of `items`. States made one after the other by DIMMs
+ * arriving at the top of RAM (or the top one leaving) share one `items`: a state appends in place
+ * only when it owns the end of it (`items.length === length`), so what an earlier state sees is
+ * never changed, and a DIMM costs O(1) instead of a copy of all RAM.
+ */
+interface RamLog {
+  readonly items: RamRange[];
+  readonly length: number;
+  /** `items` was made by MachineState (never the array a caller gave), so it may grow in place. */
+  readonly owned: boolean;
+}
+
+/**
+ * `{ ...mem, systemRam, iomem }` with systemRam made from `log` when first read (then kept): the
+ * same keys in the same order, without building the array per DIMM.
+ */
+function memoryWith(mem: MemoryDescription, log: RamLog, iomem: MemoryDescription['iomem']): MemoryDescription {
+  const out: Record<string, unknown> = {};
+  let ram: RamRange[] | undefined;
+  const systemRam = {
+    get: (): RamRange[] => {
+      ram ??= log.items.length === log.length ? log.items.slice() : log.items.slice(0, log.length);
+      return ram;
+    },
+    enumerable: true,
+    configurable: true,
+  };
+  const keys = Object.keys(mem);
+  for (const k of keys) {
+    if (k === 'systemRam') Object.defineProperty(out, k, systemRam);
+    else out[k] = k === 'iomem' ? iomem : (mem as unknown as Record<string, unknown>)[k];
+  }
+  if (!keys.includes('systemRam')) Object.defineProperty(out, 'systemRam', systemRam);
+  if (!keys.includes('iomem')) out.iomem = iomem;
+  return out as unknown as MemoryDescription;
+}
+
 /**
  * The machine between events: its description, which memory blocks are offline, and how the arch
  * walks its RAM. Offline blocks are the few (a DIMM's, until they come online), so each event
- * copies a handful of entries.
+ * copies a handful of entries. Whether System RAM is sorted and disjoint is learnt once at boot and
+ * carried from state to state, so that a block event finds its range by binary search and a DIMM
+ * is placed without reading all RAM: O(log n) an event, and a DIMM at the top of RAM O(1) (one
+ * elsewhere copies the list).
  */
 export class MachineState {
+  #offlineSet: ReadonlySet<bigint> | undefined;
+
   private constructor(
     readonly system: SystemDescription,
     readonly blockSize: bigint,
-    readonly offlineBlocks: ReadonlySet<bigint>,
+    /** Offline block numbers in the order they went offline: a short list, cheaper to copy than a Set. */
+    private readonly offline: readonly bigint[],
     readonly ramWalk: RamWalk,
+    /** System RAM (system.memory.systemRam) is sorted by start and disjoint. */
+    private readonly ramSorted: boolean,
+    /** System RAM, without building the array. */
+    private readonly ram: RamLog,
   ) {}
 
   /**
@@ -95,16 +163,35 @@ export class MachineState {
    */
   static boot(system: SystemDescription, blockSize = DEFAULT_BLOCK_SIZE, ramWalk: RamWalk = 'iomem'): MachineState {
     if (blockSize <= 0n || (blockSize & (blockSize - 1n)) !== 0n) throw bad(`memory block size ${hex(blockSize)} is not a power of two`);
-    return new MachineState(system, blockSize, new Set(), ramWalk);
+    const ram = system.memory.systemRam;
+    return new MachineState(system, blockSize, [], ramWalk, sortedDisjoint(ram), { items: ram as RamRange[], length: ram.length, owned: false });
+  }
+
+  /** The memory blocks (by number) that hold System RAM but are offline, in the order they went. */
+  get offlineBlocks(): ReadonlySet<bigint> {
+    this.#offlineSet ??= new Set(this.offline);
+    return this.#offlineSet;
   }
 
   isOnline(blockStart: bigint): boolean {
-    const ram = this.system.memory.systemRam;
-    return holdsAddress(ram, blockStart) && !this.offlineBlocks.has(blockStart / this.blockSize);
+    return this.#holds(blockStart) && !this.offline.includes(blockStart / this.blockSize);
+  }
+
+  /** Whether System RAM holds `at`: a binary search when it is sorted and disjoint. */
+  #holds(at: bigint): boolean {
+    if (!this.ramSorted) return holdsAddress(this.system.memory.systemRam, at);
+    const { items, length } = this.ram;
+    // The top range first: a resize's blocks are those of the DIMM that just arrived there.
+    const top = items[length - 1];
+    if (top !== undefined && at >= top.start) return at <= top.end;
+    const i = firstEndingFrom(items, at, length);
+    return i < length && items[i]!.start <= at;
   }
 
   /** The end (exclusive) of the highest System RAM range. */
   get ramTop(): bigint {
+    const { items, length } = this.ram;
+    if (this.ramSorted) return length === 0 ? 0n : items[length - 1]!.end + 1n;
     return this.system.memory.systemRam.reduce((top, r) => (r.end + 1n > top ? r.end + 1n : top), 0n);
   }
 
@@ -167,12 +254,12 @@ export class MachineState {
   }
 
   #memory(e: MemoryEvent): MachineState {
+    if (e.size === this.blockSize) return this.#oneBlock(e);
     const blocks = this.#blocks(e.start, e.size, `memory ${e.action}`);
-    const ram = this.system.memory.systemRam;
-    const next = new Set(this.offlineBlocks);
+    const next = new Set(this.offline);
     for (const b of blocks) {
       const at = b * this.blockSize;
-      if (!holdsAddress(ram, at)) throw bad(`memory block at ${hex(at)} holds no System RAM`);
+      if (!this.#holds(at)) throw bad(`memory block at ${hex(at)} holds no System RAM`);
       if (e.action === 'online') {
         if (!next.has(b)) throw bad(`memory block at ${hex(at)} is already online`);
         next.delete(b);
@@ -182,23 +269,75 @@ export class MachineState {
       }
     }
     // The System RAM resource stays while its blocks go on- and offline; only their state changes.
-    return new MachineState(this.system, this.blockSize, next, this.ramWalk);
+    return new MachineState(this.system, this.blockSize, [...next], this.ramWalk, this.ramSorted, this.ram);
+  }
+
+  /** #memory for one block, the usual event: the same checks and messages, and no Set. */
+  #oneBlock(e: MemoryEvent): MachineState {
+    const at = e.start;
+    if (at % this.blockSize !== 0n) this.#blocks(e.start, e.size, `memory ${e.action}`);
+    const b = at / this.blockSize;
+    if (!this.#holds(at)) throw bad(`memory block at ${hex(at)} holds no System RAM`);
+    const i = this.offline.indexOf(b);
+    let next: bigint[];
+    if (e.action === 'online') {
+      if (i < 0) throw bad(`memory block at ${hex(at)} is already online`);
+      next = this.offline.slice(0, i);
+      for (let k = i + 1; k < this.offline.length; k++) next.push(this.offline[k]!);
+    } else {
+      if (i >= 0) throw bad(`memory block at ${hex(at)} is not online`);
+      next = this.offline.slice();
+      next.push(b);
+    }
+    return new MachineState(this.system, this.blockSize, next, this.ramWalk, this.ramSorted, this.ram);
   }
 
   #dimm(e: DimmAddEvent): MachineState {
     this.#blocks(e.start, e.size, 'DIMM');
     const end = e.start + e.size - 1n;
     const mem = this.system.memory;
-    const clash = mem.systemRam.find((r) => r.start <= end && e.start <= r.end);
+    const { items, length } = this.ram;
+    // The first range the DIMM overlaps, in RAM order; sorted, disjoint RAM has them side by side.
+    let clash: RamRange | undefined;
+    let at = -1;
+    if (this.ramSorted) {
+      at = firstEndingFrom(items, e.start, length);
+      if (at < length && items[at]!.start <= end) clash = items[at];
+    } else clash = mem.systemRam.find((r) => r.start <= end && e.start <= r.end);
     if (clash !== undefined) throw bad(`DIMM [${hex(e.start)}, ${hex(end)}] overlaps System RAM [${hex(clash.start)}, ${hex(clash.end)}]`);
     const added = { name: 'System RAM', start: e.start, end, ...(e.nid === undefined ? {} : { nid: e.nid }) };
-    const systemRam = addDimmRam(mem.systemRam, added, this.ramWalk);
     // /proc/iomem shows a hot-added DIMM as a top-level resource of its own, whatever memblock makes of it.
     const iomem =
       mem.iomem === undefined ? undefined : withInserted(mem.iomem, { name: added.name, start: e.start, end, line: 0, children: [] } satisfies IomemResource);
-    const offline = new Set(this.offlineBlocks);
-    for (let b = e.start / this.blockSize; b <= end / this.blockSize; b++) offline.add(b);
-    return new MachineState({ ...this.system, memory: { ...mem, systemRam, iomem } }, this.blockSize, offline, this.ramWalk);
+    // The DIMM's blocks join the offline ones (none of which can be among them: offline blocks hold RAM).
+    const offline = this.offline.slice();
+    for (let b = e.start / this.blockSize, last = end / this.blockSize; b <= last; b++) offline.push(b);
+    let memory: MemoryDescription;
+    let log: RamLog;
+    let sorted: boolean;
+    if (this.ramSorted && this.ramWalk === 'iomem') {
+      // A resource of its own, at its place in address order (what withInserted gives sorted RAM).
+      if (at === length) {
+        // On top of all RAM: appended in place when this state owns the end of the shared list.
+        const next = this.ram.owned && items.length === length ? items : items.slice(0, length);
+        next.push(added);
+        log = { items: next, length: length + 1, owned: true };
+      } else {
+        const next = items.slice(0, at);
+        next.push(added);
+        for (let i = at; i < length; i++) next.push(items[i]!);
+        log = { items: next, length: next.length, owned: true };
+      }
+      memory = memoryWith(mem, log, iomem);
+      if (at === length) recordRamStep(memory, { parent: mem, op: 'append', range: added });
+      sorted = true;
+    } else {
+      const systemRam = addDimmRam(mem.systemRam, added, this.ramWalk);
+      memory = { ...mem, systemRam, iomem };
+      log = { items: systemRam, length: systemRam.length, owned: false };
+      sorted = sortedDisjoint(systemRam);
+    }
+    return new MachineState({ ...this.system, memory }, this.blockSize, offline, this.ramWalk, sorted, log);
   }
 
   #dimmRemove(e: DimmRemoveEvent): MachineState {
@@ -210,15 +349,36 @@ export class MachineState {
         `DIMM [${hex(e.start)}, ${hex(end)}] still has the block at ${hex(online * this.blockSize)} online; offline every block first, as remove_memory requires`,
       );
     const mem = this.system.memory;
-    const systemRam = removeDimmRam(mem.systemRam, { start: e.start, end }, this.ramWalk);
+    const { items, length } = this.ram;
     const iomem = mem.iomem?.filter((r) => !(r.start === e.start && r.end === end));
-    const offline = new Set(this.offlineBlocks);
-    for (const b of blocks) offline.delete(b);
-    return new MachineState({ ...this.system, memory: { ...mem, systemRam, iomem } }, this.blockSize, offline, this.ramWalk);
+    const gone = new Set(blocks);
+    const offline = this.offline.filter((b) => !gone.has(b));
+    const at = this.ramSorted && this.ramWalk === 'iomem' ? firstEndingFrom(items, e.start, length) : -1;
+    let memory: MemoryDescription;
+    let log: RamLog;
+    let sorted: boolean;
+    if (at >= 0 && at < length && items[at]!.start === e.start && items[at]!.end === end) {
+      // The DIMM's own resource, found by binary search; the top one leaves the shared list as it is.
+      if (at === length - 1) log = { items, length: at, owned: this.ram.owned };
+      else {
+        const next = items.slice(0, at);
+        for (let i = at + 1; i < length; i++) next.push(items[i]!);
+        log = { items: next, length: next.length, owned: true };
+      }
+      memory = memoryWith(mem, log, iomem);
+      if (at === length - 1) recordRamStep(memory, { parent: mem, op: 'pop', range: items[at]! });
+      sorted = true;
+    } else {
+      const systemRam = removeDimmRam(mem.systemRam, { start: e.start, end }, this.ramWalk);
+      memory = { ...mem, systemRam, iomem };
+      log = { items: systemRam, length: systemRam.length, owned: false };
+      sorted = sortedDisjoint(systemRam);
+    }
+    return new MachineState({ ...this.system, memory }, this.blockSize, offline, this.ramWalk, sorted, log);
   }
 
   #withSystem(system: SystemDescription): MachineState {
-    return new MachineState(system, this.blockSize, this.offlineBlocks, this.ramWalk);
+    return new MachineState(system, this.blockSize, this.offline, this.ramWalk, this.ramSorted, this.ram);
   }
 }
 

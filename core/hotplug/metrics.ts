@@ -67,7 +67,9 @@ export class HotplugMetrics {
   }
 
   summary(): MetricsSummary {
-    const unarmedCount = this.updates.filter((u) => u.outcome === 'installed' || u.outcome === 'reloaded').length;
+    // Counted as they are recorded (installs), not by a pass over every update: a run that asks for
+    // a summary per event stays linear.
+    const unarmedCount = this.installs;
     return {
       events: this.events,
       dropped: this.dropped,

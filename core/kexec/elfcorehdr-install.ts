@@ -1,9 +1,10 @@
 // Rebuilding the elfcorehdr of a loaded image and writing it over the old one, as the kernel's
-// hot-plug path does: the new header is built in a scratch buffer allocated once per image; if
-// it does not fit the segment it is refused and the old header stays byte for byte; otherwise it
-// is copied in by segment-install.ts, kexec_crash_image NULL exactly while the bytes are copied.
+// hot-plug path does: the new header is built apart (from the previous build when only a few
+// ranges changed, core/build/elfcorehdr-rebuilder.ts); if it does not fit the segment it is
+// refused and the old header stays byte for byte; otherwise it is copied in by
+// segment-install.ts, kexec_crash_image NULL exactly while the bytes are copied.
 
-import { buildSystemElfcorehdr } from '../build/system-elfcorehdr.js';
+import { ElfcorehdrRebuilder } from '../build/elfcorehdr-rebuilder.js';
 import { CrashplugError } from '../base/errors.js';
 import type { ElfcorehdrUpdate, ElfcorehdrUpdateMessages, ElfcorehdrUpdateOptions } from '../hotplug/context.js';
 import type { KexecImage } from './image.js';
@@ -30,9 +31,8 @@ export interface InstallFaults {
 }
 
 export class ElfcorehdrInstaller {
-  readonly #scratch: Uint8Array;
-  /** Bytes of the scratch buffer the previous build wrote; only those need zeroing again. */
-  #dirty = 0;
+  /** Keeps the previous build, so that a rebuild writes only the program headers that changed. */
+  readonly rebuilder = new ElfcorehdrRebuilder();
 
   constructor(
     readonly kexec: KexecState,
@@ -42,25 +42,15 @@ export class ElfcorehdrInstaller {
   ) {
     const seg = image.segments[index];
     if (seg === undefined) throw new Error(`no segment ${index} to install an elfcorehdr into`);
-    this.#scratch = new Uint8Array(seg.memsz);
   }
 
-  /** Build `system`'s header, into the scratch buffer when it fits there. */
-  build(system: SystemDescription, transform?: ElfcorehdrUpdateOptions['transformMemory']): { bytes: Uint8Array; elfsz: number } {
+  /** Build `system`'s header: exactly its `elfsz` bytes, valid until the next build. */
+  build(system: SystemDescription, options: Pick<ElfcorehdrUpdateOptions, 'transformMemory' | 'ramLessHoles'> = {}): { bytes: Uint8Array; elfsz: number } {
     const base = this.plugin;
+    const transform = options.transformMemory;
     const plugin: ArchPlugin = transform === undefined ? base : { ...base, crashMemory: (s) => transform(base.crashMemory(s)) };
-    this.#scratch.fill(0, 0, this.#dirty);
-    this.#dirty = 0;
-    try {
-      const built = buildSystemElfcorehdr(system, plugin, this.#scratch);
-      this.#dirty = built.layout.size;
-      return { bytes: built.bytes, elfsz: built.layout.size };
-    } catch (err) {
-      // Larger than the segment: build it on its own, so the size check can say by how much.
-      if (!(CrashplugError.is(err) && err.code === 'E_ELFCOREHDR_TOO_LARGE')) throw err;
-      const built = buildSystemElfcorehdr(system, plugin);
-      return { bytes: built.bytes, elfsz: built.layout.size };
-    }
+    const built = this.rebuilder.build(system, plugin, base, { ramLessHoles: options.ramLessHoles });
+    return { bytes: built.bytes, elfsz: built.layout.size };
   }
 
   /**
@@ -72,7 +62,7 @@ export class ElfcorehdrInstaller {
     let built: { bytes: Uint8Array; elfsz: number };
     try {
       if (faults.buildThrows === true) throw new CrashplugError('E_RANGES_FULL', 'injected: prepare_elf_headers failed with -ENOMEM');
-      built = this.build(system, options.transformMemory);
+      built = this.build(system, options);
     } catch (err) {
       if (!CrashplugError.is(err)) throw err;
       this.kexec.log.printk('err', `crash hp: ${messages.buildFailed}`);
