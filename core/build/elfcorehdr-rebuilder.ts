@@ -16,14 +16,14 @@ import type { Range } from '../memory/range.js';
 import { type ArchPlugin, type CrashMemory, coreDefaults } from '../port/plugin.js';
 import type { SystemDescription } from '../system/system.js';
 import { ramChangeSince } from './ram-change.js';
-import { noteCpusOf, systemElfcorehdrInput, type SystemElfcorehdr } from './system-elfcorehdr.js';
+import { type HeaderContext, noteCpusOf, systemElfcorehdrInput, type SystemElfcorehdr } from './system-elfcorehdr.js';
 
 /** What the previous build was made from, as far as the bytes depend on it. */
 interface Previous {
   readonly system: SystemDescription;
   readonly base: ArchPlugin;
   /** Its inputs; `ranges` only when it was built from the whole list (not from a RAM change). */
-  readonly input: Omit<ElfcorehdrInput, 'ranges'>;
+  readonly input: Omit<ElfcorehdrInput<HeaderContext>, 'ranges'>;
   readonly ranges: readonly Range[] | undefined;
   readonly layout: ElfcorehdrLayout;
   /** Its crash ranges, as the port's own crash memory (no transform) made them: how many, and the holes cut. */
@@ -74,7 +74,7 @@ function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
  * the very same value, as a hot-plug run's machine states share it. The CPUs that get notes must
  * be the same list, and the port must leave the header as the writer made it.
  */
-function samePrelude(prev: Previous, system: SystemDescription, base: ArchPlugin, input: Omit<ElfcorehdrInput, 'ranges'>): boolean {
+function samePrelude(prev: Previous, system: SystemDescription, base: ArchPlugin, input: Omit<ElfcorehdrInput<HeaderContext>, 'ranges'>): boolean {
   if (prev.base !== base || base.fixupElfcorehdr !== coreDefaults.fixupElfcorehdr) return false;
   const a = prev.system as unknown as Record<string, unknown>;
   const b = system as unknown as Record<string, unknown>;
@@ -202,12 +202,13 @@ export class ElfcorehdrRebuilder {
     const untouched = (r: Range): boolean => crash.excluded.every((h) => h.end < r.start || r.end < h.start);
     if (!change.popped.every(untouched) || !change.appended.every(untouched)) return undefined;
     const kernelMap = base.kernelMap(system);
-    const input: ElfcorehdrInput = {
+    // The writer's crashNotes and va stay the same two functions; the context they read is new.
+    const input: ElfcorehdrInput<HeaderContext> = {
       ...prev.input,
       noteCpus: noteCpusOf(system),
       possibleCpuCount: system.cpus.possible.length,
       kernelMap,
-      va: (pa) => base.va(pa, system),
+      context: { plugin: base, system },
       byteOrder: base.fieldByteOrder(system),
       ranges: change.appended,
     };
@@ -230,7 +231,7 @@ export class ElfcorehdrRebuilder {
   }
 
   /** The PT_LOADs of `ranges` at byte `offset`, written by the header writer itself: a small header of just them. */
-  #writeRanges(input: ElfcorehdrInput, ranges: readonly Range[], offset: number): void {
+  #writeRanges(input: ElfcorehdrInput<HeaderContext>, ranges: readonly Range[], offset: number): void {
     if (ranges.length === 0) return;
     const part = { ...input, noteCpus: [], possibleCpuCount: 0, kernelMap: undefined, ranges };
     const size = layoutOf(part).size;
@@ -245,7 +246,7 @@ export class ElfcorehdrRebuilder {
     }
   }
 
-  #writeEhdr(input: ElfcorehdrInput, layout: ElfcorehdrLayout): void {
+  #writeEhdr(input: ElfcorehdrInput<HeaderContext>, layout: ElfcorehdrLayout): void {
     const view = new DataView(this.#bytes.buffer, this.#bytes.byteOffset, EHDR_SIZE);
     writeElfHeader(view, coreElfHeader(input.machine, layout.phnum, ELFDATA2LSB), input.byteOrder ?? 'le');
   }
@@ -263,7 +264,7 @@ export class ElfcorehdrRebuilder {
     this.#bytes = next;
   }
 
-  #patch(before: readonly Range[], input: ElfcorehdrInput, layout: ElfcorehdrLayout): void {
+  #patch(before: readonly Range[], input: ElfcorehdrInput<HeaderContext>, layout: ElfcorehdrLayout): void {
     const after = input.ranges;
     const n0 = before.length;
     const n1 = after.length;

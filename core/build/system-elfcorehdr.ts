@@ -49,7 +49,7 @@ export function buildSystemElfcorehdr(system: SystemDescription, plugin: ArchPlu
 }
 
 /** What the writer hands back to the two functions below: the same functions for every build. */
-interface HeaderContext {
+export interface HeaderContext {
   readonly plugin: ArchPlugin;
   readonly system: SystemDescription;
 }
