@@ -173,3 +173,37 @@ describe('crashplug simulate shrinking, and --add / --remove', () => {
     });
   }
 });
+
+describe('crashplug simulate --budget (a run too large to finish is refused before it starts)', () => {
+  it('refuses 32G→64T in 128 MiB DIMMs (past PN_XNUM every rebuild is whole) with the estimate, exit 2', () => {
+    const r = crashplug('--system', SYSTEM, '--resize', '32G:64T', '--dimm', '128M', '--strategy', 'coalesce', '--json');
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(
+      /^crashplug: E_TOO_LARGE: simulate: 32 GiB .* in 524032 DIMMs of 128 MiB is estimated to take \d+ min, over the --budget of 60 s; /,
+    );
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('runs 32G→16T in 1 GiB DIMMs (130 816 events) under the default budget: rebuilds are patches', () => {
+    const r = crashplug('--system', SYSTEM, '--resize', '32G:16T', '--strategy', 'coalesce', '--json', ...SMALL);
+    expect(r.stderr).not.toMatch(/E_TOO_LARGE/);
+    const j = JSON.parse(r.stdout);
+    expect(j.events).toBe(130_816);
+    expect(j.regenerations).toBe(16_352);
+  });
+
+  it('a smaller --budget refuses what the default lets run, and --budget 0 means no limit', () => {
+    const tight = crashplug('--system', SYSTEM, '--resize', '32G:4T', '--strategy', 'kernel', '--budget', '0.01', '--json', ...SMALL);
+    expect(tight.status).toBe(2);
+    expect(tight.stderr).toMatch(/E_TOO_LARGE: .*estimated to take 1 s, over the --budget of 0.01 s/);
+    const none = crashplug('--system', SYSTEM, '--resize', '32G:40G', '--budget', '0', '--json', ...SMALL);
+    expect(none.status).toBe(0);
+  });
+
+  it('--budget that is not a number of seconds is a usage error', () => {
+    const r = crashplug('--system', SYSTEM, '--resize', '32G:40G', '--budget', 'soon');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^crashplug: E_BAD_ARGUMENT: --budget "soon" is not a number of seconds/);
+  });
+});
