@@ -1,7 +1,7 @@
 // `npm run bench`: every performance figure of issue 13 as a ratio to its anchor measured in the
 // same run (medians of ≥ 5), printed as one JSON object on stdout; progress goes to stderr.
 //
-//   node dist/bench/run-all.js [--quick]    (--quick leaves out the 16 TiB simulate, about 90 s alone)
+//   node dist/bench/run-all.js [--quick]    (--quick leaves out the 16 TiB simulate)
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,6 +44,9 @@ try {
     '--strategy',
     'coalesce',
     '--json',
+    // 16 TiB of 1 GiB DIMMs is more than x86's header holds (CRASH_MAX_MEMORY_RANGES): the answer is
+    // "bad" (exit 3), which is what is being timed, not a failure of the run.
+    '--no-fail',
     ...extra,
   ];
   /** n runs, each under GNU time: replay (the JSON's elapsedMs), wall time and peak RSS of the same runs. */
@@ -69,8 +72,8 @@ try {
   const s4t = simulate('4T');
   let s16t: ReturnType<typeof simulate> | undefined;
   if (FULL) {
-    say('simulate 16T (one run, about 90 s; --quick leaves it out)');
-    s16t = simulate('16T', 1, ['--budget', '0']);
+    say('simulate 16T (--quick leaves it out)');
+    s16t = simulate('16T', 5);
   }
   const refusal = (() => {
     try {
@@ -94,7 +97,7 @@ try {
   const figures = {
     benchmark: 'crashplug run-all',
     node: process.version,
-    rounds: 'medians of 5–7 runs (start-up, elfcorehdr and dtc interleaved); the 16 TiB simulate is one run',
+    rounds: 'medians of 5–7 runs (start-up, elfcorehdr and dtc interleaved); the 16 TiB simulate too',
     anchors: {
       bareNodeStartMs: round(startup.bareNode!),
       smallRealMachineElfcorehdrMs: round(e2e.small!),
