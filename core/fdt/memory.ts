@@ -16,7 +16,7 @@ import {
 import { lmbNid, lmbNidOf, memoryNodeNid, NUMA_NO_NODE, type NumaScheme, numaSchemeOf } from './numa.js';
 import { parseFdt } from './read.js';
 import { decodeReg, decodeTuples, type FdtCells, propString, readNumber, rootCellsOf, valueOffset } from './value.js';
-import { mergeRanges, type NamedRange, type Range, subtractRanges } from '../memory/range.js';
+import { firstStartingAbove, mergeRanges, type NamedRange, type Range, subtractRanges } from '../memory/range.js';
 
 export const SYSTEM_RAM = 'System RAM';
 
@@ -195,13 +195,7 @@ const ASSIGNED_MASK = DRCONF_MEM_ASSIGNED | DRCONF_MEM_RESERVED;
 function overlapsAny(joined: readonly Range[], others: readonly Range[]): boolean {
   for (const o of others) {
     // The last joined piece starting at or below o.end must end below o.start.
-    let lo = 0;
-    let hi = joined.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (joined[mid]!.start <= o.end) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = firstStartingAbove(joined, o.end);
     if (lo > 0 && joined[lo - 1]!.end >= o.start) return true;
   }
   return false;

@@ -127,6 +127,18 @@ export function intersectRanges(a: readonly Range[], b: readonly Range[]): Range
   return out;
 }
 
+/** In ranges sorted by start: the index of the first one starting above `at` (how many start at or below it). */
+export function firstStartingAbove(ranges: readonly Range[], at: bigint): number {
+  let lo = 0;
+  let hi = ranges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ranges[mid]!.start <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * The first index of a sorted, disjoint list whose range ends at or after `at` (`ranges.length`
  * when none does): where a sweep over `[at, …]` starts.

@@ -8,7 +8,7 @@
 import { CrashplugError } from '../base/errors.js';
 import { hex } from '../base/hex.js';
 import type { RamWalk } from '../port/plugin.js';
-import type { Range } from '../memory/range.js';
+import { firstStartingAbove, type Range } from '../memory/range.js';
 import type { RamRange } from './system.js';
 
 /** The node of a range; memory a source gives no node for is on node 0, as Linux puts it. */
@@ -36,13 +36,7 @@ export function isSortedByStart(ranges: readonly Range[]): boolean {
  */
 export function withInserted<R extends Range>(ranges: readonly R[], r: R): R[] {
   if (!isSortedByStart(ranges)) return [...ranges, r].sort(byStart);
-  let lo = 0;
-  let hi = ranges.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ranges[mid]!.start <= r.start) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = firstStartingAbove(ranges, r.start);
   const out = ranges.slice(0, lo);
   out.push(r);
   for (let i = lo; i < ranges.length; i++) out.push(ranges[i]!);
