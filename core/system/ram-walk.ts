@@ -60,13 +60,7 @@ function isSortedDisjoint(ranges: readonly Range[]): boolean {
  */
 export function holdsAddress(ranges: readonly Range[], at: bigint): boolean {
   if (!isSortedDisjoint(ranges)) return ranges.some((r) => r.start <= at && at <= r.end);
-  let lo = 0;
-  let hi = ranges.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ranges[mid]!.start <= at) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = firstStartingAbove(ranges, at);
   return lo > 0 && at <= ranges[lo - 1]!.end;
 }
 
