@@ -405,6 +405,70 @@ function totalRam(system: SystemDescription): bigint {
 }
 
 /**
+ * A timeline to walk: an array of events, or one that makes each event when asked for it (a
+ * resize's events are arithmetic in the DIMM and the block, so a run need not hold them all).
+ * Arrays fit as they are.
+ */
+export interface EventSequence extends Iterable<TimedEvent> {
+  readonly length: number;
+  /** Event `index` (0 ≤ index < length), or undefined outside. */
+  at(index: number): TimedEvent | undefined;
+}
+
+/** A resize's events, made one by one from the plan: what resizeEvents lists, without holding them. */
+class ResizeTimeline implements EventSequence {
+  readonly length: number;
+  /** Events per DIMM: its blocks, and its arrival or removal. */
+  readonly #perDimm: number;
+
+  constructor(
+    readonly grow: boolean,
+    /** The first DIMM's start (grow) or the top of RAM the DIMMs come off (shrink). */
+    readonly base: bigint,
+    readonly dimmSize: bigint,
+    readonly blockSize: bigint,
+    readonly blocksPerDimm: number,
+    dimms: number,
+    readonly timing: ResizeTiming,
+  ) {
+    this.#perDimm = blocksPerDimm + 1;
+    this.length = dimms * this.#perDimm;
+  }
+
+  at(index: number): TimedEvent | undefined {
+    if (!Number.isInteger(index) || index < 0 || index >= this.length) return undefined;
+    const k = Math.floor(index / this.#perDimm);
+    const j = index - k * this.#perDimm;
+    const { blockSize, dimmSize, blocksPerDimm, timing } = this;
+    const t = k * timing.dimmGapMs;
+    if (this.grow) {
+      const start = this.base + BigInt(k) * dimmSize;
+      // The DIMM arrives, then each of its blocks comes online.
+      if (j === 0) return { event: { kind: 'dimm-add', start, size: dimmSize }, atMs: t, batch: k };
+      return {
+        event: { kind: 'memory', action: 'online', start: start + BigInt(j - 1) * blockSize, size: blockSize },
+        atMs: t + j * timing.blockGapMs,
+        batch: k,
+      };
+    }
+    const start = this.base - BigInt(k + 1) * dimmSize;
+    // Each block goes offline, lowest first, then the DIMM leaves.
+    if (j < blocksPerDimm) {
+      return {
+        event: { kind: 'memory', action: 'offline', start: start + BigInt(j) * blockSize, size: blockSize },
+        atMs: t + j * timing.blockGapMs,
+        batch: k,
+      };
+    }
+    return { event: { kind: 'dimm-remove', start, size: dimmSize }, atMs: t + blocksPerDimm * timing.blockGapMs, batch: k };
+  }
+
+  *[Symbol.iterator](): Iterator<TimedEvent> {
+    for (let i = 0; i < this.length; i++) yield this.at(i)!;
+  }
+}
+
+/**
  * Resize a machine from `from` to `to` bytes with DIMMs of `dimmSize`; each DIMM is one batch.
  * Growing places DIMMs contiguously from the first DIMM-aligned address at or above the end of
  * the highest RAM range: each arrives, then one online event per memory block. Shrinking takes
@@ -414,6 +478,14 @@ function totalRam(system: SystemDescription): bigint {
  * its own, which the machine checks when the events are applied.
  */
 export function resizeEvents(system: SystemDescription, plan: ResizePlan): TimedEvent[] {
+  return Array.from(resizeTimeline(system, plan));
+}
+
+/**
+ * resizeEvents' events, each made when it is read: the same checks and the same events, in memory
+ * that does not grow with their number (a 16 TiB resize has 147 168 of them).
+ */
+export function resizeTimeline(system: SystemDescription, plan: ResizePlan): EventSequence {
   const blockSize = plan.blockSize ?? DEFAULT_BLOCK_SIZE;
   const { from, to, dimmSize } = plan;
   const timing = { ...DEFAULT_RESIZE_TIMING, ...plan.timing };
@@ -430,34 +502,11 @@ export function resizeEvents(system: SystemDescription, plan: ResizePlan): Timed
   }
   if (to < from && to <= 0n) throw bad(`--resize ${hex(from)}:${hex(to)} would remove every byte of RAM; leave the machine some`);
   const top = MachineState.boot(system, blockSize).ramTop;
-  const events: TimedEvent[] = [];
   const dimms = Number(change / dimmSize);
   const blocksPerDimm = Number(dimmSize / blockSize);
   if (to < from) {
     if (change > top) throw bad(`--resize removes ${hex(change)} bytes but RAM ends at ${hex(top)}`);
-    for (let k = 0; k < dimms; k++) {
-      const t = k * timing.dimmGapMs;
-      const start = top - BigInt(k + 1) * dimmSize;
-      for (let j = 0; j < blocksPerDimm; j++) {
-        events.push({
-          event: { kind: 'memory', action: 'offline', start: start + BigInt(j) * blockSize, size: blockSize },
-          atMs: t + j * timing.blockGapMs,
-          batch: k,
-        });
-      }
-      events.push({ event: { kind: 'dimm-remove', start, size: dimmSize }, atMs: t + blocksPerDimm * timing.blockGapMs, batch: k });
-    }
-    return events;
+    return new ResizeTimeline(false, top, dimmSize, blockSize, blocksPerDimm, dimms, timing);
   }
-  let base = alignUp(top, dimmSize);
-  for (let k = 0; k < dimms; k++) {
-    const t = k * timing.dimmGapMs;
-    events.push({ event: { kind: 'dimm-add', start: base, size: dimmSize }, atMs: t, batch: k });
-    for (let j = 0; j < blocksPerDimm; j++) {
-      const start = base + BigInt(j) * blockSize;
-      events.push({ event: { kind: 'memory', action: 'online', start, size: blockSize }, atMs: t + (j + 1) * timing.blockGapMs, batch: k });
-    }
-    base += dimmSize;
-  }
-  return events;
+  return new ResizeTimeline(true, alignUp(top, dimmSize), dimmSize, blockSize, blocksPerDimm, dimms, timing);
 }
