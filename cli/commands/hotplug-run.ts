@@ -281,6 +281,8 @@ export function runHotplug(input: RunInput, opts: HotplugRunOptions, settings: R
     contention: contentionFraction(settings.contention, settings.seed),
     onProgress: progressBar(),
     clock: HOST_CLOCK,
+    // Only the pictures read every update; otherwise the counts do.
+    keepUpdates: opts.svg !== undefined || opts.html !== undefined,
     onEvent: steps === undefined ? undefined : (step) => void steps.push(stepJson(step, sources.at(step.index) ?? `event ${step.index}`, plugin)),
   });
   const view = elfcorehdrView(result.kexec);

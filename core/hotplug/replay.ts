@@ -35,6 +35,11 @@ export interface SimulationOptions {
   readonly udev?: Partial<UdevTiming> | undefined;
   /** Check the purgatory after every in-place install (costs a full re-hash each time). */
   readonly verifyEachUpdate?: boolean | undefined;
+  /**
+   * Keep every update's record in the result's `metrics.updates` (the default; always with
+   * `onEvent`). Without, a run keeps counts only: its memory does not grow with its updates.
+   */
+  readonly keepUpdates?: boolean | undefined;
   /** Called now and then with events done so far. */
   readonly onProgress?: ((done: number, total: number) => void) | undefined;
   readonly log?: KernelLog | undefined;
@@ -160,6 +165,7 @@ export function simulateHotplug(system: SystemDescription, plugin: ArchPlugin, e
   let purgatoryFailures = 0;
   const engine = new HotplugEngine(kexec, plugin, {
     faults: options.faults,
+    keepUpdates: options.keepUpdates !== false || options.onEvent !== undefined,
     afterInstall: options.verifyEachUpdate
       ? () => {
           if (kexec.loaded === undefined || !verifyPurgatory(kexec.loaded, kexec.memory).ok) purgatoryFailures++;
@@ -245,8 +251,8 @@ export function simulateHotplug(system: SystemDescription, plugin: ArchPlugin, e
   if (seg !== undefined) {
     if (seg.memsz >= fresh.length) installed = kexec.memory.view(seg.mem, fresh.length).slice();
     // A reload replaces the image, so only in-place strategies can have written past the load.
-    const last = options.strategy === 'reload' ? undefined : engine.metrics.updates.findLast((u) => u.outcome === 'installed' && u.segment === undefined);
-    installedHeader = kexec.memory.view(seg.mem, last?.bytes ?? seg.bufsz).slice();
+    const last = options.strategy === 'reload' ? undefined : engine.metrics.lastHeaderBytes;
+    installedHeader = kexec.memory.view(seg.mem, last ?? seg.bufsz).slice();
   }
   const coverage = installedHeader === undefined ? undefined : headerRamCoverage(installedHeader, machine.system, plugin);
   const matches = installed !== undefined && Buffer.from(installed).equals(Buffer.from(fresh));
