@@ -19,7 +19,7 @@ export interface WhyInput {
   readonly log: readonly { readonly text: string; readonly count: number }[];
   /** The header in place at the end, if an image is loaded. */
   readonly installedHeader: Uint8Array | undefined;
-  readonly events: readonly TimedEvent[];
+  readonly events: Iterable<TimedEvent>;
 }
 
 /** What the purgatory of this image does with the digest, for the report and for --json. */
@@ -86,7 +86,7 @@ function covered(ram: readonly { start: bigint; end: bigint }[], start: bigint, 
 }
 
 /** The hot-added DIMMs still in the machine at the end that the installed header does not cover. */
-export function dimmsMissing(header: Uint8Array, events: readonly TimedEvent[]): { start: bigint; size: bigint }[] {
+export function dimmsMissing(header: Uint8Array, events: Iterable<TimedEvent>): { start: bigint; size: bigint }[] {
   const present = new Map<bigint, bigint>();
   for (const { event } of events) {
     if (event.kind === 'dimm-add') present.set(event.start, event.size);

@@ -7,6 +7,7 @@
 import { type Command, Option } from 'commander';
 import { CrashplugError, hex, parseU64 } from '../../core/base/index.js';
 import {
+  type EventSequence,
   type EventStep,
   elfcorehdrView,
   type HeaderCoverage,
@@ -201,11 +202,11 @@ export interface HotplugRun {
 }
 
 /** The DIMM (by the event that added it) that holds `at`, if the run added one there. */
-function dimmOf(at: bigint, events: readonly TimedEvent[], sources: readonly string[]): string | undefined {
+function dimmOf(at: bigint, events: EventSequence, sources: SourceNames): string | undefined {
   for (let i = events.length - 1; i >= 0; i--) {
-    const e = events[i]!.event;
+    const e = events.at(i)!.event;
     if (e.kind === 'dimm-add' && e.start <= at && at < e.start + e.size) {
-      return `the DIMM [${hex(e.start)}, ${hex(e.start + e.size - 1n)}] (${sizeText(e.size)}) added by ${sources[i]}`;
+      return `the DIMM [${hex(e.start)}, ${hex(e.start + e.size - 1n)}] (${sizeText(e.size)}) added by ${sources.at(i)}`;
     }
   }
   return undefined;
@@ -221,7 +222,7 @@ export function staleRamProblems(s: SimulationSummary): string[] {
 }
 
 /** What is wrong with the end of a run, in words; nothing when it ended well. */
-function problemsOf(run: SimulationResult, coverage: HeaderCoverage | undefined, events: readonly TimedEvent[], sources: readonly string[]): string[] {
+function problemsOf(run: SimulationResult, coverage: HeaderCoverage | undefined, events: EventSequence, sources: SourceNames): string[] {
   const s = run.summary;
   const out: string[] = [];
   const kernelSays = (): string => {
@@ -255,12 +256,17 @@ function problemsOf(run: SimulationResult, coverage: HeaderCoverage | undefined,
   return out;
 }
 
+/** Where each event came from ("events.jsonl:3", "resize event 12"): an array, or names made when asked for. */
+export interface SourceNames {
+  at(index: number): string | undefined;
+}
+
 export interface RunInput {
   readonly system: SystemDescription;
   readonly plugin: ArchPlugin;
-  readonly events: readonly TimedEvent[];
-  /** Where each event came from ("events.jsonl:3", "resize event 12"). */
-  readonly sources: readonly string[];
+  /** The timeline: a log's events, or a resize's made one by one (read in order; `at` only for the report). */
+  readonly events: EventSequence;
+  readonly sources: SourceNames;
 }
 
 /** Run the events and judge the end; finishRun writes the outputs. */
@@ -275,7 +281,9 @@ export function runHotplug(input: RunInput, opts: HotplugRunOptions, settings: R
     contention: contentionFraction(settings.contention, settings.seed),
     onProgress: progressBar(),
     clock: HOST_CLOCK,
-    onEvent: steps === undefined ? undefined : (step) => void steps.push(stepJson(step, sources[step.index] ?? `event ${step.index}`, plugin)),
+    // Only the pictures read every update; otherwise the counts do.
+    keepUpdates: opts.svg !== undefined || opts.html !== undefined,
+    onEvent: steps === undefined ? undefined : (step) => void steps.push(stepJson(step, sources.at(step.index) ?? `event ${step.index}`, plugin)),
   });
   const view = elfcorehdrView(result.kexec);
   const coverage = view === undefined ? undefined : headerCoverage(view, result.machine, plugin);
@@ -371,7 +379,9 @@ export async function finishRun(
       import('../html-report.js'),
       import('../report-pages.js'),
     ]);
-    const { system, plugin, events } = run.input;
+    const { system, plugin } = run.input;
+    // The picture places every event: here, and only here, they are all held at once.
+    const events = Array.isArray(run.input.events) ? (run.input.events as readonly TimedEvent[]) : Array.from(run.input.events);
     const timeline = timelineOf({ system, plugin, events, result: run.result, blockSize: settings.blockSize });
     const subtitle =
       `${picture.subtitle}: ${s.events} events, ${s.regenerations} regenerations, ${s.failedUpdates} refused or failed, ${s.dropped} dropped; ` +

@@ -5,7 +5,7 @@
 
 import type { Command } from 'commander';
 import { CrashplugError } from '../../core/base/index.js';
-import { MachineState, resizeEvents, type StrategyName, type TimedEvent } from '../../core/hotplug/index.js';
+import { MachineState, resizeTimeline, type StrategyName, type TimedEvent } from '../../core/hotplug/index.js';
 import type { ArchPlugin } from '../../core/port/index.js';
 import type { SystemDescription } from '../../core/system/index.js';
 import type { CliContext } from '../context.js';
@@ -32,7 +32,7 @@ function ramOf(system: SystemDescription): bigint {
 
 /** FROM:TO from exactly one of --resize, --add and --remove (the last two relative to the machine's RAM). */
 /** Walk the resize over the machine first, so memory it cannot remove is refused naming the option. */
-function checkResize(system: SystemDescription, plugin: ArchPlugin, events: readonly TimedEvent[], blockSize: bigint, option: string): void {
+function checkResize(system: SystemDescription, plugin: ArchPlugin, events: Iterable<TimedEvent>, blockSize: bigint, option: string): void {
   let machine = MachineState.boot(system, blockSize, plugin.ramWalk);
   for (const e of events) {
     try {
@@ -174,10 +174,11 @@ async function runSimulate(opts: SimulateOptions, ctx: CliContext): Promise<void
     budget: budgetOf(opts.budget),
     payloadBytes: settings.payload.kernel + settings.payload.initrd,
   });
-  const events = resizeEvents(system, { from, to, dimmSize, blockSize });
+  // Made one by one as the run reads them, as are their names: a 16 TiB resize has 147 168.
+  const events = resizeTimeline(system, { from, to, dimmSize, blockSize });
   const option = opts.resize !== undefined ? `--resize ${opts.resize}` : opts.add !== undefined ? `--add ${opts.add}` : `--remove ${opts.remove}`;
   checkResize(system, plugin, events, blockSize, option);
-  const sources = events.map((_, i) => `resize event ${i}`);
+  const sources = { at: (i: number): string => `resize event ${i}` };
   const run = runHotplug({ system, plugin, events, sources }, opts, settings);
   const dimms = Number((to > from ? to - from : from - to) / dimmSize);
   const verb = to > from ? 'in' : 'removing';

@@ -55,6 +55,8 @@ export interface HotplugFaults {
 
 export interface HotplugEngineOptions {
   readonly faults?: HotplugFaults | undefined;
+  /** Keep every update's record in `metrics.updates` (the default); false keeps only the counts. */
+  readonly keepUpdates?: boolean | undefined;
   /** How an unrecorded elfcorehdr is found; the kernel's ELF scan by default. */
   readonly locator?: SegmentLocator | undefined;
   /** Called after every successful in-place install (tests verify the purgatory there). */
@@ -68,7 +70,7 @@ export type HandleOutcome = 'dropped' | 'busy' | 'not-loaded' | 'no-hotplug-supp
 export type OnBusy = 'drop' | 'keep' | 'uncontended';
 
 export class HotplugEngine {
-  readonly metrics = new HotplugMetrics();
+  readonly metrics: HotplugMetrics;
   #seq = 0;
   #installer: ElfcorehdrInstaller | undefined;
 
@@ -76,7 +78,9 @@ export class HotplugEngine {
     readonly kexec: KexecState,
     readonly plugin: ArchPlugin,
     readonly options: HotplugEngineOptions = {},
-  ) {}
+  ) {
+    this.metrics = new HotplugMetrics(options.keepUpdates ?? true);
+  }
 
   #installerFor(image: KexecImage, index: number): ElfcorehdrInstaller {
     const i = this.#installer;
@@ -119,9 +123,9 @@ export class HotplugEngine {
       }
       image.hpAction = call.action;
       try {
-        const before = this.metrics.updates.length;
+        const before = this.metrics.recorded;
         this.plugin.handleHotplugEvent(this.#context(image, index, call, system, seq));
-        if (this.metrics.updates.length === before) this.metrics.noops++;
+        if (this.metrics.recorded === before) this.metrics.noops++;
       } catch (err) {
         // The registry has already named the port and hook; the kernel just goes on, and so do we,
         // but the failure is counted so a summary cannot look clean.

@@ -135,6 +135,31 @@ function memoryWith(mem: MemoryDescription, log: RamLog, iomem: MemoryDescriptio
 }
 
 /**
+ * How many steps the header rebuilder reads back through the record of RAM steps (ramChangeSince's
+ * own limit): a step further back than that is never read from the newest state.
+ */
+const RAM_STEPS_READ = 64;
+
+/** A memory with no record of where it came from: what a cut record points at. */
+const UNRECORDED = Object.freeze({ systemRam: [] }) as unknown as MemoryDescription;
+const NO_RANGE: RamRange = Object.freeze({ name: 'System RAM', start: 0n, end: 0n });
+
+/**
+ * Where this state's memory stands in the record of RAM steps: how many recorded steps lead to it
+ * without a break, and the memory where the last multiple of RAM_STEPS_READ was reached. Each step
+ * holds the memory before it, so an unbroken record would keep every memory of a run alive (with
+ * each one's copy of System RAM once read: O(DIMMs²) bytes past PN_XNUM). Every RAM_STEPS_READ
+ * steps the record is cut RAM_STEPS_READ steps back, where no read from the newest state reaches,
+ * so at most twice that many memories stay.
+ */
+interface RamSteps {
+  readonly depth: number;
+  readonly anchor: MemoryDescription | undefined;
+}
+
+const NO_STEPS: RamSteps = { depth: 0, anchor: undefined };
+
+/**
  * The machine between events: its description, which memory blocks are offline, and how the arch
  * walks its RAM. Offline blocks are the few (a DIMM's, until they come online), so each event
  * copies a handful of entries. Whether System RAM is sorted and disjoint is learnt once at boot and
@@ -155,7 +180,22 @@ export class MachineState {
     private readonly ramSorted: boolean,
     /** System RAM, without building the array. */
     private readonly ram: RamLog,
+    private readonly steps: RamSteps = NO_STEPS,
   ) {}
+
+  /**
+   * Record that `memory` is this state's memory with `range` appended at or popped from the top of
+   * System RAM (what the header rebuilder reads), cutting the record where no read reaches.
+   */
+  #recordStep(memory: MemoryDescription, op: 'append' | 'pop', range: RamRange): RamSteps {
+    recordRamStep(memory, { parent: this.system.memory, op, range });
+    const depth = this.steps.depth + 1;
+    if (depth % RAM_STEPS_READ !== 0) return { depth, anchor: this.steps.anchor };
+    // The anchor is RAM_STEPS_READ steps back: a read from here or later stops at it or before it.
+    const old = this.steps.anchor;
+    if (old !== undefined) recordRamStep(old, { parent: UNRECORDED, op: 'append', range: NO_RANGE });
+    return { depth, anchor: memory };
+  }
 
   /**
    * At boot every block that holds System RAM is online. `ramWalk` is the port's (`plugin.ramWalk`);
@@ -269,7 +309,7 @@ export class MachineState {
       }
     }
     // The System RAM resource stays while its blocks go on- and offline; only their state changes.
-    return new MachineState(this.system, this.blockSize, [...next], this.ramWalk, this.ramSorted, this.ram);
+    return new MachineState(this.system, this.blockSize, [...next], this.ramWalk, this.ramSorted, this.ram, this.steps);
   }
 
   /** #memory for one block, the usual event: the same checks and messages, and no Set. */
@@ -289,7 +329,7 @@ export class MachineState {
       next = this.offline.slice();
       next.push(b);
     }
-    return new MachineState(this.system, this.blockSize, next, this.ramWalk, this.ramSorted, this.ram);
+    return new MachineState(this.system, this.blockSize, next, this.ramWalk, this.ramSorted, this.ram, this.steps);
   }
 
   #dimm(e: DimmAddEvent): MachineState {
@@ -315,6 +355,8 @@ export class MachineState {
     let memory: MemoryDescription;
     let log: RamLog;
     let sorted: boolean;
+    // A memory made any other way has no record behind it.
+    let steps = NO_STEPS;
     if (this.ramSorted && this.ramWalk === 'iomem') {
       // A resource of its own, at its place in address order (what withInserted gives sorted RAM).
       if (at === length) {
@@ -329,7 +371,7 @@ export class MachineState {
         log = { items: next, length: next.length, owned: true };
       }
       memory = memoryWith(mem, log, iomem);
-      if (at === length) recordRamStep(memory, { parent: mem, op: 'append', range: added });
+      if (at === length) steps = this.#recordStep(memory, 'append', added);
       sorted = true;
     } else {
       const systemRam = addDimmRam(mem.systemRam, added, this.ramWalk);
@@ -337,7 +379,7 @@ export class MachineState {
       log = { items: systemRam, length: systemRam.length, owned: false };
       sorted = sortedDisjoint(systemRam);
     }
-    return new MachineState({ ...this.system, memory }, this.blockSize, offline, this.ramWalk, sorted, log);
+    return new MachineState({ ...this.system, memory }, this.blockSize, offline, this.ramWalk, sorted, log, steps);
   }
 
   #dimmRemove(e: DimmRemoveEvent): MachineState {
@@ -357,6 +399,8 @@ export class MachineState {
     let memory: MemoryDescription;
     let log: RamLog;
     let sorted: boolean;
+    // A memory made any other way has no record behind it.
+    let steps = NO_STEPS;
     if (at >= 0 && at < length && items[at]!.start === e.start && items[at]!.end === end) {
       // The DIMM's own resource, found by binary search; the top one leaves the shared list as it is.
       if (at === length - 1) log = { items, length: at, owned: this.ram.owned };
@@ -366,7 +410,7 @@ export class MachineState {
         log = { items: next, length: next.length, owned: true };
       }
       memory = memoryWith(mem, log, iomem);
-      if (at === length - 1) recordRamStep(memory, { parent: mem, op: 'pop', range: items[at]! });
+      if (at === length - 1) steps = this.#recordStep(memory, 'pop', items[at]!);
       sorted = true;
     } else {
       const systemRam = removeDimmRam(mem.systemRam, { start: e.start, end }, this.ramWalk);
@@ -374,11 +418,11 @@ export class MachineState {
       log = { items: systemRam, length: systemRam.length, owned: false };
       sorted = sortedDisjoint(systemRam);
     }
-    return new MachineState({ ...this.system, memory }, this.blockSize, offline, this.ramWalk, sorted, log);
+    return new MachineState({ ...this.system, memory }, this.blockSize, offline, this.ramWalk, sorted, log, steps);
   }
 
   #withSystem(system: SystemDescription): MachineState {
-    return new MachineState(system, this.blockSize, this.offline, this.ramWalk, this.ramSorted, this.ram);
+    return new MachineState(system, this.blockSize, this.offline, this.ramWalk, this.ramSorted, this.ram, this.steps);
   }
 }
 
@@ -405,6 +449,70 @@ function totalRam(system: SystemDescription): bigint {
 }
 
 /**
+ * A timeline to walk: an array of events, or one that makes each event when asked for it (a
+ * resize's events are arithmetic in the DIMM and the block, so a run need not hold them all).
+ * Arrays fit as they are.
+ */
+export interface EventSequence extends Iterable<TimedEvent> {
+  readonly length: number;
+  /** Event `index` (0 ≤ index < length), or undefined outside. */
+  at(index: number): TimedEvent | undefined;
+}
+
+/** A resize's events, made one by one from the plan: what resizeEvents lists, without holding them. */
+class ResizeTimeline implements EventSequence {
+  readonly length: number;
+  /** Events per DIMM: its blocks, and its arrival or removal. */
+  readonly #perDimm: number;
+
+  constructor(
+    readonly grow: boolean,
+    /** The first DIMM's start (grow) or the top of RAM the DIMMs come off (shrink). */
+    readonly base: bigint,
+    readonly dimmSize: bigint,
+    readonly blockSize: bigint,
+    readonly blocksPerDimm: number,
+    dimms: number,
+    readonly timing: ResizeTiming,
+  ) {
+    this.#perDimm = blocksPerDimm + 1;
+    this.length = dimms * this.#perDimm;
+  }
+
+  at(index: number): TimedEvent | undefined {
+    if (!Number.isInteger(index) || index < 0 || index >= this.length) return undefined;
+    const k = Math.floor(index / this.#perDimm);
+    const j = index - k * this.#perDimm;
+    const { blockSize, dimmSize, blocksPerDimm, timing } = this;
+    const t = k * timing.dimmGapMs;
+    if (this.grow) {
+      const start = this.base + BigInt(k) * dimmSize;
+      // The DIMM arrives, then each of its blocks comes online.
+      if (j === 0) return { event: { kind: 'dimm-add', start, size: dimmSize }, atMs: t, batch: k };
+      return {
+        event: { kind: 'memory', action: 'online', start: start + BigInt(j - 1) * blockSize, size: blockSize },
+        atMs: t + j * timing.blockGapMs,
+        batch: k,
+      };
+    }
+    const start = this.base - BigInt(k + 1) * dimmSize;
+    // Each block goes offline, lowest first, then the DIMM leaves.
+    if (j < blocksPerDimm) {
+      return {
+        event: { kind: 'memory', action: 'offline', start: start + BigInt(j) * blockSize, size: blockSize },
+        atMs: t + j * timing.blockGapMs,
+        batch: k,
+      };
+    }
+    return { event: { kind: 'dimm-remove', start, size: dimmSize }, atMs: t + blocksPerDimm * timing.blockGapMs, batch: k };
+  }
+
+  *[Symbol.iterator](): Iterator<TimedEvent> {
+    for (let i = 0; i < this.length; i++) yield this.at(i)!;
+  }
+}
+
+/**
  * Resize a machine from `from` to `to` bytes with DIMMs of `dimmSize`; each DIMM is one batch.
  * Growing places DIMMs contiguously from the first DIMM-aligned address at or above the end of
  * the highest RAM range: each arrives, then one online event per memory block. Shrinking takes
@@ -414,6 +522,14 @@ function totalRam(system: SystemDescription): bigint {
  * its own, which the machine checks when the events are applied.
  */
 export function resizeEvents(system: SystemDescription, plan: ResizePlan): TimedEvent[] {
+  return Array.from(resizeTimeline(system, plan));
+}
+
+/**
+ * resizeEvents' events, each made when it is read: the same checks and the same events, in memory
+ * that does not grow with their number (a 16 TiB resize has 147 168 of them).
+ */
+export function resizeTimeline(system: SystemDescription, plan: ResizePlan): EventSequence {
   const blockSize = plan.blockSize ?? DEFAULT_BLOCK_SIZE;
   const { from, to, dimmSize } = plan;
   const timing = { ...DEFAULT_RESIZE_TIMING, ...plan.timing };
@@ -430,34 +546,11 @@ export function resizeEvents(system: SystemDescription, plan: ResizePlan): Timed
   }
   if (to < from && to <= 0n) throw bad(`--resize ${hex(from)}:${hex(to)} would remove every byte of RAM; leave the machine some`);
   const top = MachineState.boot(system, blockSize).ramTop;
-  const events: TimedEvent[] = [];
   const dimms = Number(change / dimmSize);
   const blocksPerDimm = Number(dimmSize / blockSize);
   if (to < from) {
     if (change > top) throw bad(`--resize removes ${hex(change)} bytes but RAM ends at ${hex(top)}`);
-    for (let k = 0; k < dimms; k++) {
-      const t = k * timing.dimmGapMs;
-      const start = top - BigInt(k + 1) * dimmSize;
-      for (let j = 0; j < blocksPerDimm; j++) {
-        events.push({
-          event: { kind: 'memory', action: 'offline', start: start + BigInt(j) * blockSize, size: blockSize },
-          atMs: t + j * timing.blockGapMs,
-          batch: k,
-        });
-      }
-      events.push({ event: { kind: 'dimm-remove', start, size: dimmSize }, atMs: t + blocksPerDimm * timing.blockGapMs, batch: k });
-    }
-    return events;
+    return new ResizeTimeline(false, top, dimmSize, blockSize, blocksPerDimm, dimms, timing);
   }
-  let base = alignUp(top, dimmSize);
-  for (let k = 0; k < dimms; k++) {
-    const t = k * timing.dimmGapMs;
-    events.push({ event: { kind: 'dimm-add', start: base, size: dimmSize }, atMs: t, batch: k });
-    for (let j = 0; j < blocksPerDimm; j++) {
-      const start = base + BigInt(j) * blockSize;
-      events.push({ event: { kind: 'memory', action: 'online', start, size: blockSize }, atMs: t + (j + 1) * timing.blockGapMs, batch: k });
-    }
-    base += dimmSize;
-  }
-  return events;
+  return new ResizeTimeline(true, alignUp(top, dimmSize), dimmSize, blockSize, blocksPerDimm, dimms, timing);
 }

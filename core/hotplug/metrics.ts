@@ -52,10 +52,22 @@ export class HotplugMetrics {
   bytesWritten = 0;
   unarmedTotalNs = 0n;
   unarmedMaxNs = 0n;
+  /** Every update recorded, in order; empty when the metrics were made not to keep them. */
   readonly updates: UpdateRecord[] = [];
+  /** Updates recorded so far (kept or not). */
+  recorded = 0;
+  /** Bytes of the last elfcorehdr installed in place (an update of no other segment), if any. */
+  lastHeaderBytes: number | undefined;
+
+  constructor(
+    /** Keep each update's record in `updates`; without it a long run keeps only the counts. */
+    readonly keepUpdates = true,
+  ) {}
 
   record(update: UpdateRecord): void {
-    this.updates.push(update);
+    this.recorded++;
+    if (this.keepUpdates) this.updates.push(update);
+    if (update.outcome === 'installed' && update.segment === undefined) this.lastHeaderBytes = update.bytes;
     if (update.outcome === 'installed' || update.outcome === 'reloaded') {
       this.installs++;
       this.bytesWritten += update.bytes;

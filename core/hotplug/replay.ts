@@ -10,7 +10,7 @@ import { hex } from '../base/hex.js';
 import { type RamCoverage, headerRamCoverage } from './coverage.js';
 import type { Range } from '../memory/range.js';
 import { type HotplugFaults, HotplugEngine } from './engine.js';
-import { DEFAULT_BLOCK_SIZE, isNotifierEvent, MachineState, type TimedEvent } from './events.js';
+import { DEFAULT_BLOCK_SIZE, type EventSequence, isNotifierEvent, MachineState, type TimedEvent } from './events.js';
 import type { HotplugMetrics, MetricsSummary, UpdateRecord } from './metrics.js';
 import { CoalesceStrategy, type HotplugStrategy, KernelStrategy, type StrategyName } from './strategies.js';
 import { KernelLog, type LogLine } from './kernel-log.js';
@@ -35,6 +35,11 @@ export interface SimulationOptions {
   readonly udev?: Partial<UdevTiming> | undefined;
   /** Check the purgatory after every in-place install (costs a full re-hash each time). */
   readonly verifyEachUpdate?: boolean | undefined;
+  /**
+   * Keep every update's record in the result's `metrics.updates` (the default; always with
+   * `onEvent`). Without, a run keeps counts only: its memory does not grow with its updates.
+   */
+  readonly keepUpdates?: boolean | undefined;
   /** Called now and then with events done so far. */
   readonly onProgress?: ((done: number, total: number) => void) | undefined;
   readonly log?: KernelLog | undefined;
@@ -122,7 +127,7 @@ function hexPairs(ranges: readonly Range[]): (readonly [string, string])[] {
 }
 
 /** Notifier events that reach the udev rule, with the machine state each arrived on. */
-function udevArrivals(system: SystemDescription, plugin: ArchPlugin, blockSize: bigint, events: readonly TimedEvent[]): number[] {
+function udevArrivals(system: SystemDescription, plugin: ArchPlugin, blockSize: bigint, events: Iterable<TimedEvent>): number[] {
   let m = MachineState.boot(system, blockSize, plugin.ramWalk);
   const out: number[] = [];
   for (const e of events) {
@@ -148,7 +153,7 @@ export function elfcorehdrView(kexec: KexecState): Uint8Array | undefined {
   return seg === undefined ? undefined : kexec.memory.view(seg.mem, seg.memsz);
 }
 
-export function simulateHotplug(system: SystemDescription, plugin: ArchPlugin, events: readonly TimedEvent[], options: SimulationOptions): SimulationResult {
+export function simulateHotplug(system: SystemDescription, plugin: ArchPlugin, events: EventSequence, options: SimulationOptions): SimulationResult {
   if (system.crashkernel === undefined) {
     throw new CrashplugError('E_BAD_SYSTEM', `${system.origin}: no crashkernel reservation, so there is no kdump image to keep up to date; give crashkernel`);
   }
@@ -160,6 +165,7 @@ export function simulateHotplug(system: SystemDescription, plugin: ArchPlugin, e
   let purgatoryFailures = 0;
   const engine = new HotplugEngine(kexec, plugin, {
     faults: options.faults,
+    keepUpdates: options.keepUpdates !== false || options.onEvent !== undefined,
     afterInstall: options.verifyEachUpdate
       ? () => {
           if (kexec.loaded === undefined || !verifyPurgatory(kexec.loaded, kexec.memory).ok) purgatoryFailures++;
@@ -180,13 +186,19 @@ export function simulateHotplug(system: SystemDescription, plugin: ArchPlugin, e
   const every = Math.max(1, Math.floor(events.length / 100));
   const m = engine.metrics;
   const onEvent = options.onEvent;
-  events.forEach((e, i) => {
+  // One event ahead, to see where a burst ends: the events are read once, in order (a resize makes
+  // each as it is read).
+  const it = events[Symbol.iterator]();
+  let ahead = it.next();
+  for (let i = 0; !ahead.done; i++) {
+    const e = ahead.value;
+    ahead = it.next();
     const before = onEvent === undefined ? undefined : { ...m.summary(), updates: m.updates.length, printed: kexec.log.printed };
     strategy.beforeEvent(e, machine);
     machine = machine.apply(e.event);
     if (isNotifierEvent(e.event)) strategy.onNotifierEvent(e.event, machine);
     // A burst ends with its last event: the strategy settles it before the next one arrives.
-    if (i + 1 === events.length || events[i + 1]!.batch !== e.batch) strategy.onBatchEnd(machine);
+    if (ahead.done === true || ahead.value.batch !== e.batch) strategy.onBatchEnd(machine);
     if (onEvent !== undefined && before !== undefined) {
       const updates = m.updates.slice(before.updates);
       const after = m.summary();
@@ -225,7 +237,7 @@ export function simulateHotplug(system: SystemDescription, plugin: ArchPlugin, e
       });
     }
     if (options.onProgress !== undefined && (i + 1) % every === 0) options.onProgress(i + 1, events.length);
-  });
+  }
   strategy.finish(machine);
   const elapsedMs = Number(kexec.clock.nowNs() - t0) / 1e6;
   options.onProgress?.(events.length, events.length);
@@ -239,8 +251,8 @@ export function simulateHotplug(system: SystemDescription, plugin: ArchPlugin, e
   if (seg !== undefined) {
     if (seg.memsz >= fresh.length) installed = kexec.memory.view(seg.mem, fresh.length).slice();
     // A reload replaces the image, so only in-place strategies can have written past the load.
-    const last = options.strategy === 'reload' ? undefined : engine.metrics.updates.findLast((u) => u.outcome === 'installed' && u.segment === undefined);
-    installedHeader = kexec.memory.view(seg.mem, last?.bytes ?? seg.bufsz).slice();
+    const last = options.strategy === 'reload' ? undefined : engine.metrics.lastHeaderBytes;
+    installedHeader = kexec.memory.view(seg.mem, last ?? seg.bufsz).slice();
   }
   const coverage = installedHeader === undefined ? undefined : headerRamCoverage(installedHeader, machine.system, plugin);
   const matches = installed !== undefined && Buffer.from(installed).equals(Buffer.from(fresh));
