@@ -35,43 +35,100 @@ function hexDigits(v: bigint): number {
 /** The length sizeHex gives: at least six digits. */
 const sizeHexLength = (v: bigint): number => 2 + Math.max(6, hexDigits(v));
 
+/** The largest of one field over every program header: hex digits grow with the value, so its width is the column's. */
+function widest(phdrs: readonly ProgramHeader[], field: 'offset' | 'vaddr' | 'paddr' | 'filesz' | 'memsz' | 'align'): bigint {
+  let max = 0n;
+  for (let i = 0; i < phdrs.length; i++) {
+    const v = phdrs[i]![field];
+    if (v > max) max = v;
+  }
+  return max;
+}
+
+/** Whether trimEnd could take something off the end of `s`: printable ASCII never is white space. */
+function mayEndInBlank(s: string): boolean {
+  const c = s.charCodeAt(s.length - 1);
+  return !(c > 0x20 && c < 0x7f) && /\s$/.test(s);
+}
+
 /**
  * The program headers as `readelf -lW` shows them, with an index in front and, when `what` is
  * given, a last column saying what each one is for. The same lines `formatColumns` makes of the
  * cells, written in two passes (measure, then write each line once) so that a 16 000-row table
- * keeps no array of cells alive: their survival through the young generation was most of its cost.
+ * keeps no array of cells alive. Measuring needs no text: hex digits grow with the value, so each
+ * column's width is that of its largest value. Writing formats only what changed from the row
+ * before (a CPU note differs from the next in its index and address; their sizes, flags and
+ * alignment are the same text), and drops trailing blanks without rescanning the line unless the
+ * last cell could end in one.
  */
 export function phdrTable(header: ElfCoreHeader, what?: readonly PhdrWhat[], whatTitle = 'What'): string[] {
   const head = ['#', 'Type', 'Offset', 'VirtAddr', 'PhysAddr', 'FileSiz', 'MemSiz', 'Flg', 'Align'];
   if (what !== undefined) head.push(whatTitle);
   const phdrs = header.phdrs;
+  const n = phdrs.length;
   const w = head.map((h) => h.length);
-  const widen = (i: number, n: number): void => {
-    if (n > w[i]!) w[i] = n;
+  const widen = (i: number, len: number): void => {
+    if (len > w[i]!) w[i] = len;
   };
-  widen(0, String(Math.max(0, phdrs.length - 1)).length);
-  for (let i = 0; i < phdrs.length; i++) {
-    const p = phdrs[i]!;
-    widen(1, phdrTypeName(p.type).length);
-    widen(2, 2 + Math.max(16, hexDigits(p.offset)));
-    widen(3, 2 + Math.max(16, hexDigits(p.vaddr)));
-    widen(4, 2 + Math.max(16, hexDigits(p.paddr)));
-    widen(5, sizeHexLength(p.filesz));
-    widen(6, sizeHexLength(p.memsz));
-    widen(8, 2 + hexDigits(p.align));
-    if (what !== undefined) widen(9, what[i]?.label.length ?? 0);
+  widen(0, String(Math.max(0, n - 1)).length);
+  let lastType: number | undefined;
+  for (let i = 0; i < n; i++) {
+    const t = phdrs[i]!.type;
+    if (t === lastType) continue;
+    lastType = t;
+    widen(1, phdrTypeName(t).length);
   }
+  if (n > 0) {
+    widen(2, 2 + Math.max(16, hexDigits(widest(phdrs, 'offset'))));
+    widen(3, 2 + Math.max(16, hexDigits(widest(phdrs, 'vaddr'))));
+    widen(4, 2 + Math.max(16, hexDigits(widest(phdrs, 'paddr'))));
+    widen(5, sizeHexLength(widest(phdrs, 'filesz')));
+    widen(6, sizeHexLength(widest(phdrs, 'memsz')));
+    widen(8, 2 + hexDigits(widest(phdrs, 'align')));
+  }
+  if (what !== undefined) for (let i = 0; i < n; i++) widen(9, what[i]?.label.length ?? 0);
   const last = head.length - 1;
-  const out: string[] = new Array(phdrs.length + 1);
+  const out: string[] = new Array(n + 1);
   out[0] = formatColumns([head.map((h, i) => (i === last ? h : h.padEnd(w[i]!)))])[0]!;
-  for (let i = 0; i < phdrs.length; i++) {
+  const [w0, w1, w2, w3, w4, w5, w6, w7, w8] = w as [number, number, number, number, number, number, number, number, number];
+  // The text of each field of the row before, with the value it was made from.
+  let type: number | undefined;
+  let typeText = '';
+  let vaddr: bigint | undefined;
+  let vaddrText = '';
+  let filesz: bigint | undefined;
+  let memsz: bigint | undefined;
+  let flags: number | undefined;
+  let align: bigint | undefined;
+  let alignText = '';
+  /** FileSiz to Flg, padded, with the blank before Align. */
+  let sizesText = '';
+  /** The same, then Align padded and the blank before What. */
+  let tailText = '';
+  for (let i = 0; i < n; i++) {
     const p = phdrs[i]!;
-    let line =
-      `  ${String(i).padEnd(w[0]!)} ${phdrTypeName(p.type).padEnd(w[1]!)} ${hex16(p.offset).padEnd(w[2]!)} ` +
-      `${hex16(p.vaddr).padEnd(w[3]!)} ${hex16(p.paddr).padEnd(w[4]!)} ${sizeHex(p.filesz).padEnd(w[5]!)} ` +
-      `${sizeHex(p.memsz).padEnd(w[6]!)} ${flagLetters(p.flags).padEnd(w[7]!)} `;
-    line += what === undefined ? hex(p.align) : `${hex(p.align).padEnd(w[8]!)} ${what[i]?.label ?? ''}`;
-    out[i + 1] = line.trimEnd();
+    if (p.type !== type) {
+      type = p.type;
+      typeText = phdrTypeName(p.type).padEnd(w1);
+    }
+    const offsetText = hex16(p.offset).padEnd(w2);
+    if (p.vaddr !== vaddr) {
+      vaddr = p.vaddr;
+      vaddrText = hex16(p.vaddr).padEnd(w3);
+    }
+    const paddrText = p.paddr === p.offset && w4 === w2 ? offsetText : p.paddr === p.vaddr && w4 === w3 ? vaddrText : hex16(p.paddr).padEnd(w4);
+    if (p.filesz !== filesz || p.memsz !== memsz || p.flags !== flags || p.align !== align) {
+      const fileszText = sizeHex(p.filesz);
+      const memszText = p.memsz === p.filesz ? fileszText : sizeHex(p.memsz);
+      [filesz, memsz, flags, align] = [p.filesz, p.memsz, p.flags, p.align];
+      alignText = hex(p.align);
+      sizesText = `${fileszText.padEnd(w5)} ${memszText.padEnd(w6)} ${flagLetters(p.flags).padEnd(w7)} `;
+      tailText = `${sizesText}${alignText.padEnd(w8)} `;
+    }
+    const line = `  ${String(i).padEnd(w0)} ${typeText} ${offsetText} ${vaddrText} ${paddrText} `;
+    const label = what === undefined ? '' : (what[i]?.label ?? '');
+    if (label === '') out[i + 1] = line + sizesText + alignText;
+    else out[i + 1] = mayEndInBlank(label) ? (line + tailText + label).trimEnd() : line + tailText + label;
   }
   return out;
 }
