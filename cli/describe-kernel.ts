@@ -3,7 +3,7 @@
 
 import { alignUp, hex } from '../core/base/index.js';
 import type { ElfcorehdrLayout } from '../core/elf/index.js';
-import { mergeRanges, totalSize } from '../core/memory/index.js';
+import { mergedView, type NamedRange, totalSize } from '../core/memory/index.js';
 import type { CrashMemory, ElfcorehdrSegmentSpec } from '../core/port/index.js';
 import { type MemoryAccount, memoryAccount } from './memory-account.js';
 import { rangeText } from './phdr-roles.js';
@@ -18,9 +18,36 @@ export interface KernelReportInput extends ReportCommon {
   readonly sysfsSize: number;
 }
 
+/**
+ * The System RAM list as formatColumns would lay out its [range, size] rows, appended to `lines`
+ * without making a row of cells per range; the size text is made once for a run of equal sizes
+ * (a machine's DIMMs are mostly one size).
+ */
+function ramLines(ram: readonly NamedRange[], lines: string[]): void {
+  const texts: string[] = new Array(ram.length);
+  let width = 0;
+  for (let i = 0; i < ram.length; i++) {
+    const t = rangeText(ram[i]!);
+    texts[i] = t;
+    if (t.length > width) width = t.length;
+  }
+  let size: bigint | undefined;
+  let sizeText = '';
+  for (let i = 0; i < ram.length; i++) {
+    const r = ram[i]!;
+    const n = r.end - r.start + 1n;
+    if (n !== size) {
+      size = n;
+      sizeText = bytesText(n);
+    }
+    // bytesText is never empty and never ends in a blank, so there is nothing for trimEnd to take.
+    lines.push(`  ${texts[i]!.padEnd(width)} ${sizeText}`);
+  }
+}
+
 function memoryLines(account: MemoryAccount, cm: CrashMemory, origin: string): string[] {
   const lines = [`System RAM found by the walk (${account.systemRam.length} ranges, from ${origin}):`];
-  lines.push(...formatColumns(account.systemRam.map((r) => [rangeText(r), bytesText(r.end - r.start + 1n)])));
+  ramLines(account.systemRam, lines);
   if (account.exclusions.length === 0) {
     lines.push('Exclusions: none');
   } else {
@@ -40,9 +67,7 @@ function memoryLines(account: MemoryAccount, cm: CrashMemory, origin: string): s
   if (account.unexplained.length > 0) lines.push(`  also dropped, by no listed exclusion: ${rangesText(account.unexplained)}`);
   if (account.beyondRam.length > 0) lines.push(`  in the header but not System RAM: ${rangesText(account.beyondRam)}`);
   const ranges = cm.mem.ranges;
-  lines.push(
-    `Crash memory: ${ranges.length} ranges, ${bytesText(totalSize(mergeRanges(ranges)))} ` + `(the crash_mem array holds up to ${cm.mem.maxNrRanges})`,
-  );
+  lines.push(`Crash memory: ${ranges.length} ranges, ${bytesText(totalSize(mergedView(ranges)))} ` + `(the crash_mem array holds up to ${cm.mem.maxNrRanges})`);
   return lines;
 }
 

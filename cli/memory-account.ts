@@ -4,10 +4,12 @@
 import {
   clipRanges,
   firstEndingAtOrAfter,
-  intersectRanges,
+  intersectMergedRanges,
   mergeRanges,
+  mergedView,
   type NamedRange,
   type Range,
+  subtractMergedRanges,
   subtractRanges,
   wellFormed,
 } from '../core/memory/index.js';
@@ -46,11 +48,13 @@ export interface MemoryAccount {
  * powerpc defect) has no meaning as bytes; then the account is made hole by hole, as it always was.
  */
 export function memoryAccount(cm: CrashMemory): MemoryAccount {
-  const ram = mergeRanges(cm.systemRam);
-  const kept = cm.mem.ranges;
-  if (!wellFormed(ram) || !wellFormed(kept) || !wellFormed(cm.excluded) || !wellFormed(cm.added)) return memoryAccountHoleByHole(cm);
-  const dropped = subtractRanges(ram, kept);
-  const keptRam = intersectRanges(kept, ram);
+  // A walk's System RAM and the crash_mem array are usually merged already: then they are swept as
+  // they are, not merged again by every subtraction (same values either way).
+  const ram = mergedView(cm.systemRam);
+  if (!wellFormed(ram) || !wellFormed(cm.mem.ranges) || !wellFormed(cm.excluded) || !wellFormed(cm.added)) return memoryAccountHoleByHole(cm);
+  const kept = mergedView(cm.mem.ranges);
+  const dropped = subtractMergedRanges(ram, kept);
+  const keptRam = intersectMergedRanges(kept, ram);
   /** Every hole seen so far, merged (sorted, disjoint, not touching). */
   const seen: Range[] = [];
   const exclusions = cm.excluded.map((hole): ExclusionEffect => {
@@ -63,8 +67,8 @@ export function memoryAccount(cm: CrashMemory): MemoryAccount {
     systemRam: cm.systemRam,
     exclusions,
     added: cm.added,
-    unexplained: subtractRanges(dropped, seen),
-    beyondRam: subtractRanges(kept, [...ram, ...cm.added]),
+    unexplained: subtractMergedRanges(dropped, seen),
+    beyondRam: subtractMergedRanges(kept, cm.added.length === 0 ? ram : mergeRanges([...ram, ...cm.added])),
   };
 }
 
