@@ -35,22 +35,6 @@ function hexDigits(v: bigint): number {
 /** The length sizeHex gives: at least six digits. */
 const sizeHexLength = (v: bigint): number => 2 + Math.max(6, hexDigits(v));
 
-/** The largest of one field over every program header: hex digits grow with the value, so its width is the column's. */
-function widest(phdrs: readonly ProgramHeader[], field: 'offset' | 'vaddr' | 'paddr' | 'filesz' | 'memsz' | 'align'): bigint {
-  let max = 0n;
-  for (let i = 0; i < phdrs.length; i++) {
-    const v = phdrs[i]![field];
-    if (v > max) max = v;
-  }
-  return max;
-}
-
-/** Whether trimEnd could take something off the end of `s`: printable ASCII never is white space. */
-function mayEndInBlank(s: string): boolean {
-  const c = s.charCodeAt(s.length - 1);
-  return !(c > 0x20 && c < 0x7f) && /\s$/.test(s);
-}
-
 /**
  * The program headers as `readelf -lW` shows them, with an index in front and, when `what` is
  * given, a last column saying what each one is for. The same lines `formatColumns` makes of the
@@ -79,12 +63,23 @@ export function phdrTable(header: ElfCoreHeader, what?: readonly PhdrWhat[], wha
     widen(1, phdrTypeName(t).length);
   }
   if (n > 0) {
-    widen(2, 2 + Math.max(16, hexDigits(widest(phdrs, 'offset'))));
-    widen(3, 2 + Math.max(16, hexDigits(widest(phdrs, 'vaddr'))));
-    widen(4, 2 + Math.max(16, hexDigits(widest(phdrs, 'paddr'))));
-    widen(5, sizeHexLength(widest(phdrs, 'filesz')));
-    widen(6, sizeHexLength(widest(phdrs, 'memsz')));
-    widen(8, 2 + hexDigits(widest(phdrs, 'align')));
+    // The largest value of each field, in one pass: hex digits grow with the value.
+    let [offset, vaddr, paddr, filesz, memsz, align] = [0n, 0n, 0n, 0n, 0n, 0n];
+    for (let i = 0; i < n; i++) {
+      const p = phdrs[i]!;
+      if (p.offset > offset) offset = p.offset;
+      if (p.vaddr > vaddr) vaddr = p.vaddr;
+      if (p.paddr > paddr) paddr = p.paddr;
+      if (p.filesz > filesz) filesz = p.filesz;
+      if (p.memsz > memsz) memsz = p.memsz;
+      if (p.align > align) align = p.align;
+    }
+    widen(2, 2 + Math.max(16, hexDigits(offset)));
+    widen(3, 2 + Math.max(16, hexDigits(vaddr)));
+    widen(4, 2 + Math.max(16, hexDigits(paddr)));
+    widen(5, sizeHexLength(filesz));
+    widen(6, sizeHexLength(memsz));
+    widen(8, 2 + hexDigits(align));
   }
   if (what !== undefined) for (let i = 0; i < n; i++) widen(9, what[i]?.label.length ?? 0);
   const last = head.length - 1;
@@ -127,8 +122,13 @@ export function phdrTable(header: ElfCoreHeader, what?: readonly PhdrWhat[], wha
     }
     const line = `  ${String(i).padEnd(w0)} ${typeText} ${offsetText} ${vaddrText} ${paddrText} `;
     const label = what === undefined ? '' : (what[i]?.label ?? '');
-    if (label === '') out[i + 1] = line + sizesText + alignText;
-    else out[i + 1] = mayEndInBlank(label) ? (line + tailText + label).trimEnd() : line + tailText + label;
+    if (label === '') {
+      out[i + 1] = line + sizesText + alignText;
+    } else {
+      // trimEnd matters only when the label could end in white space: printable ASCII never does.
+      const c = label.charCodeAt(label.length - 1);
+      out[i + 1] = (c > 0x20 && c < 0x7f) || !/\s$/.test(label) ? line + tailText + label : (line + tailText + label).trimEnd();
+    }
   }
   return out;
 }

@@ -4,12 +4,12 @@
 import {
   clipRanges,
   firstEndingAtOrAfter,
-  intersectMergedRanges,
   mergeRanges,
   mergedView,
   type NamedRange,
   type Range,
-  subtractMergedRanges,
+  sweepIntersect,
+  sweepSubtract,
   subtractRanges,
   wellFormed,
 } from '../core/memory/index.js';
@@ -50,11 +50,16 @@ export interface MemoryAccount {
 export function memoryAccount(cm: CrashMemory): MemoryAccount {
   // A walk's System RAM and the crash_mem array are usually merged already: then they are swept as
   // they are, not merged again by every subtraction (same values either way).
+  // A list mergedView hands back as it is was merged, hence well formed, already.
   const ram = mergedView(cm.systemRam);
-  if (!wellFormed(ram) || !wellFormed(cm.mem.ranges) || !wellFormed(cm.excluded) || !wellFormed(cm.added)) return memoryAccountHoleByHole(cm);
   const kept = mergedView(cm.mem.ranges);
-  const dropped = subtractMergedRanges(ram, kept);
-  const keptRam = intersectMergedRanges(kept, ram);
+  const wellFormedKept = kept === cm.mem.ranges || wellFormed(cm.mem.ranges);
+  if (!(ram === cm.systemRam || wellFormed(ram)) || !wellFormedKept || !wellFormed(cm.excluded) || !wellFormed(cm.added)) {
+    return memoryAccountHoleByHole(cm);
+  }
+  // Both are merged now (mergedView), and so are the sweeps' results and `seen`.
+  const dropped = sweepSubtract(ram, kept);
+  const keptRam = sweepIntersect(kept, ram);
   /** Every hole seen so far, merged (sorted, disjoint, not touching). */
   const seen: Range[] = [];
   const exclusions = cm.excluded.map((hole): ExclusionEffect => {
@@ -67,8 +72,8 @@ export function memoryAccount(cm: CrashMemory): MemoryAccount {
     systemRam: cm.systemRam,
     exclusions,
     added: cm.added,
-    unexplained: subtractMergedRanges(dropped, seen),
-    beyondRam: subtractMergedRanges(kept, cm.added.length === 0 ? ram : mergeRanges([...ram, ...cm.added])),
+    unexplained: sweepSubtract(dropped, seen),
+    beyondRam: sweepSubtract(kept, cm.added.length === 0 ? ram : mergeRanges([...ram, ...cm.added])),
   };
 }
 

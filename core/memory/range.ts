@@ -207,7 +207,11 @@ export function mergedView(ranges: readonly Range[]): readonly Range[] {
  * so that no copy of either is made; otherwise subtractRanges itself. Same result either way.
  */
 export function subtractMergedRanges(a: readonly Range[], b: readonly Range[]): Range[] {
-  if (!isMerged(a) || !isMerged(b)) return subtractRanges(a, b);
+  return isMerged(a) && isMerged(b) ? sweepSubtract(a, b) : subtractRanges(a, b);
+}
+
+/** subtractMergedRanges for lists the caller knows are merged (isMerged): no check. */
+export function sweepSubtract(a: readonly Range[], b: readonly Range[]): Range[] {
   const out: Range[] = [];
   let j = 0;
   for (let i = 0; i < a.length; i++) {
@@ -228,7 +232,11 @@ export function subtractMergedRanges(a: readonly Range[], b: readonly Range[]): 
 
 /** intersectRanges(a, b), swept over the lists as they are when both are merged already; otherwise intersectRanges itself. */
 export function intersectMergedRanges(a: readonly Range[], b: readonly Range[]): Range[] {
-  if (!isMerged(a) || !isMerged(b)) return intersectRanges(a, b);
+  return isMerged(a) && isMerged(b) ? sweepIntersect(a, b) : intersectRanges(a, b);
+}
+
+/** intersectMergedRanges for lists the caller knows are merged (isMerged): no check. */
+export function sweepIntersect(a: readonly Range[], b: readonly Range[]): Range[] {
   const out: Range[] = [];
   let i = 0;
   let j = 0;
