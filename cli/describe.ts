@@ -5,13 +5,13 @@
 
 import { hex, hex16 } from '../core/base/index.js';
 import { type ElfCoreHeader, EHDR_SIZE, PF_R, PF_W, PF_X, PHDR_SIZE, phdrTypeName, type ProgramHeader } from '../core/elf/index.js';
-import { kernelMemoryLines, kernelReserveLines, kernelSectionsJson } from './describe-kernel.js';
+import { kernelMemoryLinesInto, kernelReserveLines, kernelSectionsJson } from './describe-kernel.js';
 import { kexecToolsMemoryLines, kexecToolsReserveLines, kexecToolsSectionsJson, kexecToolsSizeLine } from './describe-kexec-tools.js';
 import { type PhdrWhat, whatFromRoles } from './phdr-roles.js';
 import type { BuiltReportInput } from './report-input.js';
-import { formatColumns, type Json } from './report-text.js';
+import { formatColumns, type Json, type LineSink } from './report-text.js';
 
-export { bytesText, formatColumns, type Json } from './report-text.js';
+export { bytesText, ChunkedText, formatColumns, type Json, type LineSink } from './report-text.js';
 export type { BuiltReportInput } from './report-input.js';
 
 function flagLetters(flags: number): string {
@@ -46,6 +46,13 @@ const sizeHexLength = (v: bigint): number => 2 + Math.max(6, hexDigits(v));
  * last cell could end in one.
  */
 export function phdrTable(header: ElfCoreHeader, what?: readonly PhdrWhat[], whatTitle = 'What'): string[] {
+  const lines: string[] = [];
+  phdrTableInto(header, what, whatTitle, lines);
+  return lines;
+}
+
+/** phdrTable, pushed into `out`. */
+export function phdrTableInto(header: ElfCoreHeader, what: readonly PhdrWhat[] | undefined, whatTitle: string, out: LineSink): void {
   const head = ['#', 'Type', 'Offset', 'VirtAddr', 'PhysAddr', 'FileSiz', 'MemSiz', 'Flg', 'Align'];
   if (what !== undefined) head.push(whatTitle);
   const phdrs = header.phdrs;
@@ -83,8 +90,7 @@ export function phdrTable(header: ElfCoreHeader, what?: readonly PhdrWhat[], wha
   }
   if (what !== undefined) for (let i = 0; i < n; i++) widen(9, what[i]?.label.length ?? 0);
   const last = head.length - 1;
-  const out: string[] = new Array(n + 1);
-  out[0] = formatColumns([head.map((h, i) => (i === last ? h : h.padEnd(w[i]!)))])[0]!;
+  out.push(formatColumns([head.map((h, i) => (i === last ? h : h.padEnd(w[i]!)))])[0]!);
   const [w0, w1, w2, w3, w4, w5, w6, w7, w8] = w as [number, number, number, number, number, number, number, number, number];
   // The text of each field of the row before, with the value it was made from.
   let type: number | undefined;
@@ -123,14 +129,13 @@ export function phdrTable(header: ElfCoreHeader, what?: readonly PhdrWhat[], wha
     const line = `  ${String(i).padEnd(w0)} ${typeText} ${offsetText} ${vaddrText} ${paddrText} `;
     const label = what === undefined ? '' : (what[i]?.label ?? '');
     if (label === '') {
-      out[i + 1] = line + sizesText + alignText;
+      out.push(line + sizesText + alignText);
     } else {
       // trimEnd matters only when the label could end in white space: printable ASCII never does.
       const c = label.charCodeAt(label.length - 1);
-      out[i + 1] = (c > 0x20 && c < 0x7f) || !/\s$/.test(label) ? line + tailText + label : (line + tailText + label).trimEnd();
+      out.push((c > 0x20 && c < 0x7f) || !/\s$/.test(label) ? line + tailText + label : (line + tailText + label).trimEnd());
     }
   }
-  return out;
 }
 
 export function phdrJson(p: ProgramHeader, index: number, what?: PhdrWhat): Json {
@@ -234,19 +239,32 @@ export function headerSummary(header: ElfCoreHeader, size: number, sizedPhnum: n
 }
 
 export function builtReportLines(input: BuiltReportInput): string[] {
+  const lines: string[] = [];
+  builtReportInto(input, lines);
+  return lines;
+}
+
+/** builtReportLines, pushed into `lines` (a ChunkedText for a report of 16 000 program headers). */
+export function builtReportInto(input: BuiltReportInput, lines: LineSink): void {
   const { system, header } = input;
-  const lines = [
-    `elfcorehdr of ${system.origin}: ${system.arch}, kernel ${system.kernel.version} profile, ${input.builder} builder`,
-    '',
-    'Program headers:',
-    ...phdrTable(header, whatFromRoles(input.roles, header)),
-    '',
-  ];
+  lines.push(`elfcorehdr of ${system.origin}: ${system.arch}, kernel ${system.kernel.version} profile, ${input.builder} builder`);
+  lines.push('');
+  lines.push('Program headers:');
+  phdrTableInto(header, whatFromRoles(input.roles, header), 'What', lines);
+  lines.push('');
   switch (input.builder) {
     case 'kernel':
-      return [...lines, ...kernelMemoryLines(input), '', headerSummary(header, input.size, input.sizedPhnum), ...kernelReserveLines(input)];
+      kernelMemoryLinesInto(input, lines);
+      lines.push('');
+      lines.push(headerSummary(header, input.size, input.sizedPhnum));
+      for (const line of kernelReserveLines(input)) lines.push(line);
+      return;
     case 'kexec-tools':
-      return [...lines, ...kexecToolsMemoryLines(input), '', kexecToolsSizeLine(input, usedBytes(header)), ...kexecToolsReserveLines(input)];
+      for (const line of kexecToolsMemoryLines(input)) lines.push(line);
+      lines.push('');
+      lines.push(kexecToolsSizeLine(input, usedBytes(header)));
+      for (const line of kexecToolsReserveLines(input)) lines.push(line);
+      return;
     default: {
       const never: never = input;
       throw new Error(`unknown builder ${String(never)}`);
