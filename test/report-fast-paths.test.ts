@@ -6,6 +6,7 @@
 import { fc, it as itProp } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { memoryAccount } from '../cli/memory-account.js';
+import { decodeProgramHeaders, PHDR_SIZE } from '../core/elf/index.js';
 import {
   intersectMergedRanges,
   intersectRanges,
@@ -98,4 +99,28 @@ describe('memoryAccount over merged lists (the shape a walk and crash_mem have)'
     const json = (v: unknown) => JSON.parse(JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}` : x)));
     expect(json(memoryAccount(cm))).toEqual(json(memoryAccountSimple(cm)));
   });
+});
+
+describe('decodeProgramHeaders (equal fields share one BigInt)', () => {
+  const pool = fc.constantFrom(0n, 0x170n, 0x1000n, 0xffff_8880_0000_0000n, (1n << 64n) - 1n, 0x1_0000_0170n);
+  const phdr = fc.record({ type: fc.constantFrom(1, 4), flags: fc.integer({ min: 0, max: 7 }), fields: fc.array(pool, { minLength: 6, maxLength: 6 }) });
+  itProp.prop([fc.array(phdr, { maxLength: 12 }), fc.constantFrom('le' as const, 'be' as const), fc.nat(3)])(
+    'reads every field the plain way would',
+    (rows, order, pad) => {
+      const bytes = new Uint8Array(pad + rows.length * PHDR_SIZE);
+      const view = new DataView(bytes.buffer);
+      const le = order === 'le';
+      rows.forEach((r, i) => {
+        const at = pad + i * PHDR_SIZE;
+        view.setUint32(at, r.type, le);
+        view.setUint32(at + 4, r.flags, le);
+        r.fields.forEach((v, k) => view.setBigUint64(at + 8 + 8 * k, v, le));
+      });
+      const want = rows.map((r) => {
+        const [offset, vaddr, paddr, filesz, memsz, align] = r.fields as [bigint, bigint, bigint, bigint, bigint, bigint];
+        return { type: r.type, flags: r.flags, offset, vaddr, paddr, filesz, memsz, align };
+      });
+      expect(decodeProgramHeaders(bytes, pad, rows.length, order)).toEqual(want);
+    },
+  );
 });
