@@ -30,21 +30,23 @@ export function findDuplicateKey(text: string): DuplicateKey | undefined {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x22 /* " */) {
+      // The closing quote is the next one not escaped: found with indexOf (native), not char by
+      // char, since strings are most of a description's text.
       const start = i;
-      let escaped = false;
-      for (i++; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 0x5c /* \ */) {
-          escaped = true;
-          i++;
-        } else if (d === 0x22) {
+      for (;;) {
+        i = text.indexOf('"', i + 1);
+        if (i < 0) {
+          i = text.length;
           break;
         }
+        let backslashes = 0;
+        while (text.charCodeAt(i - 1 - backslashes) === 0x5c /* \ */) backslashes++;
+        if (backslashes % 2 === 0) break;
       }
       const frame = frames[frames.length - 1];
       if (expectKey && frame !== undefined && frame !== null) {
         const raw = text.slice(start, i + 1);
-        const key = escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+        const key = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
         const first = frame.get(key);
         if (first !== undefined) {
           const at = lineColumn(text, start);

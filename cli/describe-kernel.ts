@@ -3,11 +3,11 @@
 
 import { alignUp, hex } from '../core/base/index.js';
 import type { ElfcorehdrLayout } from '../core/elf/index.js';
-import { mergeRanges, totalSize } from '../core/memory/index.js';
+import { mergedView, type NamedRange, totalSize } from '../core/memory/index.js';
 import type { CrashMemory, ElfcorehdrSegmentSpec } from '../core/port/index.js';
 import { type MemoryAccount, memoryAccount } from './memory-account.js';
 import { rangeText } from './phdr-roles.js';
-import { bytesText, formatColumns, type Json, namedJson, rangesJson, rangesText } from './report-text.js';
+import { bytesText, formatColumns, type Json, type LineSink, namedJson, rangesJson, rangesText } from './report-text.js';
 import type { ReportCommon } from './report-input.js';
 
 export interface KernelReportInput extends ReportCommon {
@@ -18,32 +18,55 @@ export interface KernelReportInput extends ReportCommon {
   readonly sysfsSize: number;
 }
 
-function memoryLines(account: MemoryAccount, cm: CrashMemory, origin: string): string[] {
-  const lines = [`System RAM found by the walk (${account.systemRam.length} ranges, from ${origin}):`];
-  lines.push(...formatColumns(account.systemRam.map((r) => [rangeText(r), bytesText(r.end - r.start + 1n)])));
+/**
+ * The System RAM list as formatColumns would lay out its [range, size] rows, appended to `lines`
+ * without making a row of cells per range; the size text is made once for a run of equal sizes
+ * (a machine's DIMMs are mostly one size).
+ */
+function ramLines(ram: readonly NamedRange[], lines: LineSink): void {
+  const texts: string[] = new Array(ram.length);
+  let width = 0;
+  for (let i = 0; i < ram.length; i++) {
+    const t = rangeText(ram[i]!);
+    texts[i] = t;
+    if (t.length > width) width = t.length;
+  }
+  let size: bigint | undefined;
+  let sizeText = '';
+  for (let i = 0; i < ram.length; i++) {
+    const r = ram[i]!;
+    const n = r.end - r.start + 1n;
+    if (n !== size) {
+      size = n;
+      sizeText = bytesText(n);
+    }
+    // bytesText is never empty and never ends in a blank, so there is nothing for trimEnd to take.
+    lines.push(`  ${texts[i]!.padEnd(width)} ${sizeText}`);
+  }
+}
+
+function memoryLines(account: MemoryAccount, cm: CrashMemory, origin: string, lines: LineSink): void {
+  lines.push(`System RAM found by the walk (${account.systemRam.length} ranges, from ${origin}):`);
+  ramLines(account.systemRam, lines);
   if (account.exclusions.length === 0) {
     lines.push('Exclusions: none');
   } else {
     lines.push('Exclusions, in the order the kernel applies them:');
-    lines.push(
-      ...formatColumns(
-        account.exclusions.map((e) => [
-          e.name,
-          rangeText(e),
-          `removed ${rangesText(e.removed)}`,
-          e.leftIn.length === 0 ? '' : `(left in: ${rangesText(e.leftIn)})`,
-        ]),
-      ),
+    const rows = formatColumns(
+      account.exclusions.map((e) => [
+        e.name,
+        rangeText(e),
+        `removed ${rangesText(e.removed)}`,
+        e.leftIn.length === 0 ? '' : `(left in: ${rangesText(e.leftIn)})`,
+      ]),
     );
+    for (const row of rows) lines.push(row);
   }
   for (const a of account.added) lines.push(`  added: ${a.name} ${rangeText(a)}`);
   if (account.unexplained.length > 0) lines.push(`  also dropped, by no listed exclusion: ${rangesText(account.unexplained)}`);
   if (account.beyondRam.length > 0) lines.push(`  in the header but not System RAM: ${rangesText(account.beyondRam)}`);
   const ranges = cm.mem.ranges;
-  lines.push(
-    `Crash memory: ${ranges.length} ranges, ${bytesText(totalSize(mergeRanges(ranges)))} ` + `(the crash_mem array holds up to ${cm.mem.maxNrRanges})`,
-  );
-  return lines;
+  lines.push(`Crash memory: ${ranges.length} ranges, ${bytesText(totalSize(mergedView(ranges)))} ` + `(the crash_mem array holds up to ${cm.mem.maxNrRanges})`);
 }
 
 function reserveLines(input: KernelReportInput): string[] {
@@ -61,7 +84,14 @@ function reserveLines(input: KernelReportInput): string[] {
 
 /** The memory account, printed between the program headers and the header summary. */
 export function kernelMemoryLines(input: KernelReportInput): string[] {
-  return memoryLines(memoryAccount(input.crashMemory), input.crashMemory, input.system.memory.origin);
+  const lines: string[] = [];
+  kernelMemoryLinesInto(input, lines);
+  return lines;
+}
+
+/** kernelMemoryLines, pushed into `lines`. */
+export function kernelMemoryLinesInto(input: KernelReportInput, lines: LineSink): void {
+  memoryLines(memoryAccount(input.crashMemory), input.crashMemory, input.system.memory.origin, lines);
 }
 
 export function kernelReserveLines(input: KernelReportInput): string[] {

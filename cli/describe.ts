@@ -5,13 +5,13 @@
 
 import { hex, hex16 } from '../core/base/index.js';
 import { type ElfCoreHeader, EHDR_SIZE, PF_R, PF_W, PF_X, PHDR_SIZE, phdrTypeName, type ProgramHeader } from '../core/elf/index.js';
-import { kernelMemoryLines, kernelReserveLines, kernelSectionsJson } from './describe-kernel.js';
+import { kernelMemoryLinesInto, kernelReserveLines, kernelSectionsJson } from './describe-kernel.js';
 import { kexecToolsMemoryLines, kexecToolsReserveLines, kexecToolsSectionsJson, kexecToolsSizeLine } from './describe-kexec-tools.js';
 import { type PhdrWhat, whatFromRoles } from './phdr-roles.js';
 import type { BuiltReportInput } from './report-input.js';
-import { formatColumns, type Json } from './report-text.js';
+import { formatColumns, type Json, type LineSink } from './report-text.js';
 
-export { bytesText, formatColumns, type Json } from './report-text.js';
+export { bytesText, ChunkedText, formatColumns, type Json, type LineSink } from './report-text.js';
 export type { BuiltReportInput } from './report-input.js';
 
 function flagLetters(flags: number): string {
@@ -39,41 +39,103 @@ const sizeHexLength = (v: bigint): number => 2 + Math.max(6, hexDigits(v));
  * The program headers as `readelf -lW` shows them, with an index in front and, when `what` is
  * given, a last column saying what each one is for. The same lines `formatColumns` makes of the
  * cells, written in two passes (measure, then write each line once) so that a 16 000-row table
- * keeps no array of cells alive: their survival through the young generation was most of its cost.
+ * keeps no array of cells alive. Measuring needs no text: hex digits grow with the value, so each
+ * column's width is that of its largest value. Writing formats only what changed from the row
+ * before (a CPU note differs from the next in its index and address; their sizes, flags and
+ * alignment are the same text), and drops trailing blanks without rescanning the line unless the
+ * last cell could end in one.
  */
 export function phdrTable(header: ElfCoreHeader, what?: readonly PhdrWhat[], whatTitle = 'What'): string[] {
+  const lines: string[] = [];
+  phdrTableInto(header, what, whatTitle, lines);
+  return lines;
+}
+
+/** phdrTable, pushed into `out`. */
+export function phdrTableInto(header: ElfCoreHeader, what: readonly PhdrWhat[] | undefined, whatTitle: string, out: LineSink): void {
   const head = ['#', 'Type', 'Offset', 'VirtAddr', 'PhysAddr', 'FileSiz', 'MemSiz', 'Flg', 'Align'];
   if (what !== undefined) head.push(whatTitle);
   const phdrs = header.phdrs;
+  const n = phdrs.length;
   const w = head.map((h) => h.length);
-  const widen = (i: number, n: number): void => {
-    if (n > w[i]!) w[i] = n;
+  const widen = (i: number, len: number): void => {
+    if (len > w[i]!) w[i] = len;
   };
-  widen(0, String(Math.max(0, phdrs.length - 1)).length);
-  for (let i = 0; i < phdrs.length; i++) {
-    const p = phdrs[i]!;
-    widen(1, phdrTypeName(p.type).length);
-    widen(2, 2 + Math.max(16, hexDigits(p.offset)));
-    widen(3, 2 + Math.max(16, hexDigits(p.vaddr)));
-    widen(4, 2 + Math.max(16, hexDigits(p.paddr)));
-    widen(5, sizeHexLength(p.filesz));
-    widen(6, sizeHexLength(p.memsz));
-    widen(8, 2 + hexDigits(p.align));
-    if (what !== undefined) widen(9, what[i]?.label.length ?? 0);
+  widen(0, String(Math.max(0, n - 1)).length);
+  let lastType: number | undefined;
+  for (let i = 0; i < n; i++) {
+    const t = phdrs[i]!.type;
+    if (t === lastType) continue;
+    lastType = t;
+    widen(1, phdrTypeName(t).length);
   }
+  if (n > 0) {
+    // The largest value of each field, in one pass: hex digits grow with the value.
+    let [offset, vaddr, paddr, filesz, memsz, align] = [0n, 0n, 0n, 0n, 0n, 0n];
+    for (let i = 0; i < n; i++) {
+      const p = phdrs[i]!;
+      if (p.offset > offset) offset = p.offset;
+      if (p.vaddr > vaddr) vaddr = p.vaddr;
+      if (p.paddr > paddr) paddr = p.paddr;
+      if (p.filesz > filesz) filesz = p.filesz;
+      if (p.memsz > memsz) memsz = p.memsz;
+      if (p.align > align) align = p.align;
+    }
+    widen(2, 2 + Math.max(16, hexDigits(offset)));
+    widen(3, 2 + Math.max(16, hexDigits(vaddr)));
+    widen(4, 2 + Math.max(16, hexDigits(paddr)));
+    widen(5, sizeHexLength(filesz));
+    widen(6, sizeHexLength(memsz));
+    widen(8, 2 + hexDigits(align));
+  }
+  if (what !== undefined) for (let i = 0; i < n; i++) widen(9, what[i]?.label.length ?? 0);
   const last = head.length - 1;
-  const out: string[] = new Array(phdrs.length + 1);
-  out[0] = formatColumns([head.map((h, i) => (i === last ? h : h.padEnd(w[i]!)))])[0]!;
-  for (let i = 0; i < phdrs.length; i++) {
+  out.push(formatColumns([head.map((h, i) => (i === last ? h : h.padEnd(w[i]!)))])[0]!);
+  const [w0, w1, w2, w3, w4, w5, w6, w7, w8] = w as [number, number, number, number, number, number, number, number, number];
+  // The text of each field of the row before, with the value it was made from.
+  let type: number | undefined;
+  let typeText = '';
+  let vaddr: bigint | undefined;
+  let vaddrText = '';
+  let filesz: bigint | undefined;
+  let memsz: bigint | undefined;
+  let flags: number | undefined;
+  let align: bigint | undefined;
+  let alignText = '';
+  /** FileSiz to Flg, padded, with the blank before Align. */
+  let sizesText = '';
+  /** The same, then Align padded and the blank before What. */
+  let tailText = '';
+  for (let i = 0; i < n; i++) {
     const p = phdrs[i]!;
-    let line =
-      `  ${String(i).padEnd(w[0]!)} ${phdrTypeName(p.type).padEnd(w[1]!)} ${hex16(p.offset).padEnd(w[2]!)} ` +
-      `${hex16(p.vaddr).padEnd(w[3]!)} ${hex16(p.paddr).padEnd(w[4]!)} ${sizeHex(p.filesz).padEnd(w[5]!)} ` +
-      `${sizeHex(p.memsz).padEnd(w[6]!)} ${flagLetters(p.flags).padEnd(w[7]!)} `;
-    line += what === undefined ? hex(p.align) : `${hex(p.align).padEnd(w[8]!)} ${what[i]?.label ?? ''}`;
-    out[i + 1] = line.trimEnd();
+    if (p.type !== type) {
+      type = p.type;
+      typeText = phdrTypeName(p.type).padEnd(w1);
+    }
+    const offsetText = hex16(p.offset).padEnd(w2);
+    if (p.vaddr !== vaddr) {
+      vaddr = p.vaddr;
+      vaddrText = hex16(p.vaddr).padEnd(w3);
+    }
+    const paddrText = p.paddr === p.offset && w4 === w2 ? offsetText : p.paddr === p.vaddr && w4 === w3 ? vaddrText : hex16(p.paddr).padEnd(w4);
+    if (p.filesz !== filesz || p.memsz !== memsz || p.flags !== flags || p.align !== align) {
+      const fileszText = sizeHex(p.filesz);
+      const memszText = p.memsz === p.filesz ? fileszText : sizeHex(p.memsz);
+      [filesz, memsz, flags, align] = [p.filesz, p.memsz, p.flags, p.align];
+      alignText = hex(p.align);
+      sizesText = `${fileszText.padEnd(w5)} ${memszText.padEnd(w6)} ${flagLetters(p.flags).padEnd(w7)} `;
+      tailText = `${sizesText}${alignText.padEnd(w8)} `;
+    }
+    const line = `  ${String(i).padEnd(w0)} ${typeText} ${offsetText} ${vaddrText} ${paddrText} `;
+    const label = what === undefined ? '' : (what[i]?.label ?? '');
+    if (label === '') {
+      out.push(line + sizesText + alignText);
+    } else {
+      // trimEnd matters only when the label could end in white space: printable ASCII never does.
+      const c = label.charCodeAt(label.length - 1);
+      out.push((c > 0x20 && c < 0x7f) || !/\s$/.test(label) ? line + tailText + label : (line + tailText + label).trimEnd());
+    }
   }
-  return out;
 }
 
 export function phdrJson(p: ProgramHeader, index: number, what?: PhdrWhat): Json {
@@ -177,19 +239,32 @@ export function headerSummary(header: ElfCoreHeader, size: number, sizedPhnum: n
 }
 
 export function builtReportLines(input: BuiltReportInput): string[] {
+  const lines: string[] = [];
+  builtReportInto(input, lines);
+  return lines;
+}
+
+/** builtReportLines, pushed into `lines` (a ChunkedText for a report of 16 000 program headers). */
+export function builtReportInto(input: BuiltReportInput, lines: LineSink): void {
   const { system, header } = input;
-  const lines = [
-    `elfcorehdr of ${system.origin}: ${system.arch}, kernel ${system.kernel.version} profile, ${input.builder} builder`,
-    '',
-    'Program headers:',
-    ...phdrTable(header, whatFromRoles(input.roles, header)),
-    '',
-  ];
+  lines.push(`elfcorehdr of ${system.origin}: ${system.arch}, kernel ${system.kernel.version} profile, ${input.builder} builder`);
+  lines.push('');
+  lines.push('Program headers:');
+  phdrTableInto(header, whatFromRoles(input.roles, header), 'What', lines);
+  lines.push('');
   switch (input.builder) {
     case 'kernel':
-      return [...lines, ...kernelMemoryLines(input), '', headerSummary(header, input.size, input.sizedPhnum), ...kernelReserveLines(input)];
+      kernelMemoryLinesInto(input, lines);
+      lines.push('');
+      lines.push(headerSummary(header, input.size, input.sizedPhnum));
+      for (const line of kernelReserveLines(input)) lines.push(line);
+      return;
     case 'kexec-tools':
-      return [...lines, ...kexecToolsMemoryLines(input), '', kexecToolsSizeLine(input, usedBytes(header)), ...kexecToolsReserveLines(input)];
+      for (const line of kexecToolsMemoryLines(input)) lines.push(line);
+      lines.push('');
+      lines.push(kexecToolsSizeLine(input, usedBytes(header)));
+      for (const line of kexecToolsReserveLines(input)) lines.push(line);
+      return;
     default: {
       const never: never = input;
       throw new Error(`unknown builder ${String(never)}`);

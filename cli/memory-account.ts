@@ -4,10 +4,12 @@
 import {
   clipRanges,
   firstEndingAtOrAfter,
-  intersectRanges,
   mergeRanges,
+  mergedView,
   type NamedRange,
   type Range,
+  sweepIntersect,
+  sweepSubtract,
   subtractRanges,
   wellFormed,
 } from '../core/memory/index.js';
@@ -46,11 +48,18 @@ export interface MemoryAccount {
  * powerpc defect) has no meaning as bytes; then the account is made hole by hole, as it always was.
  */
 export function memoryAccount(cm: CrashMemory): MemoryAccount {
-  const ram = mergeRanges(cm.systemRam);
-  const kept = cm.mem.ranges;
-  if (!wellFormed(ram) || !wellFormed(kept) || !wellFormed(cm.excluded) || !wellFormed(cm.added)) return memoryAccountHoleByHole(cm);
-  const dropped = subtractRanges(ram, kept);
-  const keptRam = intersectRanges(kept, ram);
+  // A walk's System RAM and the crash_mem array are usually merged already: then they are swept as
+  // they are, not merged again by every subtraction (same values either way).
+  // A list mergedView hands back as it is was merged, hence well formed, already.
+  const ram = mergedView(cm.systemRam);
+  const kept = mergedView(cm.mem.ranges);
+  const wellFormedKept = kept === cm.mem.ranges || wellFormed(cm.mem.ranges);
+  if (!(ram === cm.systemRam || wellFormed(ram)) || !wellFormedKept || !wellFormed(cm.excluded) || !wellFormed(cm.added)) {
+    return memoryAccountHoleByHole(cm);
+  }
+  // Both are merged now (mergedView), and so are the sweeps' results and `seen`.
+  const dropped = sweepSubtract(ram, kept);
+  const keptRam = sweepIntersect(kept, ram);
   /** Every hole seen so far, merged (sorted, disjoint, not touching). */
   const seen: Range[] = [];
   const exclusions = cm.excluded.map((hole): ExclusionEffect => {
@@ -63,8 +72,8 @@ export function memoryAccount(cm: CrashMemory): MemoryAccount {
     systemRam: cm.systemRam,
     exclusions,
     added: cm.added,
-    unexplained: subtractRanges(dropped, seen),
-    beyondRam: subtractRanges(kept, [...ram, ...cm.added]),
+    unexplained: sweepSubtract(dropped, seen),
+    beyondRam: sweepSubtract(kept, cm.added.length === 0 ? ram : mergeRanges([...ram, ...cm.added])),
   };
 }
 

@@ -54,15 +54,21 @@ export function whatOfRole(role: ReportRole, phdr: ProgramHeader | undefined): P
 
 /** Roles as the builder listed them, one per program header it wrote: exact, not guessed. */
 export function whatFromRoles(roles: readonly ReportRole[], header: ElfCoreHeader): PhdrWhat[] {
-  return header.phdrs.map((p, i) => {
+  const phdrs = header.phdrs;
+  const out: PhdrWhat[] = new Array(phdrs.length);
+  for (let i = 0; i < phdrs.length; i++) {
     const role = roles[i];
-    return role === undefined ? { kind: 'other', label: '' } : whatOfRole(role, p);
-  });
+    out[i] = role === undefined ? { kind: 'other', label: '' } : whatOfRole(role, phdrs[i]);
+  }
+  return out;
 }
 
 /** The kernel builder's roles, which its layout implies rather than lists. */
 export function rolesOfLayout(layout: ElfcorehdrLayout): PhdrRole[] {
-  return Array.from({ length: layout.phnum }, (_, i) => roleOf(layout, i));
+  // A plain loop: Array.from over an array-like with a mapping function is the slow generic path.
+  const roles: PhdrRole[] = new Array(layout.phnum);
+  for (let i = 0; i < layout.phnum; i++) roles[i] = roleOf(layout, i);
+  return roles;
 }
 
 export function whatFromLayout(layout: ElfcorehdrLayout, header: ElfCoreHeader): PhdrWhat[] {

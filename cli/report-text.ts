@@ -8,6 +8,40 @@ import { rangeText } from './phdr-roles.js';
 
 export type Json = string | number | boolean | null | readonly Json[] | { readonly [key: string]: Json };
 
+/** Where a report's lines go: a string[] is one; so is ChunkedText. */
+export interface LineSink {
+  push(line: string): unknown;
+}
+
+/**
+ * Lines joined with "\n", a few hundred at a time, so that a report of 25 000 lines never holds
+ * them all: each batch becomes one flat string while its lines are still young, instead of every
+ * line (a rope of the pieces it was made of) surviving until one join at the end. `pieces()`
+ * joined is `lines.join('\n')` followed by "\n".
+ */
+export class ChunkedText implements LineSink {
+  #batch: string[] = [];
+  readonly #pieces: string[] = [];
+
+  push(line: string): void {
+    this.#batch.push(line);
+    if (this.#batch.length === 512) this.#flush();
+  }
+
+  #flush(): void {
+    // The empty last line gives the batch its closing "\n" in the same flat string.
+    this.#batch.push('');
+    this.#pieces.push(this.#batch.join('\n'));
+    this.#batch = [];
+  }
+
+  /** The text, in pieces that concatenate to every line followed by "\n". */
+  pieces(): readonly string[] {
+    if (this.#batch.length > 0) this.#flush();
+    return this.#pieces;
+  }
+}
+
 /** Columns padded to their widest cell, one space apart, trailing blanks dropped. */
 export function formatColumns(rows: readonly (readonly string[])[], indent = '  '): string[] {
   const widths: number[] = [];

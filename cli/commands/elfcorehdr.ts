@@ -6,7 +6,7 @@ import { type Command, Option } from 'commander';
 import { CrashplugError } from '../../core/base/index.js';
 import { HEADER_BUILDERS, type HeaderBuilder } from '../../core/system/index.js';
 import type { CliContext } from '../context.js';
-import { builtReportJson, builtReportLines } from '../describe.js';
+import { builtReportInto, builtReportJson, builtReportLines, ChunkedText } from '../describe.js';
 import { CommandOutputs, outputName, reportStream } from '../output.js';
 import { kernelOption } from '../options.js';
 import { readHostSystem, type HostDescription } from '../host.js';
@@ -68,8 +68,10 @@ async function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): Promise<
   }
   const built = buildHeader(system, registry);
 
-  // Render before writing: a report that cannot be made must not leave a file behind.
-  let text: string;
+  // Render before writing: a report that cannot be made must not leave a file behind. The text
+  // report is kept in flat pieces (ChunkedText) and written piece by piece: one string of 2 MB
+  // would be joined, then flattened and encoded again by the write.
+  let pieces: readonly string[];
   if (opts.json === true) {
     const json = {
       ...(host === undefined
@@ -87,19 +89,20 @@ async function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): Promise<
       ...(builtReportJson(built) as object),
       ...(opts.out === undefined ? {} : { out: { path: opts.out, bytes: built.bytes.length } }),
     };
-    text = `${JSON.stringify(json, null, 2)}\n`;
+    pieces = [`${JSON.stringify(json, null, 2)}\n`];
   } else {
-    const lines: string[] = [];
+    const lines = new ChunkedText();
     if (host !== undefined) {
       const assumptions = hostAssumptions(host, system.builder);
       lines.push('Assumed (could not be read on this machine):');
-      lines.push(...(assumptions.length === 0 ? ['  nothing'] : assumptions.map((a) => `  - ${a}`)));
+      for (const a of assumptions.length === 0 ? ['  nothing'] : assumptions.map((a) => `  - ${a}`)) lines.push(a);
       lines.push('Read from this machine:');
-      lines.push(...host.read.map((r) => `  - ${r}`), '');
+      for (const r of host.read) lines.push(`  - ${r}`);
+      lines.push('');
     }
-    lines.push(...builtReportLines(built));
+    builtReportInto(built, lines);
     if (opts.out !== undefined) lines.push(`Wrote ${built.bytes.length} bytes to ${outputName(opts.out)}`);
-    text = `${lines.join('\n')}\n`;
+    pieces = lines.pieces();
   }
   // The picture and page code loads only when --svg or --html asks for it: start-up stays light.
   const pictures = opts.svg === undefined && opts.html === undefined ? undefined : await loadPictureCode();
@@ -112,7 +115,7 @@ async function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): Promise<
   }
   if (opts.html !== undefined && picture !== undefined) {
     const assumptions = host === undefined ? [] : hostAssumptions(host, system.builder);
-    const textReport = opts.json === true ? `${builtReportLines(built).join('\n')}\n` : text;
+    const textReport = opts.json === true ? `${builtReportLines(built).join('\n')}\n` : pieces.join('');
     const page = pictures!.htmlReport(pictures!.elfcorehdrPage(built, picture.svg, textReport, assumptions));
     outputs.add(opts.html, page, 'HTML report');
     wrote.push(
@@ -122,7 +125,9 @@ async function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): Promise<
   outputs.commit();
   // What was written: on stderr under --json, so that stdout stays one JSON object.
   if (opts.json === true) for (const w of wrote) process.stderr.write(`${w}\n`);
-  reportStream(ctx, outputs.toStdout)(opts.json === true ? text : text + wrote.map((w) => `${w}\n`).join(''));
+  const report = reportStream(ctx, outputs.toStdout);
+  for (const piece of pieces) report(piece);
+  if (opts.json !== true && wrote.length > 0) report(wrote.map((w) => `${w}\n`).join(''));
 }
 
 async function loadPictureCode() {

@@ -33,19 +33,6 @@ function readHeader(view: DataView, le: boolean): ElfHeader {
   };
 }
 
-function readPhdr(view: DataView, at: number, le: boolean): ProgramHeader {
-  return {
-    type: view.getUint32(at, le),
-    flags: view.getUint32(at + 4, le),
-    offset: view.getBigUint64(at + 8, le),
-    vaddr: view.getBigUint64(at + 16, le),
-    paddr: view.getBigUint64(at + 24, le),
-    filesz: view.getBigUint64(at + 32, le),
-    memsz: view.getBigUint64(at + 40, le),
-    align: view.getBigUint64(at + 48, le),
-  };
-}
-
 const sane = (h: ElfHeader): boolean => h.ehsize === EHDR_SIZE && h.phentsize === PHDR_SIZE;
 
 /** The Ehdr of `bytes` (at least 64 bytes from the file's start), in the byte order its fields are really in. */
@@ -100,12 +87,38 @@ export function decodeElfHeader(bytes: Uint8Array, source = 'buffer'): DecodedEl
   return { header, byteOrder: order, warnings };
 }
 
-/** The `phnum` program headers of a table that starts at `at` in `bytes`, fields in `order`. */
+/** Whether the 8 bytes at `a` and at `b` are the same. */
+function same8(view: DataView, a: number, b: number): boolean {
+  return view.getUint32(a) === view.getUint32(b) && view.getUint32(a + 4) === view.getUint32(b + 4);
+}
+
+/** The u64 at `at`, or `before` (the value 56 bytes earlier) when the bytes are the same. */
+function u64At(view: DataView, at: number, le: boolean, before: bigint | undefined): bigint {
+  return before !== undefined && same8(view, at, at - PHDR_SIZE) ? before : view.getBigUint64(at, le);
+}
+
+/**
+ * The `phnum` program headers of a table that starts at `at` in `bytes`, fields in `order`. A u64
+ * field whose bytes equal the same field of the header before (a CPU note's size, an alignment of
+ * 0), or p_paddr equal to p_offset and p_memsz to p_filesz, shares that BigInt instead of making
+ * another: a 16 000-header table then holds about half as many.
+ */
 export function decodeProgramHeaders(bytes: Uint8Array, at: number, phnum: number, order: ByteOrder): ProgramHeader[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const phdrs: ProgramHeader[] = new Array(phnum);
   const le = order === 'le';
-  for (let i = 0; i < phnum; i++) phdrs[i] = readPhdr(view, at + i * PHDR_SIZE, le);
+  let prev: ProgramHeader | undefined;
+  for (let i = 0; i < phnum; i++) {
+    const p = at + i * PHDR_SIZE;
+    const offset = u64At(view, p + 8, le, prev?.offset);
+    const vaddr = u64At(view, p + 16, le, prev?.vaddr);
+    const paddr = same8(view, p + 24, p + 8) ? offset : u64At(view, p + 24, le, prev?.paddr);
+    const filesz = u64At(view, p + 32, le, prev?.filesz);
+    const memsz = same8(view, p + 40, p + 32) ? filesz : u64At(view, p + 40, le, prev?.memsz);
+    const align = u64At(view, p + 48, le, prev?.align);
+    prev = { type: view.getUint32(p, le), flags: view.getUint32(p + 4, le), offset, vaddr, paddr, filesz, memsz, align };
+    phdrs[i] = prev;
+  }
   return phdrs;
 }
 

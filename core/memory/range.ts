@@ -181,3 +181,73 @@ function subtractHoleByHole(merged: Range[], holes: readonly Range[]): Range[] {
   }
   return pieces;
 }
+
+/**
+ * True when `ranges` is already what mergeRanges would make of it, as bytes: sorted by start,
+ * well formed, and each range starting more than one byte past the end of the one before (not
+ * overlapping, not touching). One pass, nothing copied: lists that are merged already (a walk's
+ * System RAM, the kernel's crash_mem array) can then be swept as they are.
+ */
+export function isMerged(ranges: readonly Range[]): boolean {
+  for (let i = 0; i < ranges.length; i++) {
+    const r = ranges[i]!;
+    if (r.end < r.start) return false;
+    if (i > 0 && r.start <= ranges[i - 1]!.end + 1n) return false;
+  }
+  return true;
+}
+
+/** `ranges` itself when it is merged already (isMerged), else mergeRanges(ranges): no copy of a list that needs none. */
+export function mergedView(ranges: readonly Range[]): readonly Range[] {
+  return isMerged(ranges) ? ranges : mergeRanges(ranges);
+}
+
+/**
+ * subtractRanges(a, b), swept over the lists as they are when both are merged already (isMerged),
+ * so that no copy of either is made; otherwise subtractRanges itself. Same result either way.
+ */
+export function subtractMergedRanges(a: readonly Range[], b: readonly Range[]): Range[] {
+  return isMerged(a) && isMerged(b) ? sweepSubtract(a, b) : subtractRanges(a, b);
+}
+
+/** subtractMergedRanges for lists the caller knows are merged (isMerged): no check. */
+export function sweepSubtract(a: readonly Range[], b: readonly Range[]): Range[] {
+  const out: Range[] = [];
+  let j = 0;
+  for (let i = 0; i < a.length; i++) {
+    const p = a[i]!;
+    let start = p.start;
+    const end = p.end;
+    while (j < b.length && b[j]!.end < start) j++;
+    for (let k = j; k < b.length && start <= end; k++) {
+      const h = b[k]!;
+      if (h.start > end) break;
+      if (h.start > start) out.push(range(start, h.start - 1n));
+      start = h.end + 1n;
+    }
+    if (start <= end) out.push(range(start, end));
+  }
+  return out;
+}
+
+/** intersectRanges(a, b), swept over the lists as they are when both are merged already; otherwise intersectRanges itself. */
+export function intersectMergedRanges(a: readonly Range[], b: readonly Range[]): Range[] {
+  return isMerged(a) && isMerged(b) ? sweepIntersect(a, b) : intersectRanges(a, b);
+}
+
+/** intersectMergedRanges for lists the caller knows are merged (isMerged): no check. */
+export function sweepIntersect(a: readonly Range[], b: readonly Range[]): Range[] {
+  const out: Range[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const p = a[i]!;
+    const q = b[j]!;
+    const start = p.start > q.start ? p.start : q.start;
+    const end = p.end < q.end ? p.end : q.end;
+    if (start <= end) out.push(range(start, end));
+    if (p.end < q.end) i++;
+    else j++;
+  }
+  return out;
+}

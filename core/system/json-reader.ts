@@ -48,6 +48,10 @@ export class Reader {
 
   /** A 64-bit value: a "0x…" string (or what parseU64 reads), or a JSON number that is a safe integer. */
   u64(value: unknown, path: string): bigint {
+    return plainHex(value) ?? this.u64Slow(value, path);
+  }
+
+  private u64Slow(value: unknown, path: string): bigint {
     const todo = 'write 64-bit values as "0x…" strings';
     if (typeof value === 'number') {
       if (!Number.isSafeInteger(value)) {
@@ -71,8 +75,10 @@ export class Reader {
       const todo = 'write a range as [start, end] with an inclusive end';
       this.bad(path, `expected a range ["0x…", "0x…"], got ${describe(value)}`, todo);
     }
-    const start = this.u64(value[0], `${path}[0]`);
-    const end = this.u64(value[1], `${path}[1]`);
+    // The path of each end is made only when that end is wrong: a description of 8192 ranges would
+    // otherwise make 16 384 path strings to throw away.
+    const start = plainHex(value[0]) ?? this.u64Slow(value[0], `${path}[0]`);
+    const end = plainHex(value[1]) ?? this.u64Slow(value[1], `${path}[1]`);
     if (start > end) this.bad(path, `start ${hex(start)} is above end ${hex(end)}`, 'the end is inclusive and at least the start');
     return { start, end };
   }
@@ -90,6 +96,22 @@ export class Reader {
     if (typeof value !== 'boolean') this.bad(path, `expected true or false, got ${describe(value)}`, 'write a JSON boolean');
     return value;
   }
+}
+
+/**
+ * The value of "0x" and 1 to 16 hex digits, the way descriptions write almost every address; any
+ * other value (undefined here) goes the long way through parseU64, whose answer this one equals.
+ */
+function plainHex(value: unknown): bigint | undefined {
+  if (typeof value !== 'string' || value.length < 3 || value.length > 18 || value.charCodeAt(0) !== 0x30 || value.charCodeAt(1) !== 0x78) {
+    return undefined;
+  }
+  for (let i = 2; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    // 0-9, a-f, A-F
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46))) return undefined;
+  }
+  return BigInt(value);
 }
 
 export function at(path: string, key: string | number): string {
