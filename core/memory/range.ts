@@ -87,24 +87,8 @@ export function subtractRanges(a: readonly Range[], b: readonly Range[]): Range[
   const pieces = mergeRanges(a);
   const holes = mergeRanges(b);
   if (!wellFormed(pieces) || !wellFormed(holes)) return subtractHoleByHole(pieces, holes);
-  const out: Range[] = [];
-  let j = 0;
-  for (let i = 0; i < pieces.length; i++) {
-    const p = pieces[i]!;
-    let start = p.start;
-    const end = p.end;
-    while (j < holes.length && holes[j]!.end < start) j++;
-    // Holes are merged, so the ones inside this piece are in order and apart from each other; the
-    // last of them may reach into the next piece, hence `k` and not `j` walks them.
-    for (let k = j; k < holes.length && start <= end; k++) {
-      const h = holes[k]!;
-      if (h.start > end) break;
-      if (h.start > start) out.push(range(start, h.start - 1n));
-      start = h.end + 1n;
-    }
-    if (start <= end) out.push(range(start, end));
-  }
-  return out;
+  // Holes are merged, so the ones inside a piece are in order and apart from each other.
+  return sweepSubtract(pieces, holes);
 }
 
 /** The bytes in both `a` and `b`, sorted and merged: `a − (a − b)`, in one sweep when well formed. */
@@ -112,19 +96,7 @@ export function intersectRanges(a: readonly Range[], b: readonly Range[]): Range
   const x = mergeRanges(a);
   const y = mergeRanges(b);
   if (!wellFormed(x) || !wellFormed(y)) return subtractRanges(x, subtractRanges(x, y));
-  const out: Range[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < x.length && j < y.length) {
-    const p = x[i]!;
-    const q = y[j]!;
-    const start = p.start > q.start ? p.start : q.start;
-    const end = p.end < q.end ? p.end : q.end;
-    if (start <= end) out.push(range(start, end));
-    if (p.end < q.end) i++;
-    else j++;
-  }
-  return out;
+  return sweepIntersect(x, y);
 }
 
 /** In ranges sorted by start: the index of the first one starting above `at` (how many start at or below it). */
@@ -219,6 +191,7 @@ export function sweepSubtract(a: readonly Range[], b: readonly Range[]): Range[]
     let start = p.start;
     const end = p.end;
     while (j < b.length && b[j]!.end < start) j++;
+    // The last hole inside this piece may reach into the next piece, hence `k` and not `j` walks them.
     for (let k = j; k < b.length && start <= end; k++) {
       const h = b[k]!;
       if (h.start > end) break;
