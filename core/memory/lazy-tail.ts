@@ -28,11 +28,6 @@ export function deferTail(buf: Uint8Array, from: number, block: Uint8Array): voi
   if (from < buf.length) tails.set(buf, { from, block });
 }
 
-/** True while part of `buf` is still only declared. */
-export function hasDeferredTail(buf: Uint8Array): boolean {
-  return tails.has(buf);
-}
-
 /** Make bytes [0, end) of `buf` real: the whole tail is written when `end` reaches into it. */
 export function written(buf: Uint8Array, end: number): Uint8Array {
   const tail = tails.get(buf);

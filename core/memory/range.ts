@@ -174,15 +174,7 @@ export function mergedView(ranges: readonly Range[]): readonly Range[] {
   return isMerged(ranges) ? ranges : mergeRanges(ranges);
 }
 
-/**
- * subtractRanges(a, b), swept over the lists as they are when both are merged already (isMerged),
- * so that no copy of either is made; otherwise subtractRanges itself. Same result either way.
- */
-export function subtractMergedRanges(a: readonly Range[], b: readonly Range[]): Range[] {
-  return isMerged(a) && isMerged(b) ? sweepSubtract(a, b) : subtractRanges(a, b);
-}
-
-/** subtractMergedRanges for lists the caller knows are merged (isMerged): no check. */
+/** `a` minus `b` for lists the caller knows are merged (isMerged): one sweep, no check, fresh objects. */
 export function sweepSubtract(a: readonly Range[], b: readonly Range[]): Range[] {
   const out: Range[] = [];
   let j = 0;
@@ -203,12 +195,7 @@ export function sweepSubtract(a: readonly Range[], b: readonly Range[]): Range[]
   return out;
 }
 
-/** intersectRanges(a, b), swept over the lists as they are when both are merged already; otherwise intersectRanges itself. */
-export function intersectMergedRanges(a: readonly Range[], b: readonly Range[]): Range[] {
-  return isMerged(a) && isMerged(b) ? sweepIntersect(a, b) : intersectRanges(a, b);
-}
-
-/** intersectMergedRanges for lists the caller knows are merged (isMerged): no check. */
+/** The bytes in both `a` and `b`, for lists the caller knows are merged (isMerged): one sweep, no check. */
 export function sweepIntersect(a: readonly Range[], b: readonly Range[]): Range[] {
   const out: Range[] = [];
   let i = 0;
