@@ -27,6 +27,11 @@ export function riscvVa(pa: bigint, system: SystemDescription): bigint {
   return BigInt.asUintN(64, pa - riscvPhysRamBase(system) + system.pageOffset);
 }
 
+/** kernel_map.va_pa_offset (PAGE_OFFSET − phys_ram_base, as a u64): what `__va` adds to every RAM address. */
+export function riscvVaOffset(system: SystemDescription): bigint {
+  return BigInt.asUintN(64, system.pageOffset - riscvPhysRamBase(system));
+}
+
 /** prepare_elf_headers passes need_kernel_map = true: `_text`, `__pa_symbol(_text)`, `_end − _text`. */
 export function riscvKernelMap(system: SystemDescription): KernelMap {
   const k = system.kernelImage;

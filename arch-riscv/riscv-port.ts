@@ -13,7 +13,7 @@ import {
   type KernelMap,
   type SystemDescription,
 } from '../core/port/index.js';
-import { RISCV_PAGE_OFFSET_SV39, riscvKernelMap, riscvVa } from './riscv-address.js';
+import { RISCV_PAGE_OFFSET_SV39, riscvKernelMap, riscvVa, riscvVaOffset } from './riscv-address.js';
 import { riscvCrashMemory } from './riscv-crash-memory.js';
 import { riscvElfcorehdrSegment } from './riscv-sizing.js';
 
@@ -42,6 +42,11 @@ export class Riscv64Port implements ArchPort {
 
   va(pa: bigint, system: SystemDescription): bigint {
     return riscvVa(pa, system);
+  }
+
+  /** The linear map is one offset for all of RAM, so the header writer may add it instead of calling va. */
+  vaOffset(system: SystemDescription): bigint {
+    return riscvVaOffset(system);
   }
 
   kernelMap(system: SystemDescription): KernelMap {

@@ -13,10 +13,11 @@ import { EHDR_SIZE, ELFDATA2LSB, coreElfHeader, PHDR_SIZE } from '../elf/elf.js'
 import { buildElfcorehdr, type ElfcorehdrInput, type ElfcorehdrLayout, type KernelMap, layoutOf } from '../elf/elfcorehdr.js';
 import { writeElfHeader } from '../elf/encode.js';
 import type { Range } from '../memory/range.js';
-import { type ArchPlugin, type CrashMemory, coreDefaults } from '../port/plugin.js';
+import { type ArchPlugin, type CrashMemory, coreDefaults, vaOffsetOf } from '../port/plugin.js';
 import type { SystemDescription } from '../system/system.js';
+import { noteTableOf } from './note-table.js';
 import { ramChangeSince } from './ram-change.js';
-import { type HeaderContext, noteCpusOf, systemElfcorehdrInput, type SystemElfcorehdr } from './system-elfcorehdr.js';
+import { type HeaderContext, systemElfcorehdrInput, type SystemElfcorehdr } from './system-elfcorehdr.js';
 
 /** What the previous build was made from, as far as the bytes depend on it. */
 interface Previous {
@@ -203,14 +204,19 @@ export class ElfcorehdrRebuilder {
     if (!change.popped.every(untouched) || !change.appended.every(untouched)) return undefined;
     const kernelMap = base.kernelMap(system);
     // The writer's crashNotes and va stay the same two functions; the context they read is new.
+    const notes = noteTableOf(system);
     const input: ElfcorehdrInput<HeaderContext> = {
       ...prev.input,
-      noteCpus: noteCpusOf(system),
+      noteCpus: notes.cpus,
+      noteAddresses: notes,
       possibleCpuCount: system.cpus.possible.length,
       kernelMap,
       context: { plugin: base, system },
       byteOrder: base.fieldByteOrder(system),
       ranges: change.appended,
+      // The previous build's packing is of its own list; these few ranges are read as they are.
+      packedRanges: undefined,
+      vaOffset: vaOffsetOf(base, system),
     };
     if (!samePrelude(prev, system, base, input)) return undefined;
     const kept = crash.count - change.popped.length;
@@ -233,7 +239,7 @@ export class ElfcorehdrRebuilder {
   /** The PT_LOADs of `ranges` at byte `offset`, written by the header writer itself: a small header of just them. */
   #writeRanges(input: ElfcorehdrInput<HeaderContext>, ranges: readonly Range[], offset: number): void {
     if (ranges.length === 0) return;
-    const part = { ...input, noteCpus: [], possibleCpuCount: 0, kernelMap: undefined, ranges };
+    const part = { ...input, noteCpus: [], noteAddresses: undefined, possibleCpuCount: 0, kernelMap: undefined, ranges, packedRanges: undefined };
     const size = layoutOf(part).size;
     // One zeroed scratch, kept: a fresh buffer per update would be a small allocation outside the heap each time.
     if (this.#part.length < size) this.#part = new Uint8Array(size);

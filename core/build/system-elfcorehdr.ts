@@ -2,22 +2,21 @@
 // fix-ups. This is what kexec_file_load does at load time and what a hot-plug update redoes.
 
 import { buildElfcorehdr, type BuiltElfcorehdr, type ElfcorehdrInput, type KernelMap } from '../elf/elfcorehdr.js';
-import type { ArchPlugin, CrashMemory } from '../port/plugin.js';
+import { packRanges } from '../memory/packed-ranges.js';
+import { type ArchPlugin, type CrashMemory, vaOffsetOf } from '../port/plugin.js';
 import { crashNotesAddress, type SystemDescription } from '../system/system.js';
+import { noteTableOf } from './note-table.js';
 
 export interface SystemElfcorehdr extends BuiltElfcorehdr {
   readonly crashMemory: CrashMemory;
   readonly kernelMap: KernelMap | undefined;
 }
 
-/** The CPUs whose notes the header lists under this kernel: possible (6.6+) or present (≤6.5). */
-export function noteCpusOf(system: SystemDescription): readonly number[] {
-  return system.kernel.cpuNotes === 'possible' ? system.cpus.possible : system.cpus.present;
-}
-
 /**
  * What the header writer is given for `system`: the arch's crash memory (prepare_elf_headers' arch
  * half, done once here) and the generic inputs — so a caller can time or repeat the write alone.
+ * The inputs come prepared as the C builder has them: the ranges packed, the CPU notes' addresses
+ * from the machine's note table, and the port's vaOffset where it declares one.
  */
 export function systemElfcorehdrInput(
   system: SystemDescription,
@@ -25,16 +24,20 @@ export function systemElfcorehdrInput(
 ): { input: ElfcorehdrInput<HeaderContext>; crashMemory: CrashMemory; kernelMap: KernelMap | undefined } {
   const crashMemory = plugin.crashMemory(system);
   const kernelMap = plugin.kernelMap(system);
+  const notes = noteTableOf(system);
   const input: ElfcorehdrInput<HeaderContext> = {
     machine: plugin.machine,
-    noteCpus: noteCpusOf(system),
+    noteCpus: notes.cpus,
+    noteAddresses: notes,
     possibleCpuCount: system.cpus.possible.length,
     crashNotes: crashNotesOf,
     noteSize: plugin.noteSize,
     vmcoreinfo: system.vmcoreinfo,
     kernelMap,
     ranges: crashMemory.mem.ranges,
+    packedRanges: packRanges(crashMemory.mem.ranges),
     va: vaOf,
+    vaOffset: vaOffsetOf(plugin, system),
     context: { plugin, system },
     byteOrder: plugin.fieldByteOrder(system),
   };

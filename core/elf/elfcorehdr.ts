@@ -7,6 +7,7 @@ import { alignUpNumber } from '../base/hex.js';
 import { EHDR_SIZE, ELF_CORE_HEADER_ALIGN, ELFDATA2LSB, type ByteOrder, coreElfHeader, PF_RWX, PHDR_SIZE, PT_LOAD, PT_NOTE } from './elf.js';
 import { writeElfHeader } from './encode.js';
 import { CrashplugError } from '../base/errors.js';
+import { isPackingOf, type PackedRanges } from '../memory/packed-ranges.js';
 import type { Range } from '../memory/range.js';
 
 /** The kernel-text PT_LOAD (x86_64, arm64): `_text`, `__pa_symbol(_text)`, `_end − _text`. */
@@ -38,8 +39,26 @@ export interface ElfcorehdrInput<C = undefined> {
   readonly va: (pa: bigint, context: C) => bigint;
   /** The second argument of `crashNotes` and `va`. */
   readonly context?: C;
+  /**
+   * `crashNotes` of every `noteCpus` entry, worked out beforehand (core/build/note-table.ts keeps
+   * them per machine). Used only when its `cpus` is the very `noteCpus` array; `crashNotes` otherwise.
+   */
+  readonly noteAddresses?: NoteAddresses | undefined;
+  /** `ranges` packed (core/memory/packed-ranges.ts); read instead of them when packed from that very list. */
+  readonly packedRanges?: PackedRanges | undefined;
+  /**
+   * `__va(p) − p`, the same for every range (the port's vaOffset): p_vaddr is p + this in 64-bit
+   * arithmetic and `va` is not called. Undefined: `va` per range.
+   */
+  readonly vaOffset?: bigint | undefined;
   /** Byte order of the fields; EI_DATA is LSB regardless, as the kernel hard-codes it. */
   readonly byteOrder?: ByteOrder;
+}
+
+/** The crash_notes address of each CPU of `cpus`, at the same index. */
+export interface NoteAddresses {
+  readonly cpus: readonly number[];
+  readonly addresses: BigUint64Array;
 }
 
 /** Which program header is what: the layout, without the bytes. */
@@ -136,16 +155,30 @@ function writePhdrsNative<C>(bytes: Uint8Array, input: ElfcorehdrInput<C>): void
   const noteSize = input.noteSize;
   // Indexed loops, not for…of: the array iterator made V8 deoptimise this function on every build.
   const cpus = input.noteCpus;
-  const crashNotes = input.crashNotes;
   const context = input.context as C;
-  for (let i = 0; i < cpus.length; i++) {
-    const addr = crashNotes(cpus[i]!, context);
-    u64[q] = NOTE_WORD;
-    u64[q + 1] = addr;
-    u64[q + 3] = addr;
-    u64[q + 4] = noteSize;
-    u64[q + 5] = noteSize;
-    q += PHDR_WORDS;
+  const known = input.noteAddresses;
+  if (known !== undefined && known.cpus === cpus && known.addresses.length === cpus.length) {
+    const addresses = known.addresses;
+    for (let i = 0; i < addresses.length; i++) {
+      const addr = addresses[i]!;
+      u64[q] = NOTE_WORD;
+      u64[q + 1] = addr;
+      u64[q + 3] = addr;
+      u64[q + 4] = noteSize;
+      u64[q + 5] = noteSize;
+      q += PHDR_WORDS;
+    }
+  } else {
+    const crashNotes = input.crashNotes;
+    for (let i = 0; i < cpus.length; i++) {
+      const addr = crashNotes(cpus[i]!, context);
+      u64[q] = NOTE_WORD;
+      u64[q + 1] = addr;
+      u64[q + 3] = addr;
+      u64[q + 4] = noteSize;
+      u64[q + 5] = noteSize;
+      q += PHDR_WORDS;
+    }
   }
   const vmci = input.vmcoreinfo;
   u64[q] = NOTE_WORD;
@@ -164,8 +197,42 @@ function writePhdrsNative<C>(bytes: Uint8Array, input: ElfcorehdrInput<C>): void
     u64[q + 5] = km.size;
     q += PHDR_WORDS;
   }
-  const va = input.va;
   const ranges = input.ranges;
+  const packed = input.packedRanges;
+  const offset = input.vaOffset;
+  if (isPackingOf(packed, ranges) && offset !== undefined) writeLoadsPacked(u64, q, packed.bounds, offset);
+  else writeLoads(u64, q, ranges, input.va, context, offset);
+}
+
+/**
+ * The PT_LOADs from packed (start, end) pairs with p_vaddr = start + offset: typed-array loads and
+ * word-sized sums only, no object read and no call per range — what the C anchor's loop does.
+ * asUintN(64, …) is the u64 wrap the field has anyway, and lets V8 keep each sum in a machine word
+ * instead of allocating a BigInt.
+ */
+function writeLoadsPacked(u64: BigUint64Array, q: number, bounds: BigUint64Array, offset: bigint): void {
+  for (let j = 0; j < bounds.length; j += 2) {
+    const start = bounds[j]!;
+    const size = BigInt.asUintN(64, bounds[j + 1]! - start + 1n);
+    u64[q] = LOAD_WORD;
+    u64[q + 1] = start;
+    u64[q + 2] = BigInt.asUintN(64, start + offset);
+    u64[q + 3] = start;
+    u64[q + 4] = size;
+    u64[q + 5] = size;
+    q += PHDR_WORDS;
+  }
+}
+
+/** The PT_LOADs from range objects, p_vaddr from `va` per range unless an offset stands in for it. */
+function writeLoads<C>(
+  u64: BigUint64Array,
+  q: number,
+  ranges: readonly Range[],
+  va: (pa: bigint, context: C) => bigint,
+  context: C,
+  offset: bigint | undefined,
+): void {
   for (let i = 0; i < ranges.length; i++) {
     const r = ranges[i]!;
     const start = r.start;
@@ -174,7 +241,7 @@ function writePhdrsNative<C>(bytes: Uint8Array, input: ElfcorehdrInput<C>): void
     const size = BigInt.asUintN(64, r.end - start + 1n);
     u64[q] = LOAD_WORD;
     u64[q + 1] = start;
-    u64[q + 2] = va(start, context);
+    u64[q + 2] = offset === undefined ? va(start, context) : BigInt.asUintN(64, start + offset);
     u64[q + 3] = start;
     u64[q + 4] = size;
     u64[q + 5] = size;
@@ -187,8 +254,11 @@ function writePhdrsView<C>(view: DataView, le: boolean, input: ElfcorehdrInput<C
   let at = EHDR_SIZE;
   const noteSize = input.noteSize;
   const context = input.context as C;
-  for (const cpu of input.noteCpus) {
-    const addr = input.crashNotes(cpu, context);
+  const known = input.noteAddresses;
+  const cpus = input.noteCpus;
+  const useKnown = known !== undefined && known.cpus === cpus && known.addresses.length === cpus.length;
+  for (let i = 0; i < cpus.length; i++) {
+    const addr = useKnown ? known.addresses[i]! : input.crashNotes(cpus[i]!, context);
     view.setUint32(at, PT_NOTE, le);
     view.setBigUint64(at + 8, addr, le);
     view.setBigUint64(at + 24, addr, le);
@@ -209,8 +279,10 @@ function writePhdrsView<C>(view: DataView, le: boolean, input: ElfcorehdrInput<C
     at += PHDR_SIZE;
   }
   const va = input.va;
+  const offset = input.vaOffset;
   for (const r of input.ranges) {
-    writeLoad(view, at, le, r.start, va(r.start, context), r.end - r.start + 1n);
+    const vaddr = offset === undefined ? va(r.start, context) : BigInt.asUintN(64, r.start + offset);
+    writeLoad(view, at, le, r.start, vaddr, r.end - r.start + 1n);
     at += PHDR_SIZE;
   }
 }

@@ -3,3 +3,4 @@ export * from './crash-region.js';
 export { deferTail, type HashSink, hashBytes, materialize } from './lazy-tail.js';
 export * from './exclude-mem-range.js';
 export * from './range.js';
+export * from './packed-ranges.js';

@@ -63,10 +63,12 @@ export {
   type HostIdentity,
   type HotplugSupportQuery,
   type KexecFilePurgatory,
+  type OptionalHooks,
   purgatoryChecksDigest,
   type RamWalk,
   type SectionReader,
   type SystemSection,
+  vaOffsetOf,
 } from './plugin.js';
 export { PluginRegistry, resolvePlugin } from './registry.js';
 export { TOKENS } from './tokens.js';

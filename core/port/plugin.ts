@@ -211,8 +211,22 @@ export interface ArchHooks {
 
 export type HookName = keyof ArchHooks;
 
+/**
+ * Hooks a port may declare and core has no default for: when one is absent, core does without it.
+ */
+export interface OptionalHooks {
+  /**
+   * The constant `__va(p) − p` for every RAM p of `system`, when the arch's linear map is a plain
+   * offset (x86, powerpc: PAGE_OFFSET; riscv: PAGE_OFFSET − phys_ram_base), or undefined when it is
+   * not. The header writer then adds it to each range's start instead of calling `va` per PT_LOAD.
+   * A port that overrides `va` and cannot promise this (arm64) leaves it out; a port that leaves
+   * `va` to core gets core's offset with it. The conformance kit checks the promise (`va-offset`).
+   */
+  vaOffset(system: SystemDescription): bigint | undefined;
+}
+
 /** What a port provides: its identity and the hooks that differ from core's. */
-export type ArchPort = ArchIdentity & Partial<ArchHooks>;
+export type ArchPort = ArchIdentity & Partial<ArchHooks> & { readonly vaOffset?: OptionalHooks['vaOffset'] | undefined };
 
 /** A port with every hook resolved and every optional identity field defaulted. */
 export type ArchPlugin = Omit<ArchIdentity, 'sections' | 'releases' | 'ramWalk' | 'updateMessages' | 'kexecFilePurgatory' | 'headerChecks'> & {
@@ -222,6 +236,8 @@ export type ArchPlugin = Omit<ArchIdentity, 'sections' | 'releases' | 'ramWalk' 
   readonly sections: Readonly<Record<string, SystemSection>>;
   readonly releases: readonly string[];
   readonly ramWalk: RamWalk;
+  /** The port's `vaOffset` (core's when the port leaves `va` to core); see vaOffsetOf for who may use it. */
+  readonly vaOffset?: OptionalHooks['vaOffset'] | undefined;
 } & Readonly<ArchHooks>;
 
 /**
@@ -264,6 +280,39 @@ export function genericCrashMemory(system: SystemDescription, extraSlots = 2, cu
     excluded.push({ name, start: r.start, end: r.end });
   }
   return { mem, systemRam, excluded, added: [] };
+}
+
+/** What core's `va` adds: the offset that comes with it for a port that leaves `va` to core. */
+export const coreVaOffset: OptionalHooks['vaOffset'] = (system) => BigInt.asUintN(64, system.pageOffset);
+
+/**
+ * Which `va` each resolved `vaOffset` was declared beside. A plug-in copied with another `va`
+ * (`{ ...plugin, va }`, as tests and transforms make them) keeps the old `vaOffset`, which no longer
+ * describes its `va`: vaOffsetOf sees the pair broken and answers undefined, so the writer calls `va`.
+ */
+const declaredWith = new WeakMap<OptionalHooks['vaOffset'], ArchHooks['va']>();
+
+/** Record that `vaOffset` describes `va` (the registry does, for the plug-ins it resolves). */
+export function pairVaOffset(vaOffset: OptionalHooks['vaOffset'], va: ArchHooks['va']): void {
+  declaredWith.set(vaOffset, va);
+}
+
+/**
+ * Whether `vaOffset` may be taken as describing `va`: a port's own declaration is, unless it is a
+ * resolved plug-in's vaOffset that was paired with another `va` (a plug-in spread into a new port
+ * with its `va` replaced).
+ */
+export function vaOffsetFits(vaOffset: OptionalHooks['vaOffset'], va: ArchHooks['va'] | undefined): boolean {
+  const pairedWith = declaredWith.get(vaOffset);
+  return pairedWith === undefined || pairedWith === va;
+}
+
+/** `__va(p) − p` for `system` when the plug-in promises it for its own `va`, else undefined. */
+export function vaOffsetOf(plugin: Pick<ArchPlugin, 'va' | 'vaOffset'>, system: SystemDescription): bigint | undefined {
+  const offset = plugin.vaOffset;
+  if (offset === undefined || declaredWith.get(offset) !== plugin.va) return undefined;
+  const value = offset(system);
+  return value === undefined ? undefined : BigInt.asUintN(64, value);
 }
 
 export const coreDefaults: { readonly [K in HookName]: ArchHooks[K] } = {

@@ -4,14 +4,25 @@
 // is e_machine N called, which releases does anything model, which description sections exist.
 
 import { CrashplugError } from '../base/errors.js';
-import { type ArchHooks, type ArchPlugin, type ArchPort, coreDefaults, type HookName, type SystemSection } from './plugin.js';
+import {
+  type ArchHooks,
+  type ArchPlugin,
+  type ArchPort,
+  coreDefaults,
+  coreVaOffset,
+  type HookName,
+  type OptionalHooks,
+  pairVaOffset,
+  type SystemSection,
+  vaOffsetFits,
+} from './plugin.js';
 
 const HOOKS = Object.keys(coreDefaults) as HookName[];
 
-function wrapHook<K extends HookName>(port: ArchPort, name: K, hook: ArchHooks[K]): ArchHooks[K] {
+function wrapHook<H extends (...args: never[]) => unknown>(port: ArchPort, name: string, hook: H): H {
   const wrapped = (...args: unknown[]): unknown => {
     try {
-      return (hook as (...a: unknown[]) => unknown).apply(port, args);
+      return (hook as unknown as (...a: unknown[]) => unknown).apply(port, args);
     } catch (err) {
       if (CrashplugError.is(err)) {
         throw new CrashplugError(err.code, `${port.id} ${name}: ${err.message}`, { cause: err });
@@ -21,7 +32,20 @@ function wrapHook<K extends HookName>(port: ArchPort, name: K, hook: ArchHooks[K
       throw new CrashplugError('E_PORT_FAULT', `the ${port.id} port failed in ${name}: ${why}`, { cause: err });
     }
   };
-  return wrapped as ArchHooks[K];
+  return wrapped as unknown as H;
+}
+
+/**
+ * The plug-in's vaOffset: the port's own, wrapped like a hook; core's when the port leaves `va` to
+ * core too; none when the port has its own `va` and says nothing about it (arm64).
+ */
+function resolveVaOffset(port: ArchPort, va: ArchHooks['va']): OptionalHooks['vaOffset'] | undefined {
+  const own = port.vaOffset;
+  let vaOffset: OptionalHooks['vaOffset'] | undefined;
+  if (own !== undefined) vaOffset = vaOffsetFits(own, port.va) ? wrapHook(port, 'vaOffset', own) : undefined;
+  else if (port.va === undefined) vaOffset = coreVaOffset;
+  if (vaOffset !== undefined) pairVaOffset(vaOffset, va);
+  return vaOffset;
 }
 
 export function resolvePlugin(port: ArchPort): ArchPlugin {
@@ -45,6 +69,7 @@ export function resolvePlugin(port: ArchPort): ArchPlugin {
     updateMessages: Object.freeze({ ...(port.updateMessages ?? {}) }),
     headerChecks: Object.freeze([...(port.headerChecks ?? [])]),
     ...(hooks as unknown as ArchHooks),
+    vaOffset: resolveVaOffset(port, hooks.va as ArchHooks['va']),
   });
 }
 
