@@ -13,6 +13,7 @@ import { Findings } from './findings.js';
 import { checkHeader, expectedByteOrder, type MachineContext } from './header-checks.js';
 import { checkHotplug } from './hotplug-checks.js';
 import type { ConformanceReport, ConformanceSpec } from './spec.js';
+import { checkVaOffset } from './va-offset-checks.js';
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -65,6 +66,7 @@ function checkMachine(f: Findings, ctx: MachineContext, tools: ElfTools | undefi
   if (h !== undefined && tools !== undefined) {
     f.note('elf-tools', ctx.name, tools.problems(built.bytes, expectedByteOrder(ctx.spec, ctx.system), h.phdrs.length));
   }
+  checkVaOffset(f, ctx, built);
   f.note('segment-size', ctx.name, segmentProblems(ctx, built));
   if (options.hotplug) checkHotplug(f, ctx);
 }

@@ -17,6 +17,7 @@ export const INVARIANTS = [
   'vmcoreinfo',
   'kernel-map',
   'load-fields',
+  'va-offset',
   'load-order',
   'loads-in-ram',
   'loads-disjoint',
@@ -69,6 +70,10 @@ export const INVARIANT_TEXT: { readonly [K in Invariant]: InvariantText } = {
   'load-fields': {
     says: 'every memory PT_LOAD is RWX, align 0, filesz = memsz > 0, p_vaddr = __va(p_paddr), p_offset as the arch sets it',
     todo: "check the port's va hook against the arch's __va",
+  },
+  'va-offset': {
+    says: 'where the port declares vaOffset, __va(p) is p + vaOffset for every RAM address (the header writer adds it instead of calling va)',
+    todo: "declare vaOffset only if the arch's __va is one offset for all of RAM; otherwise leave it out and va is called per range",
   },
   'load-order': {
     says: 'the memory PT_LOADs are in the order the spec declares',

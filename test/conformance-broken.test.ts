@@ -93,6 +93,13 @@ class IdentityVa extends X86Port {
   }
 }
 
+/** Promises the writer an offset its own va does not add: the header then has the offset's vaddrs. */
+class WrongVaOffset extends X86Port {
+  vaOffset(system: SystemDescription): bigint {
+    return system.pageOffset + 0x1000n;
+  }
+}
+
 class SegmentTooSmall extends X86Port {
   override elfcorehdrSegment = (_s: SystemDescription, layout: ElfcorehdrLayout): ElfcorehdrSegmentSpec => ({
     memsz: layout.size - 4096,
@@ -155,6 +162,13 @@ describe('the conformance kit', () => {
     const report = runConformance(moduleOf(new IdentityVa()), X86);
     expect(broken(report)).toEqual(['load-fields']);
     expect(messagesOf(report, 'load-fields')[0]).toContain('paddr 0x100000 has vaddr 0x100000, __va gives 0xffff888000100000');
+  });
+
+  it('names va-offset when a declared vaOffset is not what va adds', () => {
+    const report = runConformance(moduleOf(new WrongVaOffset()), X86);
+    expect(broken(report)).toEqual(['load-fields', 'va-offset']);
+    expect(messagesOf(report, 'va-offset')[0]).toContain('__va(0x1000) is 0xffff888000001000, but vaOffset 0xffff888000001000 gives 0xffff888000002000');
+    expect(messagesOf(report, 'load-fields')[0]).toContain('__va gives');
   });
 
   it('names segment-size when the segment cannot hold the header', () => {
