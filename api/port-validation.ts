@@ -52,7 +52,8 @@ export function checkPort(port: unknown, where: string): ArchPort {
     throw new CrashplugError('E_PORT_MODULE', `${where}: binds an ArchPort that is ${port === null ? 'null' : typeof port}, not an object`);
   const p = port as Record<string, unknown>;
   const missing = IDENTITY.filter(([key, , ok]) => !ok(p[key])).map(([key, what]) => `${String(key)} (${what})`);
-  const notFunctions = Object.keys(coreDefaults).filter((hook) => p[hook] !== undefined && typeof p[hook] !== 'function');
+  // vaOffset is a hook too, one without a core default.
+  const notFunctions = [...Object.keys(coreDefaults), 'vaOffset'].filter((hook) => p[hook] !== undefined && typeof p[hook] !== 'function');
   if (missing.length > 0 || notFunctions.length > 0) {
     const id = typeof p.id === 'string' ? ` "${p.id}"` : '';
     const parts = [

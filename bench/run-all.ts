@@ -126,6 +126,7 @@ try {
       versionMs: round(startup.version!),
       headerWriteUs: round(hb.writeIntoTargetUs, 3),
       headerBuildWithCrashMemoryUs: round(hb.buildIntoTargetUs, 3),
+      headerWriteNote: hb.note,
       headerBytes: hb.bytes,
       seedStormReplayMs: s512.replayMs,
       seedStormWallMs: s512.wallMs,
