@@ -9,6 +9,7 @@ export {
   riscvKernelMap,
   riscvPhysRamBase,
   riscvVa,
+  riscvVaOffset,
 } from './riscv-address.js';
 export { RISCV_EXTRA_SLOTS, riscvCrashMemory } from './riscv-crash-memory.js';
 export { riscvElfcorehdrSegment } from './riscv-sizing.js';
