@@ -15,12 +15,13 @@ export interface SystemElfcorehdr extends BuiltElfcorehdr {
 /**
  * What the header writer is given for `system`: the arch's crash memory (prepare_elf_headers' arch
  * half, done once here) and the generic inputs — so a caller can time or repeat the write alone.
- * The inputs come prepared as the C builder has them: the ranges packed, the CPU notes' addresses
- * from the machine's note table, and the port's vaOffset where it declares one.
+ * The inputs come prepared as the C builder has them: the ranges packed (unless `pack: false`), the
+ * CPU notes' addresses from the machine's note table, and the port's vaOffset where it declares one.
  */
 export function systemElfcorehdrInput(
   system: SystemDescription,
   plugin: ArchPlugin,
+  options: { readonly pack?: boolean } = {},
 ): { input: ElfcorehdrInput<HeaderContext>; crashMemory: CrashMemory; kernelMap: KernelMap | undefined } {
   const crashMemory = plugin.crashMemory(system);
   const kernelMap = plugin.kernelMap(system);
@@ -35,7 +36,8 @@ export function systemElfcorehdrInput(
     vmcoreinfo: system.vmcoreinfo,
     kernelMap,
     ranges: crashMemory.mem.ranges,
-    packedRanges: packRanges(crashMemory.mem.ranges),
+    // Packing costs about what it saves on one write; a caller that may not write them all says so.
+    packedRanges: options.pack === false ? undefined : packRanges(crashMemory.mem.ranges),
     va: vaOf,
     vaOffset: vaOffsetOf(plugin, system),
     context: { plugin, system },
