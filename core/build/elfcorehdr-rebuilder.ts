@@ -165,8 +165,7 @@ export class ElfcorehdrRebuilder {
       const fast = this.#fromRamChange(prev, system, base);
       if (fast !== undefined) return fast;
     }
-    // Unpacked: most builds of a run patch a few ranges and never read the whole list.
-    const { input, crashMemory, kernelMap } = systemElfcorehdrInput(system, plugin, { pack: false });
+    const { input, crashMemory, kernelMap } = systemElfcorehdrInput(system, plugin);
     const layout = layoutOf(input);
     let bytes: Uint8Array;
     if (prev?.ranges !== undefined && layout.phnum <= 0xffff && samePrelude(prev, system, base, input)) {

@@ -15,8 +15,10 @@ export interface SystemElfcorehdr extends BuiltElfcorehdr {
 /**
  * What the header writer is given for `system`: the arch's crash memory (prepare_elf_headers' arch
  * half, done once here) and the generic inputs — so a caller can time or repeat the write alone.
- * The inputs come prepared as the C builder has them: the ranges packed (unless `pack: false`), the
- * CPU notes' addresses from the machine's note table, and the port's vaOffset where it declares one.
+ * The CPU notes' addresses come from the machine's note table and p_vaddr from the port's vaOffset
+ * where it declares one. `pack` also packs the ranges, for a caller that writes the same input
+ * again and again (as the C builder has its ranges in arrays): packing a freshly made list costs
+ * more than it saves on a single write, so a one-off build leaves them as they are.
  */
 export function systemElfcorehdrInput(
   system: SystemDescription,
@@ -36,8 +38,7 @@ export function systemElfcorehdrInput(
     vmcoreinfo: system.vmcoreinfo,
     kernelMap,
     ranges: crashMemory.mem.ranges,
-    // Packing costs about what it saves on one write; a caller that may not write them all says so.
-    packedRanges: options.pack === false ? undefined : packRanges(crashMemory.mem.ranges),
+    packedRanges: options.pack === true ? packRanges(crashMemory.mem.ranges) : undefined,
     va: vaOf,
     vaOffset: vaOffsetOf(plugin, system),
     context: { plugin, system },
