@@ -8,7 +8,7 @@
 import { buildSystemElfcorehdr } from '../build/system-elfcorehdr.js';
 import { CrashplugError } from '../base/errors.js';
 import { alignUp, hex } from '../base/hex.js';
-import { materialize } from '../memory/lazy-tail.js';
+import { lengthOf, materialize } from '../memory/lazy-tail.js';
 import {
   KEXEC_ARCH_MASK,
   KEXEC_CRASH_HOTPLUG_SUPPORT,
@@ -104,8 +104,10 @@ export function kernelHasCrashHotplug(system: SystemDescription, plugin: ArchPlu
 }
 
 function segment(kind: SegmentKind, buf: Uint8Array, mem: bigint, memsz: number): KexecSegment {
-  if (buf.length > memsz) throw new CrashplugError('E_KEXEC_EINVAL', `the ${kind} segment's ${buf.length} bytes exceed its memsz ${memsz} (-EINVAL)`);
-  return { kind, buf, bufsz: buf.length, mem, memsz };
+  // A synthetic payload's tail may not be allocated yet: its length is what a reader will see.
+  const bufsz = lengthOf(buf);
+  if (bufsz > memsz) throw new CrashplugError('E_KEXEC_EINVAL', `the ${kind} segment's ${bufsz} bytes exceed its memsz ${memsz} (-EINVAL)`);
+  return { kind, buf, bufsz, mem, memsz };
 }
 
 function reservationOf(system: SystemDescription) {
@@ -163,7 +165,7 @@ const PAYLOAD_KINDS: ReadonlySet<SegmentKind> = new Set<SegmentKind>(['kernel', 
 function install(kexec: KexecState, image: KexecImage, stored: StoredDigest, own: ReadonlySet<Uint8Array> = new Set()): void {
   kexec.memory.clear();
   for (const s of image.segments) {
-    if (own.has(s.buf) && s.buf.length === s.memsz && s.bufsz === s.memsz) kexec.memory.adopt(s.mem, s.buf);
+    if (own.has(s.buf) && lengthOf(s.buf) === s.memsz && s.bufsz === s.memsz) kexec.memory.adopt(s.mem, s.buf);
     else kexec.memory.allocate(s.mem, s.memsz).set(materialize(s.buf).subarray(0, s.bufsz));
   }
   // Memory now holds exactly the bytes just hashed (bufsz bytes, then zeros): marked here, the

@@ -4,12 +4,14 @@
 
 import { CrashplugError } from '../base/errors.js';
 import { hex } from '../base/hex.js';
-import { type HashSink, hashBytes, written } from './lazy-tail.js';
+import { type HashSink, hashBytes, lengthOf, written } from './lazy-tail.js';
 import type { Range } from './range.js';
 
 interface Chunk {
   readonly mem: bigint;
   readonly bytes: Uint8Array;
+  /** The bytes' length as readers see it (an adopted buffer's tail may not be allocated yet). */
+  readonly length: number;
   /**
    * How many times the chunk's bytes may have changed: every write() and every live view() handed
    * out counts, since whoever holds a view can write through it. read() and hashInto() do not.
@@ -46,7 +48,7 @@ export class CrashRegion {
    * checks as allocate.
    */
   adopt(mem: bigint, bytes: Uint8Array): Uint8Array {
-    this.#checkFree(mem, bytes.length);
+    this.#checkFree(mem, lengthOf(bytes));
     return this.#add(mem, bytes);
   }
 
@@ -60,14 +62,14 @@ export class CrashRegion {
       );
     }
     for (const c of this.#chunks) {
-      if (mem <= c.mem + BigInt(c.bytes.length) - 1n && c.mem <= end) {
+      if (mem <= c.mem + BigInt(c.length) - 1n && c.mem <= end) {
         throw new CrashplugError('E_SEGMENT_PLACEMENT', `segment at ${hex(mem)} overlaps the one at ${hex(c.mem)}`);
       }
     }
   }
 
   #add(mem: bigint, bytes: Uint8Array): Uint8Array {
-    this.#chunks.push({ mem, bytes, writes: 0 });
+    this.#chunks.push({ mem, bytes, length: lengthOf(bytes), writes: 0 });
     this.#chunks.sort((a, b) => (a.mem < b.mem ? -1 : a.mem > b.mem ? 1 : 0));
     return bytes;
   }
@@ -82,7 +84,7 @@ export class CrashRegion {
     for (const c of this.#chunks) {
       if (pa < c.mem) break;
       const off = pa - c.mem;
-      if (off + BigInt(length) <= BigInt(c.bytes.length)) return { chunk: c, bytes: c.bytes, off: Number(off) };
+      if (off + BigInt(length) <= BigInt(c.length)) return { chunk: c, bytes: c.bytes, off: Number(off) };
     }
     throw new CrashplugError('E_SEGMENT_NOT_FOUND', `no loaded segment holds [${hex(pa)}, ${hex(pa + BigInt(length) - 1n)}] in the crash reservation`);
   }
