@@ -74,7 +74,9 @@ function seedOf(kind: string, size: number): number {
 
 function fill(kind: PayloadKind, size: number): Uint8Array {
   if (kind === 'backup') return new Uint8Array(size); // kexec-tools hands over a zeroed buffer; purgatory fills it at crash time
-  const block = new Uint8Array(PERIOD);
+  // As much of the stream as the segment holds, at most one period: a 6 KiB segment needs 6 KiB of
+  // it, not 64 (the words past a short segment's last whole one were never used).
+  const block = new Uint8Array(size >= PERIOD ? PERIOD : size & ~3);
   const words = new Uint32Array(block.buffer);
   let x = seedOf(kind, size);
   for (let i = 0; i < words.length; i++) {
@@ -84,8 +86,8 @@ function fill(kind: PayloadKind, size: number): Uint8Array {
     words[i] = x >>> 0;
   }
   // Only the first block is allocated; the rest is declared (lazy-tail.ts), allocated when viewed.
-  const bytes = deferredBuffer(size, PERIOD, block);
-  bytes.set(size >= PERIOD ? block : block.subarray(0, size & ~3), 0);
+  const bytes = size > PERIOD ? deferredBuffer(size, PERIOD, block) : new Uint8Array(size);
+  bytes.set(block, 0);
   // A segment shorter than its kind's first bytes (a 1-byte --kernel-size) gets as many as fit.
   const prefix = PREFIX[kind];
   bytes.set(prefix.length <= size ? prefix : prefix.slice(0, size), 0);
