@@ -174,6 +174,43 @@ describe('crashplug simulate shrinking, and --add / --remove', () => {
   }
 });
 
+describe('crashplug simulate: a refused event is found by the run, not by a walk before it', () => {
+  /** The seed machine without its crashkernel reservation: the load fails, before any event. */
+  function withoutCrashkernel(): string {
+    const d = JSON.parse(readFileSync(SYSTEM, 'utf8')) as Record<string, unknown>;
+    delete d.crashkernel;
+    const file = join(work, 'no-crashkernel.json');
+    writeFileSync(file, JSON.stringify(d));
+    return file;
+  }
+
+  it('a load-time error is reported before a --remove refusal (the run never reaches the event)', () => {
+    const r = crashplug('--system', withoutCrashkernel(), '--remove', '1G', ...SMALL);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^crashplug: E_BAD_SYSTEM: .*no crashkernel reservation/);
+  });
+
+  it('argument errors still come first: a bad --block before the load and the refusal', () => {
+    const r = crashplug('--system', withoutCrashkernel(), '--remove', '1G', '--block', '3M', ...SMALL);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^crashplug: E_BAD_ARGUMENT: --block 0x300000 is not a power of two/);
+  });
+
+  for (const strategy of ['kernel', 'coalesce', 'reload'] as const) {
+    it(`a loadable machine gets the --remove refusal with the option named (${strategy}), --json or not: nothing on stdout`, () => {
+      for (const json of [[], ['--json']]) {
+        const r = crashplug('--system', SYSTEM, '--remove', '1G', '--strategy', strategy, ...json, ...SMALL);
+        expect(r.status).toBe(2);
+        expect(r.stdout).toBe('');
+        expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+        expect(r.stderr).toMatch(/^crashplug: E_BAD_ARGUMENT: --remove 1G: DIMM \[0x800000000, 0x83fffffff\] is not a System RAM resource of its own/);
+      }
+    });
+  }
+});
+
 describe('crashplug simulate --budget (a run too large to finish is refused before it starts)', () => {
   it('refuses 32G→64T in 128 MiB DIMMs (past PN_XNUM every rebuild is whole) with the estimate, exit 2', () => {
     const r = crashplug('--system', SYSTEM, '--resize', '32G:64T', '--dimm', '128M', '--strategy', 'coalesce', '--json');

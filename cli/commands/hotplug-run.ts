@@ -13,6 +13,7 @@ import {
   type HeaderCoverage,
   headerCoverage,
   type MachineEvent,
+  type SimulationOptions,
   type SimulationResult,
   type SimulationSummary,
   simulateHotplug,
@@ -267,6 +268,8 @@ export interface RunInput {
   /** The timeline: a log's events, or a resize's made one by one (read in order; `at` only for the report). */
   readonly events: EventSequence;
   readonly sources: SourceNames;
+  /** What a refused event becomes (simulate names its option); the machine's own error otherwise. */
+  readonly onRefusedEvent?: SimulationOptions['onRefusedEvent'];
 }
 
 /** Run the events and judge the end; finishRun writes the outputs. */
@@ -284,6 +287,7 @@ export function runHotplug(input: RunInput, opts: HotplugRunOptions, settings: R
     // Only the pictures read every update; otherwise the counts do.
     keepUpdates: opts.svg !== undefined || opts.html !== undefined,
     onEvent: steps === undefined ? undefined : (step) => void steps.push(stepJson(step, sources.at(step.index) ?? `event ${step.index}`, plugin)),
+    onRefusedEvent: input.onRefusedEvent,
   });
   const view = elfcorehdrView(result.kexec);
   const coverage = view === undefined ? undefined : headerCoverage(view, result.machine, plugin);

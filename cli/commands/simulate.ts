@@ -5,7 +5,7 @@
 
 import type { Command } from 'commander';
 import { CrashplugError } from '../../core/base/index.js';
-import { MachineState, resizeTimeline, type StrategyName, type TimedEvent } from '../../core/hotplug/index.js';
+import { resizeTimeline, type StrategyName } from '../../core/hotplug/index.js';
 import type { ArchPlugin } from '../../core/port/index.js';
 import type { SystemDescription } from '../../core/system/index.js';
 import type { CliContext } from '../context.js';
@@ -31,19 +31,6 @@ function ramOf(system: SystemDescription): bigint {
 }
 
 /** FROM:TO from exactly one of --resize, --add and --remove (the last two relative to the machine's RAM). */
-/** Walk the resize over the machine first, so memory it cannot remove is refused naming the option. */
-function checkResize(system: SystemDescription, plugin: ArchPlugin, events: Iterable<TimedEvent>, blockSize: bigint, option: string): void {
-  let machine = MachineState.boot(system, blockSize, plugin.ramWalk);
-  for (const e of events) {
-    try {
-      machine = machine.apply(e.event);
-    } catch (err) {
-      if (!CrashplugError.is(err)) throw err;
-      throw new CrashplugError('E_BAD_ARGUMENT', `${option}: ${err.message}`, { cause: err });
-    }
-  }
-}
-
 function planOf(opts: SimulateOptions, system: SystemDescription): { from: bigint; to: bigint } {
   const given = [opts.resize, opts.add, opts.remove].filter((o) => o !== undefined).length;
   if (given !== 1) {
@@ -177,9 +164,13 @@ async function runSimulate(opts: SimulateOptions, ctx: CliContext): Promise<void
   // Made one by one as the run reads them, as are their names: a 16 TiB resize has 147 168.
   const events = resizeTimeline(system, { from, to, dimmSize, blockSize });
   const option = opts.resize !== undefined ? `--resize ${opts.resize}` : opts.add !== undefined ? `--add ${opts.add}` : `--remove ${opts.remove}`;
-  checkResize(system, plugin, events, blockSize, option);
   const sources = { at: (i: number): string => `resize event ${i}` };
-  const run = runHotplug({ system, plugin, events, sources }, opts, settings);
+  // Memory the machine cannot remove (on x86, RAM that is not a DIMM of its own) is refused when the
+  // run reaches it, naming the option: after anything the load refuses, but before any report.
+  const onRefusedEvent = (refusal: CrashplugError): never => {
+    throw new CrashplugError('E_BAD_ARGUMENT', `${option}: ${refusal.message}`, { cause: refusal });
+  };
+  const run = runHotplug({ system, plugin, events, sources, onRefusedEvent }, opts, settings);
   const dimms = Number((to > from ? to - from : from - to) / dimmSize);
   const verb = to > from ? 'in' : 'removing';
   let text: string;

@@ -482,7 +482,11 @@ class ResizeTimeline implements EventSequence {
   at(index: number): TimedEvent | undefined {
     if (!Number.isInteger(index) || index < 0 || index >= this.length) return undefined;
     const k = Math.floor(index / this.#perDimm);
-    const j = index - k * this.#perDimm;
+    return this.event(k, index - k * this.#perDimm);
+  }
+
+  /** Event j of DIMM k (0 ≤ j ≤ blocksPerDimm): the one definition both at() and the iterator use. */
+  event(k: number, j: number): TimedEvent {
     const { blockSize, dimmSize, blocksPerDimm, timing } = this;
     const t = k * timing.dimmGapMs;
     if (this.grow) {
@@ -507,8 +511,41 @@ class ResizeTimeline implements EventSequence {
     return { event: { kind: 'dimm-remove', start, size: dimmSize }, atMs: t + blocksPerDimm * timing.blockGapMs, batch: k };
   }
 
-  *[Symbol.iterator](): Iterator<TimedEvent> {
-    for (let i = 0; i < this.length; i++) yield this.at(i)!;
+  [Symbol.iterator](): Iterator<TimedEvent> {
+    return new ResizeIterator(this, this.#perDimm);
+  }
+}
+
+/**
+ * A resize's events in order, as a plain iterator: it counts DIMM and event within it instead of
+ * dividing an index, and it is no generator, whose resumption the hot loop of a run would pay for
+ * at every event.
+ */
+class ResizeIterator implements Iterator<TimedEvent> {
+  #k = 0;
+  #j = 0;
+  #left: number;
+
+  constructor(
+    readonly timeline: ResizeTimeline,
+    readonly perDimm: number,
+  ) {
+    this.#left = timeline.length;
+  }
+
+  next(): IteratorResult<TimedEvent> {
+    if (this.#left === 0) return { done: true, value: undefined };
+    this.#left--;
+    const value = this.timeline.event(this.#k, this.#j);
+    if (++this.#j === this.perDimm) {
+      this.#j = 0;
+      this.#k++;
+    }
+    return { done: false, value };
+  }
+
+  [Symbol.iterator](): Iterator<TimedEvent> {
+    return this;
   }
 }
 

@@ -50,6 +50,24 @@ export interface SimulationOptions {
    * events were handled too — with what the handler did. Only when given does the run keep track.
    */
   readonly onEvent?: ((step: EventStep) => void) | undefined;
+  /**
+   * Called when the machine refuses an event (memory that holds no RAM, a DIMM removed with blocks
+   * still online, …) with its error, index and event; the run stops there. Whatever the callback
+   * throws is thrown instead of the machine's error, so a caller can name what asked for the event
+   * without walking the timeline first.
+   */
+  readonly onRefusedEvent?: ((refusal: CrashplugError, index: number, event: TimedEvent) => void) | undefined;
+}
+
+/** `machine.apply(e.event)`, handing a refusal to `onRefused` before it ends the run. */
+function applyEvent(machine: MachineState, e: TimedEvent, index: number, onRefused: SimulationOptions['onRefusedEvent']): MachineState {
+  if (onRefused === undefined) return machine.apply(e.event);
+  try {
+    return machine.apply(e.event);
+  } catch (err) {
+    if (CrashplugError.is(err)) onRefused(err, index, e);
+    throw err;
+  }
 }
 
 /**
@@ -127,13 +145,20 @@ function hexPairs(ranges: readonly Range[]): (readonly [string, string])[] {
 }
 
 /** Notifier events that reach the udev rule, with the machine state each arrived on. */
-function udevArrivals(system: SystemDescription, plugin: ArchPlugin, blockSize: bigint, events: Iterable<TimedEvent>): number[] {
+function udevArrivals(
+  system: SystemDescription,
+  plugin: ArchPlugin,
+  blockSize: bigint,
+  events: Iterable<TimedEvent>,
+  onRefused: SimulationOptions['onRefusedEvent'],
+): number[] {
   let m = MachineState.boot(system, blockSize, plugin.ramWalk);
   const out: number[] = [];
+  let i = 0;
   for (const e of events) {
     // A CPU's add or remove uevent (a log's cpu-add / cpu-remove) is what the rule's CPU line matches.
     if (isNotifierEvent(e.event) ? udevRuleMatches(e.event, m) : e.event.kind === 'cpu-present') out.push(e.atMs);
-    m = m.apply(e.event);
+    m = applyEvent(m, e, i++, onRefused);
   }
   return out;
 }
@@ -173,7 +198,8 @@ export function simulateHotplug(system: SystemDescription, plugin: ArchPlugin, e
       : undefined,
   });
   const timing = { ...DEFAULT_UDEV_TIMING, ...options.udev };
-  const schedule = options.strategy === 'reload' ? udevReloadSchedule(udevArrivals(system, plugin, blockSize, events), timing) : undefined;
+  const schedule =
+    options.strategy === 'reload' ? udevReloadSchedule(udevArrivals(system, plugin, blockSize, events, options.onRefusedEvent), timing) : undefined;
   const strategy: HotplugStrategy =
     schedule !== undefined
       ? new ReloadStrategy({ kexec, plugin, metrics: engine.metrics, load, schedule })
@@ -195,7 +221,7 @@ export function simulateHotplug(system: SystemDescription, plugin: ArchPlugin, e
     ahead = it.next();
     const before = onEvent === undefined ? undefined : { ...m.summary(), updates: m.updates.length, printed: kexec.log.printed };
     strategy.beforeEvent(e, machine);
-    machine = machine.apply(e.event);
+    machine = applyEvent(machine, e, i, options.onRefusedEvent);
     if (isNotifierEvent(e.event)) strategy.onNotifierEvent(e.event, machine);
     // A burst ends with its last event: the strategy settles it before the next one arrives.
     if (ahead.done === true || ahead.value.batch !== e.batch) strategy.onBatchEnd(machine);

@@ -36,28 +36,42 @@ export class KernelStrategy implements HotplugStrategy {
   finish(): void {}
 }
 
-/** Fold queued events into calls: same-kind runs; memory runs only over contiguous blocks. */
+/**
+ * Fold queued events into calls: same-kind runs; memory runs only over contiguous blocks. One pass
+ * that keeps the open run in locals and makes its call once, when the run ends (not a new call
+ * object per event folded in).
+ */
 export function foldEvents(queue: readonly NotifierEvent[]): HotplugCall[] {
   const calls: HotplugCall[] = [];
-  let last: NotifierEvent | undefined;
-  for (const e of queue) {
-    const prev = calls[calls.length - 1];
-    const call = callOf(e);
-    if (prev !== undefined && last !== undefined && last.kind === e.kind && prev.action === call.action) {
-      if (e.kind === 'cpu') {
-        calls[calls.length - 1] = { ...call, folded: prev.folded + 1 };
+  const n = queue.length;
+  let i = 0;
+  while (i < n) {
+    const first = queue[i]!;
+    let folded = 1;
+    if (first.kind === 'cpu') {
+      // A run of CPU events of one action: the call carries the last CPU.
+      let last = first;
+      while (i + folded < n) {
+        const e = queue[i + folded]!;
+        if (e.kind !== 'cpu' || e.action !== first.action) break;
         last = e;
-        continue;
+        folded++;
       }
-      const m = prev.memory!;
-      if (m.start + m.size === e.start) {
-        calls[calls.length - 1] = { ...prev, memory: { start: m.start, size: m.size + e.size }, folded: prev.folded + 1 };
-        last = e;
-        continue;
+      const call = callOf(last);
+      calls.push(folded === 1 ? call : { ...call, folded });
+    } else {
+      // A run of memory events of one action, each starting where the one before ended.
+      let end = first.start + first.size;
+      while (i + folded < n) {
+        const e = queue[i + folded]!;
+        if (e.kind !== 'memory' || e.action !== first.action || e.start !== end) break;
+        end = e.start + e.size;
+        folded++;
       }
+      const call = callOf(first);
+      calls.push(folded === 1 ? call : { ...call, memory: { start: first.start, size: end - first.start }, folded });
     }
-    calls.push(call);
-    last = e;
+    i += folded;
   }
   return calls;
 }

@@ -2,6 +2,8 @@
 // fields the generic handler reads and writes, and the kexec ABI constants around them
 // (facts §2.5). The bytes a segment holds live in the simulated crash region, not here.
 
+import type { WriteMark } from '../memory/crash-region.js';
+
 /** kexec_load flags. */
 export const KEXEC_ON_CRASH = 0x1;
 export const KEXEC_PRESERVE_CONTEXT = 0x2;
@@ -70,6 +72,17 @@ export interface KexecSegment {
   readonly memsz: number;
 }
 
+/**
+ * What the loader hashed into the purgatory, kept so that the crash-time check need not hash the
+ * same unchanged bytes again (verifyPurgatory): the digest, the regions it covers, and a write mark
+ * of each region's memory taken right after the segments were copied in.
+ */
+export interface LoadDigest {
+  readonly digest: Uint8Array;
+  readonly regions: readonly { readonly start: bigint; readonly len: number }[];
+  readonly marks: readonly WriteMark[];
+}
+
 /** `struct kimage` of a crash load, reduced to what crash hot-plug touches. */
 export interface KexecImage {
   /** kexec_file_load (true) or kexec_load (false). */
@@ -90,6 +103,8 @@ export interface KexecImage {
   elfcorehdrUpdated: boolean;
   /** The action being handled, KEXEC_CRASH_HP_NONE outside the arch hook. */
   hpAction: HpAction;
+  /** Set by the loader once the segments are in memory; an image made by hand has none. */
+  loadDigest?: LoadDigest | undefined;
 }
 
 export function kexecArchFlag(machine: number): number {

@@ -8,7 +8,7 @@
 import { buildSystemElfcorehdr } from '../build/system-elfcorehdr.js';
 import { CrashplugError } from '../base/errors.js';
 import { alignUp, hex } from '../base/hex.js';
-import { materialize } from '../memory/lazy-tail.js';
+import { lengthOf, materialize } from '../memory/lazy-tail.js';
 import {
   KEXEC_ARCH_MASK,
   KEXEC_CRASH_HOTPLUG_SUPPORT,
@@ -30,7 +30,7 @@ import { buildKexecToolsElfcorehdr } from './kexec-tools-builder.js';
 import type { KexecToolsRanges } from './kexec-tools-hooks.js';
 import { kexecToolsSegmentRuleOf, kexecToolsSegmentSize } from './kexec-tools-segment.js';
 import { type ArchPlugin, crashHotplugBuilt } from '../port/plugin.js';
-import { storePurgatoryDigest } from './purgatory.js';
+import { loadDigestOf, type StoredDigest, storePurgatoryDigest } from './purgatory.js';
 import type { SystemDescription } from '../system/system.js';
 
 export type LoadMode = 'file' | 'load';
@@ -104,8 +104,10 @@ export function kernelHasCrashHotplug(system: SystemDescription, plugin: ArchPlu
 }
 
 function segment(kind: SegmentKind, buf: Uint8Array, mem: bigint, memsz: number): KexecSegment {
-  if (buf.length > memsz) throw new CrashplugError('E_KEXEC_EINVAL', `the ${kind} segment's ${buf.length} bytes exceed its memsz ${memsz} (-EINVAL)`);
-  return { kind, buf, bufsz: buf.length, mem, memsz };
+  // A synthetic payload's tail may not be allocated yet: its length is what a reader will see.
+  const bufsz = lengthOf(buf);
+  if (bufsz > memsz) throw new CrashplugError('E_KEXEC_EINVAL', `the ${kind} segment's ${bufsz} bytes exceed its memsz ${memsz} (-EINVAL)`);
+  return { kind, buf, bufsz, mem, memsz };
 }
 
 function reservationOf(system: SystemDescription) {
@@ -160,12 +162,15 @@ const PAYLOAD_KINDS: ReadonlySet<SegmentKind> = new Set<SegmentKind>(['kernel', 
  * buffer is exactly memsz bytes becomes the region's memory itself: nothing else holds it, and
  * nothing reads a segment's buf after the load, so the image is held once rather than twice.
  */
-function install(kexec: KexecState, image: KexecImage, own: ReadonlySet<Uint8Array> = new Set()): void {
+function install(kexec: KexecState, image: KexecImage, stored: StoredDigest, own: ReadonlySet<Uint8Array> = new Set()): void {
   kexec.memory.clear();
   for (const s of image.segments) {
-    if (own.has(s.buf) && s.buf.length === s.memsz && s.bufsz === s.memsz) kexec.memory.adopt(s.mem, s.buf);
+    if (own.has(s.buf) && lengthOf(s.buf) === s.memsz && s.bufsz === s.memsz) kexec.memory.adopt(s.mem, s.buf);
     else kexec.memory.allocate(s.mem, s.memsz).set(materialize(s.buf).subarray(0, s.bufsz));
   }
+  // Memory now holds exactly the bytes just hashed (bufsz bytes, then zeros): marked here, the
+  // crash-time check may reuse the digest for as long as nothing writes to them.
+  image.loadDigest = loadDigestOf(stored, kexec.memory);
   kexec.loaded = image;
   kexec.crashImage = image;
 }
@@ -217,8 +222,8 @@ function fileLoad(kexec: KexecState, system: SystemDescription, plugin: ArchPlug
     hpAction: KEXEC_CRASH_HP_NONE,
   };
   const skipHeader = system.config.crashHotplug && !o.digestIncludesElfcorehdr;
-  storePurgatoryDigest(segments, purgatoryIndex, (i) => !(skipHeader && i === image.elfcorehdrIndex) && !undigested.has(i));
-  install(kexec, image, payloadBuffers(segments));
+  const stored = storePurgatoryDigest(segments, purgatoryIndex, (i) => !(skipHeader && i === image.elfcorehdrIndex) && !undigested.has(i));
+  install(kexec, image, stored, payloadBuffers(segments));
   return image;
 }
 
@@ -281,7 +286,7 @@ function kexecToolsLoad(kexec: KexecState, system: SystemDescription, plugin: Ar
   const purgatoryIndex = segments.findIndex((s) => s.kind === 'purgatory');
   // update_purgatory: never the purgatory; with --hotplug, not the header either (x86's arch_do_exclude_segment).
   const headerAt = hdr.mem;
-  storePurgatoryDigest(segments, purgatoryIndex, (i) => !(hotplug && !o.digestIncludesElfcorehdr && segments[i]!.mem === headerAt));
+  const stored = storePurgatoryDigest(segments, purgatoryIndex, (i) => !(hotplug && !o.digestIncludesElfcorehdr && segments[i]!.mem === headerAt));
   kexecLoadCheck(system, plugin, flags);
   const image: KexecImage = {
     fileMode: false,
@@ -293,7 +298,7 @@ function kexecToolsLoad(kexec: KexecState, system: SystemDescription, plugin: Ar
     elfcorehdrUpdated: false,
     hpAction: KEXEC_CRASH_HP_NONE,
   };
-  install(kexec, image, payloadBuffers(segments));
+  install(kexec, image, stored, payloadBuffers(segments));
   return image;
 }
 

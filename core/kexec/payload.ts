@@ -3,7 +3,7 @@
 // their meaning; they exist so that placement, the purgatory digest and a reload cost what they
 // cost, and so that a segment scan has real first bytes to look at.
 
-import { deferTail, materialize } from '../memory/lazy-tail.js';
+import { deferredBuffer, materialize } from '../memory/lazy-tail.js';
 import type { SegmentKind } from './image.js';
 
 /** The segments made of synthetic bytes: not the elfcorehdr or a device tree, whose bytes mean something. */
@@ -61,8 +61,8 @@ const PREFIX: Record<PayloadKind, readonly number[]> = {
 /**
  * The pseudo-random stream repeats every PERIOD bytes: one 64 KiB block is generated, the first
  * PERIOD bytes of the segment are written from it (then its kind's first bytes over them), and the
- * rest is that block repeated — declared with deferTail, so 52 MiB are written only if a reader
- * views them (the purgatory's hashes are fed the block instead: see memory/lazy-tail.ts).
+ * rest is that block repeated — a deferredBuffer, so 52 MiB are neither allocated nor written unless
+ * a reader views them (the purgatory's hashes are fed the block instead: see memory/lazy-tail.ts).
  */
 const PERIOD = 1 << 16;
 
@@ -73,9 +73,10 @@ function seedOf(kind: string, size: number): number {
 }
 
 function fill(kind: PayloadKind, size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  if (kind === 'backup') return bytes; // kexec-tools hands over a zeroed buffer; purgatory fills it at crash time
-  const block = new Uint8Array(PERIOD);
+  if (kind === 'backup') return new Uint8Array(size); // kexec-tools hands over a zeroed buffer; purgatory fills it at crash time
+  // As much of the stream as the segment holds, at most one period: a 6 KiB segment needs 6 KiB of
+  // it, not 64 (the words past a short segment's last whole one were never used).
+  const block = new Uint8Array(size >= PERIOD ? PERIOD : size & ~3);
   const words = new Uint32Array(block.buffer);
   let x = seedOf(kind, size);
   for (let i = 0; i < words.length; i++) {
@@ -84,8 +85,9 @@ function fill(kind: PayloadKind, size: number): Uint8Array {
     x ^= x << 5;
     words[i] = x >>> 0;
   }
-  bytes.set(size >= PERIOD ? block : block.subarray(0, size & ~3), 0);
-  deferTail(bytes, PERIOD, block);
+  // Only the first block is allocated; the rest is declared (lazy-tail.ts), allocated when viewed.
+  const bytes = size > PERIOD ? deferredBuffer(size, PERIOD, block) : new Uint8Array(size);
+  bytes.set(block, 0);
   // A segment shorter than its kind's first bytes (a 1-byte --kernel-size) gets as many as fit.
   const prefix = PREFIX[kind];
   bytes.set(prefix.length <= size ? prefix : prefix.slice(0, size), 0);

@@ -15,7 +15,7 @@ export interface SegmentLocator {
 function startsWith(image: KexecImage, memory: CrashRegion, index: number, magic: readonly number[]): boolean {
   const s = image.segments[index]!;
   if (s.memsz < magic.length) return false;
-  const head = memory.view(s.mem, magic.length);
+  const head = memory.read(s.mem, magic.length);
   return magic.every((b, i) => head[i] === b);
 }
 

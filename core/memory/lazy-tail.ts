@@ -4,12 +4,26 @@
 // rest of a 3840-event resize). The purgatory only hashes those bytes, and a hash can be fed the
 // repeated block instead, so the pages are never touched unless a reader asks for a view of them.
 // The bytes a reader sees are the same either way: materialize() writes them before any view.
+//
+// Even unwritten, 52 MiB of ArrayBuffers count against V8's heap: their allocation starts a
+// garbage collection whose marking and final pause land in whatever runs next (the hot-plug events,
+// doubling their time). So deferredBuffer() does not allocate the tail at all: its buffer is
+// resizable, holds only the bytes before the tail, and grows in place (same ArrayBuffer, same view)
+// when materialize() writes the tail out. lengthOf() is its length as a reader sees it.
 
-/** What stands for bytes [from, buffer length) of a buffer: byte k is block[k mod block.length]. */
+/** What stands for bytes [from, length) of a buffer: byte k is block[k mod block.length]. */
 interface Tail {
   readonly from: number;
   readonly block: Uint8Array;
+  /** The buffer's length once written out; more than its current length while it is not allocated. */
+  readonly length: number;
 }
+
+/** A resizable ArrayBuffer (ES2024; Node 20 has it, this project's lib does not yet). */
+interface Resizable extends ArrayBuffer {
+  resize(byteLength: number): void;
+}
+const ResizableArrayBuffer = ArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => Resizable;
 
 const tails = new WeakMap<Uint8Array, Tail>();
 
@@ -25,7 +39,27 @@ export interface HashSink {
  */
 export function deferTail(buf: Uint8Array, from: number, block: Uint8Array): void {
   if (block.length === 0 || from % block.length !== 0 || from < 0) throw new Error('deferTail: from must be a multiple of a non-empty block');
-  if (from < buf.length) tails.set(buf, { from, block });
+  if (from < buf.length) tails.set(buf, { from, block, length: buf.length });
+}
+
+/**
+ * A buffer of `length` bytes whose bytes [from, length) are `block` repeated (as deferTail says)
+ * and are not even allocated yet: only its first `from` bytes exist (zeroed, for the caller to
+ * write), and lengthOf() gives `length`. Any view reaching into the tail (written, materialize)
+ * grows it in place. Shorter than `from`, it is an ordinary buffer.
+ */
+export function deferredBuffer(length: number, from: number, block: Uint8Array): Uint8Array {
+  if (block.length === 0 || from % block.length !== 0 || from < 0) throw new Error('deferredBuffer: from must be a multiple of a non-empty block');
+  if (from >= length) return new Uint8Array(length);
+  // A length-tracking view: it follows the buffer when it grows.
+  const buf = new Uint8Array(new ResizableArrayBuffer(from, { maxByteLength: length }));
+  tails.set(buf, { from, block, length });
+  return buf;
+}
+
+/** The length of `buf` as every reader sees it: with its tail, written out or not. */
+export function lengthOf(buf: Uint8Array): number {
+  return tails.get(buf)?.length ?? buf.length;
 }
 
 /** Make bytes [0, end) of `buf` real: the whole tail is written when `end` reaches into it. */
@@ -39,6 +73,8 @@ export function materialize(buf: Uint8Array): Uint8Array {
   const tail = tails.get(buf);
   if (tail === undefined) return buf;
   tails.delete(buf);
+  // A deferred buffer grows to its full length first; its view follows (zeros, then the tail).
+  if (buf.length < tail.length) (buf.buffer as Resizable).resize(tail.length);
   const n = tail.block.length;
   for (let at = tail.from; at < buf.length; at += n) buf.set(at + n <= buf.length ? tail.block : tail.block.subarray(0, buf.length - at), at);
   return buf;
