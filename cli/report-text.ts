@@ -35,6 +35,12 @@ export class ChunkedText implements LineSink {
     this.#batch = [];
   }
 
+  /** Lines already joined, each followed by "\n" (a table written as one string): kept as one piece. */
+  pushText(text: string): void {
+    if (this.#batch.length > 0) this.#flush();
+    if (text !== '') this.#pieces.push(text);
+  }
+
   /** The text, in pieces that concatenate to every line followed by "\n". */
   pieces(): readonly string[] {
     if (this.#batch.length > 0) this.#flush();

@@ -3,7 +3,7 @@
 // everything the report says about it.
 
 import { buildSystemElfcorehdr } from '../../core/build/index.js';
-import { decodeElfCoreHeader } from '../../core/elf/index.js';
+import { decodeElfCoreHeaderLazily } from '../../core/elf/index.js';
 import { buildKexecToolsElfcorehdr } from '../../core/kexec/index.js';
 import type { ArchPlugin, PluginRegistry } from '../../core/port/index.js';
 import type { SystemDescription } from '../../core/system/index.js';
@@ -15,12 +15,16 @@ export type BuiltHeader = BuiltReportInput & { readonly bytes: Uint8Array };
 
 function kernelBuilt(system: SystemDescription, plugin: ArchPlugin): BuiltHeader {
   const built = buildSystemElfcorehdr(system, plugin);
+  // Decoded lazily: the text report reads its table from the bytes, and only --json, --html and
+  // inspect --against need the program headers as objects.
+  const { decoded, table } = decodeElfCoreHeaderLazily(built.bytes, "crashplug's header");
   return {
     builder: 'kernel',
     system,
     machineName: plugin.machineName,
     bytes: built.bytes,
-    header: decodeElfCoreHeader(built.bytes, "crashplug's header"),
+    header: decoded,
+    phdrTable: table,
     roles: rolesOfLayout(built.layout),
     size: built.layout.size,
     sizedPhnum: built.layout.sizedPhnum,

@@ -1,0 +1,151 @@
+// The program-header table written from the header's bytes (cli/phdr-table-bytes.ts) against the
+// table phdrTableInto formats from decoded objects and whatFromRoles labels, and against the
+// cell-by-cell oracle: random headers in both byte orders, values at the edges (0, 2^32, 2^64 - 1,
+// each hex width), every kind of role, RAM whose last byte passes 2^64.
+
+import { fc, it as itProp } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { AsciiBuffer, decimalDigitsOf, hexDigitsOf } from '../cli/ascii-text.js';
+import { phdrTable } from '../cli/describe.js';
+import { phdrTableText, pushText } from '../cli/phdr-table-bytes.js';
+import { type ReportRole, whatFromRoles } from '../cli/phdr-roles.js';
+import { ChunkedText } from '../cli/report-text.js';
+import {
+  coreElfHeader,
+  decodeElfCoreHeader,
+  decodeElfCoreHeaderLazily,
+  ELFDATA2LSB,
+  ELFDATA2MSB,
+  encodeElfCoreHeader,
+  type ProgramHeader,
+  programHeaderTable,
+} from '../core/elf/index.js';
+import { phdrTableSimple } from './support/oracles.js';
+
+const MAX = (1n << 64n) - 1n;
+/** Every hex width from 1 to 16 digits, with its smallest and largest value, and the edges. */
+const u64 = fc.oneof(
+  fc.integer({ min: 1, max: 16 }).chain((d) => fc.constantFrom(1n << BigInt(4 * (d - 1)), (1n << BigInt(4 * d)) - 1n)),
+  fc.bigInt(0n, 0xffffffn),
+  fc.bigInt(0n, MAX),
+  fc.constantFrom(0n, 1n, 0xffff_ffffn, 0x1_0000_0000n, MAX - 1n, MAX),
+);
+const phdr = fc.record({
+  type: fc.constantFrom(0, 1, 4, 0x6474e550, 0xffff_ffff),
+  flags: fc.oneof(fc.integer({ min: 0, max: 7 }), fc.constant(0xffff_ffff)),
+  offset: u64,
+  vaddr: u64,
+  paddr: u64,
+  filesz: u64,
+  memsz: u64,
+  align: u64,
+});
+const role: fc.Arbitrary<ReportRole | undefined> = fc.oneof(
+  fc.constant(undefined),
+  fc.integer({ min: 0, max: 100_000 }).map((cpu): ReportRole => ({ kind: 'cpu-note', cpu })),
+  fc.constant<ReportRole>({ kind: 'vmcoreinfo' }),
+  fc.constant<ReportRole>({ kind: 'kernel-map' }),
+  fc.nat(100).map((index): ReportRole => ({ kind: 'ram', index })),
+  fc.tuple(fc.nat(100), fc.boolean()).map(([index, backup]): ReportRole => ({ kind: 'ram', index, listIndex: index, backup })),
+);
+
+function headerBytes(phdrs: readonly ProgramHeader[], le: boolean, lead: number): Uint8Array {
+  const bytes = encodeElfCoreHeader({
+    header: coreElfHeader(62, phdrs.length, le ? ELFDATA2LSB : ELFDATA2MSB),
+    phdrs,
+    byteOrder: le ? 'le' : 'be',
+    size: 64 + 56 * phdrs.length,
+  });
+  // At an odd offset in a larger buffer: the reader must not assume alignment or byteOffset 0.
+  const host = new Uint8Array(bytes.length + lead);
+  host.set(bytes, lead);
+  return host.subarray(lead);
+}
+
+describe('phdrTableText (the table from the bytes)', () => {
+  itProp.prop([fc.array(phdr, { maxLength: 24 }), fc.boolean(), fc.nat(7), fc.array(role, { maxLength: 26 })], { numRuns: 400 })(
+    'is phdrTableInto with whatFromRoles labels, byte for byte',
+    (phdrs, le, lead, roles) => {
+      const bytes = headerBytes(phdrs, le, lead);
+      const header = decodeElfCoreHeader(bytes);
+      const { table } = programHeaderTable(bytes);
+      const want = phdrTable(header, whatFromRoles(roles as ReportRole[], header), 'What');
+      expect(phdrTableText(table, roles as ReportRole[], 'What')).toBe(`${want.join('\n')}\n`);
+      expect(phdrTableText(table, undefined)).toBe(`${phdrTable(header).join('\n')}\n`);
+      // And the cell-by-cell oracle, so the two fast versions cannot agree on a mistake.
+      expect(phdrTableText(table, roles as ReportRole[], 'Role')).toBe(
+        `${phdrTableSimple(header, whatFromRoles(roles as ReportRole[], header), 'Role').join('\n')}\n`,
+      );
+    },
+  );
+
+  it('writes a RAM label whose last byte is past 2^64 as BigInt arithmetic does (no wrap)', () => {
+    const p: ProgramHeader = { type: 1, flags: 4, offset: 0n, vaddr: 0n, paddr: MAX, memsz: 2n, filesz: 2n, align: 0n };
+    const bytes = headerBytes([p], true, 0);
+    const header = decodeElfCoreHeader(bytes);
+    const roles: ReportRole[] = [{ kind: 'ram', index: 0 }];
+    const text = phdrTableText(programHeaderTable(bytes).table, roles);
+    expect(text).toContain('RAM [0xffffffffffffffff-0x10000000000000000]');
+    expect(text).toBe(`${phdrTable(header, whatFromRoles(roles, header)).join('\n')}\n`);
+  });
+
+  it('lands in a ChunkedText as the same lines any other sink gets', () => {
+    const bytes = headerBytes([{ type: 4, flags: 4, offset: 1n, vaddr: 0n, paddr: 1n, memsz: 3n, filesz: 3n, align: 0n }], false, 3);
+    const text = phdrTableText(programHeaderTable(bytes).table, [{ kind: 'cpu-note', cpu: 7 }]);
+    const chunked = new ChunkedText();
+    const list: string[] = [];
+    for (const sink of [chunked, list]) {
+      sink.push('before');
+      pushText(sink, text);
+      sink.push('after');
+    }
+    expect(chunked.pieces().join('')).toBe(`${list.join('\n')}\n`);
+  });
+});
+
+describe('decodeElfCoreHeaderLazily', () => {
+  itProp.prop([fc.array(phdr, { maxLength: 12 }), fc.boolean()])('decodes the same header, program headers on first use', (phdrs, le) => {
+    const bytes = headerBytes(phdrs, le, 0);
+    const { decoded } = decodeElfCoreHeaderLazily(bytes, 'x');
+    const eager = decodeElfCoreHeader(bytes, 'x');
+    expect(decoded.header).toEqual(eager.header);
+    expect(decoded.phdrs).toEqual(eager.phdrs);
+    expect(decoded.phdrs).toBe(decoded.phdrs);
+    expect([decoded.byteOrder, decoded.size, decoded.warnings]).toEqual([eager.byteOrder, eager.size, eager.warnings]);
+  });
+
+  it('refuses a truncated table at once, as the eager decoder does', () => {
+    const bytes = headerBytes([{ type: 1, flags: 0, offset: 0n, vaddr: 0n, paddr: 0n, memsz: 0n, filesz: 0n, align: 0n }], true, 0);
+    const short = bytes.subarray(0, bytes.length - 1);
+    expect(() => decodeElfCoreHeaderLazily(short, 'x')).toThrow(/E_BAD_ELF|truncated/);
+    expect(() => decodeElfCoreHeaderLazily(short, 'x')).toThrow(
+      (() => {
+        try {
+          decodeElfCoreHeader(short, 'x');
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return 'no error';
+      })(),
+    );
+  });
+});
+
+describe('AsciiBuffer', () => {
+  itProp.prop([fc.bigInt(0n, MAX), fc.integer({ min: 0, max: 20 })])('hex of two halves is BigInt toString(16), zero-padded', (v, min) => {
+    const b = new AsciiBuffer(16);
+    b.text('x');
+    const hi = Number(v >> 32n);
+    const lo = Number(v & 0xffff_ffffn);
+    b.hex(hi, lo, min);
+    expect(b.toString()).toBe(`x${v.toString(16).padStart(min, '0')}`);
+    expect(hexDigitsOf(hi, lo)).toBe(v.toString(16).length);
+  });
+  itProp.prop([fc.maxSafeNat()])('decimal is String(n)', (n) => {
+    const b = new AsciiBuffer(16);
+    b.decimal(n);
+    b.spaces(2);
+    expect(b.toString()).toBe(`${n}  `);
+    expect(decimalDigitsOf(n)).toBe(String(n).length);
+  });
+});
