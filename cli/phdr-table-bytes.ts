@@ -1,43 +1,31 @@
 // The program-header table of the report (describe.ts phdrTableInto, with whatFromRoles labels)
-// written straight from the header's bytes: each u64 field is read as two 32-bit halves and
-// formatted into one ASCII buffer, so a big machine's 16 000 rows make no ProgramHeader, no BigInt
+// written straight from the header's bytes: the whole table becomes hex digits in one native call, and
+// each row copies its cells from them into one ASCII buffer, so a big machine's 16 000 rows make no ProgramHeader, no BigInt
 // and no string per cell or line. The text is the same byte for byte
 // (test/phdr-table-bytes.test.ts compares the two on random headers).
 
 import { PF_R, PF_W, PF_X, PHDR_SIZE, type ProgramHeaderTable, phdrTypeName } from '../core/elf/index.js';
-import { AsciiBuffer, decimalDigitsOf, hexDigitsOf } from './ascii-text.js';
+import { decimalDigitsOf, hexDigitsOf } from './ascii-text.js';
 import type { ReportRole } from './phdr-roles.js';
 import { ChunkedText, formatColumns, type LineSink } from './report-text.js';
 
 const TWO32 = 0x1_0000_0000;
+const DIGITS = '0123456789abcdef';
+/** Bytes of one row's fields as hex: 2 per byte. */
+const HEX_ROW = 2 * PHDR_SIZE;
 
-/** Reads the u64 fields of one table as halves, in the table's byte order. */
-class Fields {
-  readonly #view: DataView;
-  readonly #le: boolean;
-  hi = 0;
-  lo = 0;
-
-  constructor(table: ProgramHeaderTable) {
-    this.#view = new DataView(table.bytes.buffer, table.bytes.byteOffset, table.bytes.byteLength);
-    this.#le = table.byteOrder === 'le';
-  }
-
-  u32(at: number): number {
-    return this.#view.getUint32(at, this.#le);
-  }
-
-  /** Sets hi and lo to the halves of the u64 at `at`. */
-  u64(at: number): void {
-    if (this.#le) {
-      this.lo = this.#view.getUint32(at, true);
-      this.hi = this.#view.getUint32(at + 4, true);
-    } else {
-      this.hi = this.#view.getUint32(at, false);
-      this.lo = this.#view.getUint32(at + 4, false);
-    }
-  }
-}
+/** The ASCII bytes of a constant piece of text, copied into the output with one `set`. */
+const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const CPU = ascii('cpu ');
+const NOTES = ascii(' notes');
+const VMCOREINFO = ascii('vmcoreinfo');
+const KERNEL_TEXT = ascii('kernel text');
+const RAM = ascii('RAM');
+const RAM_FROM = ascii(' [0x');
+const RAM_TO = ascii('-0x');
+const BACKUP = ascii(' (p_offset = backup copy at 0x');
+/** The longest label: "RAM [0x" 16 digits "-0x" 17 digits "] (p_offset = backup copy at 0x" 16 digits ")". */
+const MAX_LABEL = 128;
 
 /** p_paddr + p_memsz − 1 of a non-empty PT_LOAD: 65 bits when the sum passes 2⁶⁴ (BigInt does not wrap). */
 function lastByte(phi: number, plo: number, mhi: number, mlo: number): [top: number, hi: number, lo: number] {
@@ -58,39 +46,77 @@ function unknownRole(role: never): never {
   throw new Error(`unknown phdr role ${String(role)}`);
 }
 
+/** Hex digits of the big-endian u64 at `p` of `view` (at least 1). */
+function digitsAt(view: DataView, p: number): number {
+  return hexDigitsOf(view.getUint32(p), view.getUint32(p + 4));
+}
+
+/** A non-negative safe integer in decimal; returns the end. */
+function writeDecimal(out: Uint8Array, at: number, n: number): number {
+  const end = at + decimalDigitsOf(n);
+  let i = end;
+  do {
+    const q = Math.floor(n / 10);
+    out[--i] = 0x30 + (n - q * 10);
+    n = q;
+  } while (n > 0);
+  return end;
+}
+
 /**
  * The lines phdrTableInto(header, whatFromRoles(roles, header), whatTitle) makes, each followed by
  * "\n", as one string; without `roles`, the table without its What column (phdrTableInto with no
  * `what`).
+ *
+ * The work per byte is native: the table is copied and, when little-endian, every 8 bytes are
+ * reversed (Buffer#swap64), so each u64 reads most significant byte first and Buffer#toString('hex')
+ * turns the whole table into its digits at once. The rows then copy their cells out of those digits
+ * (copyWithin within one buffer), skipping leading zeros where readelf does. The last bytes of RAM
+ * ranges, for the labels, are computed into a second table and turned to hex the same way.
  */
 export function phdrTableText(table: ProgramHeaderTable, roles: readonly ReportRole[] | undefined, whatTitle = 'What'): string {
   const n = table.phnum;
-  const f = new Fields(table);
-  const at = (i: number): number => table.at + i * PHDR_SIZE;
+  // A copy at offset 0 of its own memory, so that `words` below is aligned.
+  const fields = Buffer.from(new Uint8Array(n * PHDR_SIZE).buffer);
+  fields.set(table.bytes.subarray(table.at, table.at + n * PHDR_SIZE));
+  /** The table as 32-bit words, 14 per row, only compared for equality (byte order does not matter). */
+  const words = new Int32Array(fields.buffer, 0, n * (PHDR_SIZE / 4));
+  // After the swap, p_type and p_flags (two u32 in the first 8 bytes) have traded places.
+  const swapped = table.byteOrder === 'le';
+  if (swapped) fields.swap64();
+  const typeAt = swapped ? 4 : 0;
+  const flagsAt = swapped ? 0 : 4;
+  const view = new DataView(fields.buffer, fields.byteOffset, fields.byteLength);
 
-  // Measure: each column is as wide as its title or its widest value; hex digits grow with the value.
+  // Measure: each column is as wide as its title or its widest value; hex digits grow with the
+  // value. Offset, VirtAddr and PhysAddr always take 16 digits, readelf's minimum and a u64's maximum.
+  // The last byte of each RAM label's range goes into `ends` (big-endian), its 65th bit into `over`.
+  const ends = Buffer.alloc(n * 8);
+  const endsView = new DataView(ends.buffer, ends.byteOffset, ends.byteLength);
+  const over = new Uint8Array(n);
   let typeWidth = 4;
   let lastType: number | undefined;
-  let [offsetDigits, vaddrDigits, paddrDigits, fileszDigits, memszDigits, alignDigits] = [1, 1, 1, 1, 1, 1];
+  let [fileszDigits, memszDigits, alignDigits] = [1, 1, 1];
   for (let i = 0; i < n; i++) {
-    const p = at(i);
-    const type = f.u32(p);
+    const p = i * PHDR_SIZE;
+    const type = view.getUint32(p + typeAt);
     if (type !== lastType) {
       lastType = type;
       typeWidth = Math.max(typeWidth, phdrTypeName(type).length);
     }
-    f.u64(p + 8);
-    offsetDigits = Math.max(offsetDigits, hexDigitsOf(f.hi, f.lo));
-    f.u64(p + 16);
-    vaddrDigits = Math.max(vaddrDigits, hexDigitsOf(f.hi, f.lo));
-    f.u64(p + 24);
-    paddrDigits = Math.max(paddrDigits, hexDigitsOf(f.hi, f.lo));
-    f.u64(p + 32);
-    fileszDigits = Math.max(fileszDigits, hexDigitsOf(f.hi, f.lo));
-    f.u64(p + 40);
-    memszDigits = Math.max(memszDigits, hexDigitsOf(f.hi, f.lo));
-    f.u64(p + 48);
-    alignDigits = Math.max(alignDigits, hexDigitsOf(f.hi, f.lo));
+    fileszDigits = Math.max(fileszDigits, digitsAt(view, p + 32));
+    memszDigits = Math.max(memszDigits, digitsAt(view, p + 40));
+    alignDigits = Math.max(alignDigits, digitsAt(view, p + 48));
+    if (roles?.[i]?.kind === 'ram') {
+      const mhi = view.getUint32(p + 40);
+      const mlo = view.getUint32(p + 44);
+      if (mhi !== 0 || mlo !== 0) {
+        const [top, hi, lo] = lastByte(view.getUint32(p + 24), view.getUint32(p + 28), mhi, mlo);
+        endsView.setUint32(i * 8, hi);
+        endsView.setUint32(i * 8 + 4, lo);
+        over[i] = top;
+      }
+    }
   }
   const head = ['#', 'Type', 'Offset', 'VirtAddr', 'PhysAddr', 'FileSiz', 'MemSiz', 'Flg', 'Align'];
   if (roles !== undefined) head.push(whatTitle);
@@ -98,109 +124,172 @@ export function phdrTableText(table: ProgramHeaderTable, roles: readonly ReportR
   w[0] = Math.max(w[0]!, String(Math.max(0, n - 1)).length);
   w[1] = Math.max(w[1]!, typeWidth);
   if (n > 0) {
-    w[2] = Math.max(w[2]!, 2 + Math.max(16, offsetDigits));
-    w[3] = Math.max(w[3]!, 2 + Math.max(16, vaddrDigits));
-    w[4] = Math.max(w[4]!, 2 + Math.max(16, paddrDigits));
+    for (const c of [2, 3, 4]) w[c] = Math.max(w[c]!, 18);
     w[5] = Math.max(w[5]!, 2 + Math.max(6, fileszDigits));
     w[6] = Math.max(w[6]!, 2 + Math.max(6, memszDigits));
     w[8] = Math.max(w[8]!, 2 + alignDigits);
   }
   // The What column is last: its title is not padded, so its width does not matter.
   const last = head.length - 1;
-  const out = new AsciiBuffer(256 + n * 160);
-  out.text(formatColumns([head.map((h, i) => (i === last ? h : h.padEnd(w[i]!)))])[0]!);
-  out.byte(0x0a);
+  const headLine = `${formatColumns([head.map((h, i) => (i === last ? h : h.padEnd(w[i]!)))])[0]!}\n`;
   const [w0, w1, w2, w3, w4, w5, w6, w7, w8] = w as [number, number, number, number, number, number, number, number, number];
 
-  /** A u64 field as "0x" and at least `min` digits, then blanks to `width`. */
-  const hexCell = (field: number, min: number, width: number): void => {
-    f.u64(field);
-    const start = out.length;
-    out.byte(0x30);
-    out.byte(0x78);
-    out.hex(f.hi, f.lo, min);
-    out.spaces(width - (out.length - start));
+  // One buffer: the rows from 0 (every row fits in `row` bytes, so nothing checks for room), then
+  // the digits of the fields and of the ends, which the rows copy from.
+  const row = 2 + w0 + 1 + w1 + 1 + w2 + 1 + w3 + 1 + w4 + 1 + w5 + 1 + w6 + 1 + w7 + 1 + w8 + 1 + MAX_LABEL + 1;
+  const fieldDigits = headLine.length + n * row;
+  const endDigits = fieldDigits + n * HEX_ROW;
+  const out = Buffer.allocUnsafe(endDigits + n * 16);
+  out.write(fields.toString('hex'), fieldDigits, 'latin1');
+  out.write(ends.toString('hex'), endDigits, 'latin1');
+  let at = out.write(headLine, 0, 'latin1');
+
+  /** Copies the u64 whose digits start at `d` with at least `min` digits (`digits` significant); returns the end. */
+  const copyHex = (d: number, digits: number, min: number): number => {
+    for (let z = digits; z < min; z++) out[at++] = 0x30;
+    out.copyWithin(at, d + 16 - digits, d + 16);
+    return at + digits;
+  };
+  /** "0x" and the 16 digits starting at `d`, then blanks to `width` and the one between columns; returns the end. */
+  const copyFull = (d: number, width: number): number => {
+    out[at] = 0x30;
+    out[at + 1] = 0x78;
+    out.copyWithin(at + 2, d, d + 16);
+    out.fill(0x20, at + 18, at + width + 1);
+    return at + width + 1;
   };
   let typeText = '';
   lastType = undefined;
-  for (let i = 0; i < n; i++) {
-    const p = at(i);
-    const type = f.u32(p);
+  /** Row `i` up to its label (when `labelled`) or to its end, written cell by cell; returns the end. */
+  const fullRow = (i: number, labelled: boolean): number => {
+    const p = i * PHDR_SIZE;
+    const d = fieldDigits + i * HEX_ROW;
+    const type = view.getUint32(p + typeAt);
     if (type !== lastType) {
       lastType = type;
       typeText = phdrTypeName(type).padEnd(w1);
     }
-    out.spaces(2);
-    out.decimal(i);
-    out.spaces(w0 - decimalDigitsOf(i) + 1);
-    out.text(typeText);
-    out.byte(0x20);
-    hexCell(p + 8, 16, w2 + 1);
-    hexCell(p + 16, 16, w3 + 1);
-    hexCell(p + 24, 16, w4 + 1);
-    hexCell(p + 32, 6, w5 + 1);
-    hexCell(p + 40, 6, w6 + 1);
-    const flags = f.u32(p + 4);
-    out.byte(flags & PF_R ? 0x52 : 0x20);
-    out.byte(flags & PF_W ? 0x57 : 0x20);
-    out.byte(flags & PF_X ? 0x45 : 0x20);
-    out.spaces(w7 - 3 + 1);
+    out[at++] = 0x20;
+    out[at++] = 0x20;
+    const start = at;
+    at = writeDecimal(out, at, i);
+    out.fill(0x20, at, start + w0 + 1);
+    at = start + w0 + 1;
+    for (let k = 0; k < typeText.length; k++) out[at++] = typeText.charCodeAt(k);
+    out[at++] = 0x20;
+    // Offset, VirtAddr, PhysAddr: "0x" and all 16 digits, then the blanks to the next column.
+    at = copyFull(d + 16, w2);
+    at = copyFull(d + 32, w3);
+    at = copyFull(d + 48, w4);
+    let from = at;
+    out[at++] = 0x30;
+    out[at++] = 0x78;
+    at = copyHex(d + 64, digitsAt(view, p + 32), 6);
+    out.fill(0x20, at, from + w5 + 1);
+    at = from + w5 + 1;
+    from = at;
+    out[at++] = 0x30;
+    out[at++] = 0x78;
+    at = copyHex(d + 80, digitsAt(view, p + 40), 6);
+    out.fill(0x20, at, from + w6 + 1);
+    at = from + w6 + 1;
+    const flags = view.getUint32(p + flagsAt);
+    out[at++] = flags & PF_R ? 0x52 : 0x20;
+    out[at++] = flags & PF_W ? 0x57 : 0x20;
+    out[at++] = flags & PF_X ? 0x45 : 0x20;
+    out.fill(0x20, at, at + w7 - 3 + 1);
+    at += w7 - 3 + 1;
+    from = at;
+    out[at++] = 0x30;
+    out[at++] = 0x78;
+    at = copyHex(d + 96, digitsAt(view, p + 48), 1);
+    // No label: the Align cell ends the line unpadded (phdrTableInto's `line + sizesText + alignText`).
+    if (!labelled) return at;
+    out.fill(0x20, at, from + w8 + 1);
+    return from + w8 + 1;
+  };
+  // A labelled row's cells up to its label sit at fixed columns: where p_type, p_flags and the
+  // sizes and alignment are those of the row before (a run of CPU notes, of RAM ranges), the row
+  // starts as a copy of that row and only its index and addresses are written again.
+  const addressCell = 2 + w0 + 1 + w1 + 1;
+  const fixed = addressCell + w2 + 1 + w3 + 1 + w4 + 1 + w5 + 1 + w6 + 1 + w7 + 1 + w8 + 1;
+  /** Where the row before starts, when it had a label; else −1. */
+  let before = -1;
+  for (let i = 0; i < n; i++) {
+    const p = i * PHDR_SIZE;
+    const d = fieldDigits + i * HEX_ROW;
     const role = roles?.[i];
-    if (role === undefined) {
-      // No label: the Align cell ends the line unpadded (phdrTableInto's `line + sizesText + alignText`).
-      hexCell(p + 48, 1, 0);
+    const rowStart = at;
+    const q = i * 14;
+    if (
+      role !== undefined &&
+      before >= 0 &&
+      words[q] === words[q - 14] &&
+      words[q + 1] === words[q - 13] &&
+      words[q + 8] === words[q - 6] &&
+      words[q + 9] === words[q - 5] &&
+      words[q + 10] === words[q - 4] &&
+      words[q + 11] === words[q - 3] &&
+      words[q + 12] === words[q - 2] &&
+      words[q + 13] === words[q - 1]
+    ) {
+      out.copyWithin(at, before, before + fixed);
+      const end = writeDecimal(out, at + 2, i);
+      out.fill(0x20, end, at + 2 + w0 + 1);
+      out.copyWithin(at + addressCell + 2, d + 16, d + 32);
+      out.copyWithin(at + addressCell + w2 + 1 + 2, d + 32, d + 48);
+      out.copyWithin(at + addressCell + w2 + 1 + w3 + 1 + 2, d + 48, d + 64);
+      at += fixed;
+      before = rowStart;
     } else {
-      hexCell(p + 48, 1, w8 + 1);
-      writeLabel(out, f, role, p);
+      at = fullRow(i, role !== undefined);
+      before = role === undefined ? -1 : rowStart;
     }
-    out.byte(0x0a);
-  }
-  return out.toString();
-}
-
-/** whatOfRole(role, phdr).label of the program header at `p`. */
-function writeLabel(out: AsciiBuffer, f: Fields, role: ReportRole, p: number): void {
-  switch (role.kind) {
-    case 'cpu-note':
-      out.text('cpu ');
-      out.text(String(role.cpu));
-      out.text(' notes');
-      return;
-    case 'vmcoreinfo':
-      out.text('vmcoreinfo');
-      return;
-    case 'kernel-map':
-      out.text('kernel text');
-      return;
-    case 'ram': {
-      out.text('RAM');
-      f.u64(p + 24);
-      const [phi, plo] = [f.hi, f.lo];
-      f.u64(p + 40);
-      if (f.hi !== 0 || f.lo !== 0) {
-        const [top, hi, lo] = lastByte(phi, plo, f.hi, f.lo);
-        out.text(' [0x');
-        out.hex(phi, plo, 1);
-        out.text('-0x');
-        if (top === 1) {
-          out.byte(0x31);
-          out.hex(hi, lo, 16);
-        } else {
-          out.hex(hi, lo, 1);
-        }
-        out.byte(0x5d);
+    if (role !== undefined) {
+      switch (role.kind) {
+        case 'cpu-note':
+          out.set(CPU, at);
+          at += CPU.length;
+          if (Number.isSafeInteger(role.cpu) && role.cpu >= 0) at = writeDecimal(out, at, role.cpu);
+          else at += out.write(String(role.cpu), at, 'latin1');
+          out.set(NOTES, at);
+          at += NOTES.length;
+          break;
+        case 'vmcoreinfo':
+          out.set(VMCOREINFO, at);
+          at += VMCOREINFO.length;
+          break;
+        case 'kernel-map':
+          out.set(KERNEL_TEXT, at);
+          at += KERNEL_TEXT.length;
+          break;
+        case 'ram':
+          out.set(RAM, at);
+          at += RAM.length;
+          if (view.getUint32(p + 40) !== 0 || view.getUint32(p + 44) !== 0) {
+            out.set(RAM_FROM, at);
+            at += RAM_FROM.length;
+            at = copyHex(d + 48, digitsAt(view, p + 24), 1);
+            out.set(RAM_TO, at);
+            at += RAM_TO.length;
+            if (over[i] === 1) out[at++] = 0x31;
+            at = copyHex(endDigits + i * 16, over[i] === 1 ? 16 : digitsAt(endsView, i * 8), 1);
+            out[at++] = 0x5d;
+          }
+          if ('backup' in role && role.backup) {
+            out.set(BACKUP, at);
+            at += BACKUP.length;
+            at = copyHex(d + 16, digitsAt(view, p + 8), 1);
+            out[at++] = 0x29;
+          }
+          break;
+        default:
+          unknownRole(role);
       }
-      if ('backup' in role && role.backup) {
-        f.u64(p + 8);
-        out.text(' (p_offset = backup copy at 0x');
-        out.hex(f.hi, f.lo, 1);
-        out.byte(0x29);
-      }
-      return;
     }
-    default:
-      unknownRole(role);
+    out[at++] = 0x0a;
   }
+  return out.toString('latin1', 0, at);
 }
 
 /** Appends `text` (lines each ending in "\n") to `lines`: whole to a ChunkedText, line by line to any other sink. */

@@ -40,6 +40,14 @@ const phdr = fc.record({
   memsz: u64,
   align: u64,
 });
+/** Runs of rows that differ only in their addresses, as a run of CPU notes or RAM ranges does. */
+const runs = fc
+  .array(fc.tuple(phdr, fc.array(fc.record({ offset: u64, vaddr: u64, paddr: u64 }), { maxLength: 8 })), { maxLength: 6 })
+  .map((rs) => rs.flatMap(([p, more]) => [p, ...more.map((m) => ({ ...p, ...m }))]));
+const table = fc.oneof(fc.array(phdr, { maxLength: 24 }), runs);
+/** Labels in runs too, so that most rows of a run are labelled as the row before. */
+const roleRuns = (r: fc.Arbitrary<ReportRole | undefined>) =>
+  fc.array(fc.tuple(r, fc.integer({ min: 1, max: 12 })), { maxLength: 8 }).map((rs) => rs.flatMap(([x, k]) => Array.from({ length: k }, () => x)));
 const role: fc.Arbitrary<ReportRole | undefined> = fc.oneof(
   fc.constant(undefined),
   fc.integer({ min: 0, max: 100_000 }).map((cpu): ReportRole => ({ kind: 'cpu-note', cpu })),
@@ -63,7 +71,7 @@ function headerBytes(phdrs: readonly ProgramHeader[], le: boolean, lead: number)
 }
 
 describe('phdrTableText (the table from the bytes)', () => {
-  itProp.prop([fc.array(phdr, { maxLength: 24 }), fc.boolean(), fc.nat(7), fc.array(role, { maxLength: 26 })], { numRuns: 400 })(
+  itProp.prop([table, fc.boolean(), fc.nat(7), fc.oneof(fc.array(role, { maxLength: 26 }), roleRuns(role))], { numRuns: 400 })(
     'is phdrTableInto with whatFromRoles labels, byte for byte',
     (phdrs, le, lead, roles) => {
       const bytes = headerBytes(phdrs, le, lead);
@@ -78,6 +86,25 @@ describe('phdrTableText (the table from the bytes)', () => {
       );
     },
   );
+
+  it('writes 120 rows of one kind, indexes growing from 1 to 3 digits, as phdrTableInto does', () => {
+    const rows: ProgramHeader[] = Array.from({ length: 120 }, (_, i) => ({
+      type: 1,
+      flags: 7,
+      offset: BigInt(i) << 20n,
+      vaddr: 0xffff_8880_0000_0000n + (BigInt(i) << 20n),
+      paddr: BigInt(i) << 20n,
+      filesz: 0x10_0000n,
+      memsz: 0x10_0000n,
+      align: 0n,
+    }));
+    const roles: ReportRole[] = rows.map((_, index) => ({ kind: 'ram', index }));
+    for (const le of [true, false]) {
+      const bytes = headerBytes(rows, le, 1);
+      const header = decodeElfCoreHeader(bytes);
+      expect(phdrTableText(programHeaderTable(bytes).table, roles)).toBe(`${phdrTable(header, whatFromRoles(roles, header)).join('\n')}\n`);
+    }
+  });
 
   it('writes a RAM label whose last byte is past 2^64 as BigInt arithmetic does (no wrap)', () => {
     const p: ProgramHeader = { type: 1, flags: 4, offset: 0n, vaddr: 0n, paddr: MAX, memsz: 2n, filesz: 2n, align: 0n };
