@@ -5,7 +5,7 @@
 // (test/phdr-table-bytes.test.ts compares the two on random headers).
 
 import { PF_R, PF_W, PF_X, PHDR_SIZE, type ProgramHeaderTable, phdrTypeName } from '../core/elf/index.js';
-import { decimalDigitsOf, hexDigitsOf } from './ascii-text.js';
+import { blanks, hexDigitsOf, writeDecimal } from './ascii-text.js';
 import type { ReportRole } from './phdr-roles.js';
 import { ChunkedText, formatColumns, type LineSink } from './report-text.js';
 
@@ -49,18 +49,6 @@ function unknownRole(role: never): never {
 /** Hex digits of the big-endian u64 at `p` of `view` (at least 1). */
 function digitsAt(view: DataView, p: number): number {
   return hexDigitsOf(view.getUint32(p), view.getUint32(p + 4));
-}
-
-/** A non-negative safe integer in decimal; returns the end. */
-function writeDecimal(out: Uint8Array, at: number, n: number): number {
-  const end = at + decimalDigitsOf(n);
-  let i = end;
-  do {
-    const q = Math.floor(n / 10);
-    out[--i] = 0x30 + (n - q * 10);
-    n = q;
-  } while (n > 0);
-  return end;
 }
 
 /**
@@ -111,10 +99,11 @@ export function phdrTableText(table: ProgramHeaderTable, roles: readonly ReportR
       const mhi = view.getUint32(p + 40);
       const mlo = view.getUint32(p + 44);
       if (mhi !== 0 || mlo !== 0) {
-        const [top, hi, lo] = lastByte(view.getUint32(p + 24), view.getUint32(p + 28), mhi, mlo);
-        endsView.setUint32(i * 8, hi);
-        endsView.setUint32(i * 8 + 4, lo);
-        over[i] = top;
+        // No destructuring here: unoptimised code pays for the iterator on every row.
+        const end = lastByte(view.getUint32(p + 24), view.getUint32(p + 28), mhi, mlo);
+        endsView.setUint32(i * 8, end[1]);
+        endsView.setUint32(i * 8 + 4, end[2]);
+        over[i] = end[0];
       }
     }
   }
@@ -155,7 +144,7 @@ export function phdrTableText(table: ProgramHeaderTable, roles: readonly ReportR
     out[at] = 0x30;
     out[at + 1] = 0x78;
     out.copyWithin(at + 2, d, d + 16);
-    out.fill(0x20, at + 18, at + width + 1);
+    blanks(out, at + 18, at + width + 1);
     return at + width + 1;
   };
   let typeText = '';
@@ -173,7 +162,7 @@ export function phdrTableText(table: ProgramHeaderTable, roles: readonly ReportR
     out[at++] = 0x20;
     const start = at;
     at = writeDecimal(out, at, i);
-    out.fill(0x20, at, start + w0 + 1);
+    blanks(out, at, start + w0 + 1);
     at = start + w0 + 1;
     for (let k = 0; k < typeText.length; k++) out[at++] = typeText.charCodeAt(k);
     out[at++] = 0x20;
@@ -185,19 +174,19 @@ export function phdrTableText(table: ProgramHeaderTable, roles: readonly ReportR
     out[at++] = 0x30;
     out[at++] = 0x78;
     at = copyHex(d + 64, digitsAt(view, p + 32), 6);
-    out.fill(0x20, at, from + w5 + 1);
+    blanks(out, at, from + w5 + 1);
     at = from + w5 + 1;
     from = at;
     out[at++] = 0x30;
     out[at++] = 0x78;
     at = copyHex(d + 80, digitsAt(view, p + 40), 6);
-    out.fill(0x20, at, from + w6 + 1);
+    blanks(out, at, from + w6 + 1);
     at = from + w6 + 1;
     const flags = view.getUint32(p + flagsAt);
     out[at++] = flags & PF_R ? 0x52 : 0x20;
     out[at++] = flags & PF_W ? 0x57 : 0x20;
     out[at++] = flags & PF_X ? 0x45 : 0x20;
-    out.fill(0x20, at, at + w7 - 3 + 1);
+    blanks(out, at, at + w7 - 3 + 1);
     at += w7 - 3 + 1;
     from = at;
     out[at++] = 0x30;
@@ -205,7 +194,7 @@ export function phdrTableText(table: ProgramHeaderTable, roles: readonly ReportR
     at = copyHex(d + 96, digitsAt(view, p + 48), 1);
     // No label: the Align cell ends the line unpadded (phdrTableInto's `line + sizesText + alignText`).
     if (!labelled) return at;
-    out.fill(0x20, at, from + w8 + 1);
+    blanks(out, at, from + w8 + 1);
     return from + w8 + 1;
   };
   // A labelled row's cells up to its label sit at fixed columns: where p_type, p_flags and the
@@ -235,7 +224,7 @@ export function phdrTableText(table: ProgramHeaderTable, roles: readonly ReportR
     ) {
       out.copyWithin(at, before, before + fixed);
       const end = writeDecimal(out, at + 2, i);
-      out.fill(0x20, end, at + 2 + w0 + 1);
+      blanks(out, end, at + 2 + w0 + 1);
       out.copyWithin(at + addressCell + 2, d + 16, d + 32);
       out.copyWithin(at + addressCell + w2 + 1 + 2, d + 32, d + 48);
       out.copyWithin(at + addressCell + w2 + 1 + w3 + 1 + 2, d + 48, d + 64);

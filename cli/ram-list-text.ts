@@ -6,7 +6,7 @@
 
 import { U64_MAX } from '../core/base/index.js';
 import type { Range } from '../core/memory/index.js';
-import { hexDigitsOf } from './ascii-text.js';
+import { blanks, hexDigitsOf } from './ascii-text.js';
 import { bytesText } from './report-text.js';
 
 /** Every line this writes, with its "\n", or undefined when a range ends below its start (then the sizes are not byte counts). */
@@ -78,7 +78,7 @@ export function ramListText(ram: readonly Range[]): string | undefined {
     at += 3 + e;
     out[at++] = 0x5d; // ]
     const pad = width - s - e - 7 + 1;
-    out.fill(0x20, at, at + pad);
+    blanks(out, at, at + pad);
     at += pad;
     out.set(size, at);
     at += size.length;

@@ -5,7 +5,7 @@
 
 import { fc, it as itProp } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { AsciiBuffer, decimalDigitsOf, hexDigitsOf } from '../cli/ascii-text.js';
+import { blanks, decimalDigitsOf, hexDigitsOf, writeDecimal } from '../cli/ascii-text.js';
 import { phdrTable } from '../cli/describe.js';
 import { phdrTableText, pushText } from '../cli/phdr-table-bytes.js';
 import { type ReportRole, whatFromRoles } from '../cli/phdr-roles.js';
@@ -158,21 +158,15 @@ describe('decodeElfCoreHeaderLazily', () => {
   });
 });
 
-describe('AsciiBuffer', () => {
-  itProp.prop([fc.bigInt(0n, MAX), fc.integer({ min: 0, max: 20 })])('hex of two halves is BigInt toString(16), zero-padded', (v, min) => {
-    const b = new AsciiBuffer(16);
-    b.text('x');
-    const hi = Number(v >> 32n);
-    const lo = Number(v & 0xffff_ffffn);
-    b.hex(hi, lo, min);
-    expect(b.toString()).toBe(`x${v.toString(16).padStart(min, '0')}`);
-    expect(hexDigitsOf(hi, lo)).toBe(v.toString(16).length);
+describe('ascii-text', () => {
+  itProp.prop([fc.bigInt(0n, MAX)])('hexDigitsOf two halves is the length of BigInt toString(16)', (v) => {
+    expect(hexDigitsOf(Number(v >> 32n), Number(v & 0xffff_ffffn))).toBe(v.toString(16).length);
   });
-  itProp.prop([fc.maxSafeNat()])('decimal is String(n)', (n) => {
-    const b = new AsciiBuffer(16);
-    b.decimal(n);
-    b.spaces(2);
-    expect(b.toString()).toBe(`${n}  `);
+  itProp.prop([fc.maxSafeNat(), fc.nat(4), fc.nat(4)])('writeDecimal is String(n), blanks are spaces', (n, before, after) => {
+    const b = new Uint8Array(before + 16 + after).fill(0x78);
+    const end = writeDecimal(b, before, n);
+    blanks(b, end, end + after);
+    expect(Buffer.from(b.subarray(0, end + after)).toString('latin1')).toBe(`${'x'.repeat(before)}${n}${' '.repeat(after)}`);
     expect(decimalDigitsOf(n)).toBe(String(n).length);
   });
 });
