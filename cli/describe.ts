@@ -251,7 +251,8 @@ export function builtReportInto(input: BuiltReportInput, lines: LineSink): void 
   lines.push(`elfcorehdr of ${system.origin}: ${system.arch}, kernel ${system.kernel.version} profile, ${input.builder} builder`);
   lines.push('');
   lines.push('Program headers:');
-  if (input.phdrTable !== undefined) pushText(lines, phdrTableText(input.phdrTable, input.roles, 'What'));
+  // The kernel builder's roles follow from its layout: the table reads them from there.
+  if (input.phdrTable !== undefined) pushText(lines, phdrTableText(input.phdrTable, input.builder === 'kernel' ? input.layout : input.roles, 'What'));
   else phdrTableInto(header, whatFromRoles(input.roles, header), 'What', lines);
   lines.push('');
   switch (input.builder) {

@@ -4,7 +4,7 @@
 // and no string per cell or line. The text is the same byte for byte
 // (test/phdr-table-bytes.test.ts compares the two on random headers).
 
-import { PF_R, PF_W, PF_X, PHDR_SIZE, type ProgramHeaderTable, phdrTypeName } from '../core/elf/index.js';
+import { type ElfcorehdrLayout, PF_R, PF_W, PF_X, PHDR_SIZE, type ProgramHeaderTable, phdrTypeName } from '../core/elf/index.js';
 import { blanks, hexDigitsOf, writeDecimal } from './ascii-text.js';
 import type { ReportRole } from './phdr-roles.js';
 import { ChunkedText, formatColumns, type LineSink } from './report-text.js';
@@ -46,6 +46,63 @@ function unknownRole(role: never): never {
   throw new Error(`unknown phdr role ${String(role)}`);
 }
 
+// What each row's label is, one byte per row, so that the loops read a typed array rather than
+// an object per row.
+const NO_LABEL = 0;
+const CPU_NOTE = 1;
+const VMCOREINFO_NOTE = 2;
+const KERNEL_MAP = 3;
+const RAM_LOAD = 4;
+const RAM_LOAD_BACKUP = 5;
+
+/**
+ * The rows' roles: listed (either builder), or implied by the kernel builder's layout (rolesOfLayout
+ * would give the list); the layout makes no object per row.
+ */
+export type TableRoles = readonly ReportRole[] | ElfcorehdrLayout;
+
+/** The label kind of each of `n` rows, and the CPU of each CPU note by row (a list, or the layout's noteCpus). */
+function labelKinds(roles: TableRoles, n: number): { kinds: Uint8Array; cpus: readonly number[] } {
+  const kinds = new Uint8Array(n);
+  if (!Array.isArray(roles)) {
+    // roleOf: the notes of noteCpus, vmcoreinfo, the kernel map when there is one, then RAM.
+    const layout = roles as ElfcorehdrLayout;
+    // rolesOfLayout lists layout.phnum roles; rows past them have none.
+    const rows = Math.min(n, layout.phnum);
+    const notes = Math.min(rows, layout.noteCpus.length);
+    const firstRam = Math.min(rows, notes + 1 + (layout.hasKernelMap ? 1 : 0));
+    kinds.fill(CPU_NOTE, 0, notes);
+    if (notes < rows) kinds[notes] = VMCOREINFO_NOTE;
+    kinds.fill(KERNEL_MAP, notes + 1, firstRam);
+    kinds.fill(RAM_LOAD, firstRam, rows);
+    return { kinds, cpus: layout.noteCpus };
+  }
+  const list = roles as readonly ReportRole[];
+  const cpus: number[] = [];
+  for (let i = 0; i < n && i < list.length; i++) {
+    const role = list[i];
+    if (role === undefined) continue;
+    switch (role.kind) {
+      case 'cpu-note':
+        kinds[i] = CPU_NOTE;
+        cpus[i] = role.cpu;
+        break;
+      case 'vmcoreinfo':
+        kinds[i] = VMCOREINFO_NOTE;
+        break;
+      case 'kernel-map':
+        kinds[i] = KERNEL_MAP;
+        break;
+      case 'ram':
+        kinds[i] = 'backup' in role && role.backup ? RAM_LOAD_BACKUP : RAM_LOAD;
+        break;
+      default:
+        unknownRole(role);
+    }
+  }
+  return { kinds, cpus };
+}
+
 /** Hex digits of the big-endian u64 at `p` of `view` (at least 1). */
 function digitsAt(view: DataView, p: number): number {
   return hexDigitsOf(view.getUint32(p), view.getUint32(p + 4));
@@ -62,8 +119,9 @@ function digitsAt(view: DataView, p: number): number {
  * (copyWithin within one buffer), skipping leading zeros where readelf does. The last bytes of RAM
  * ranges, for the labels, are computed into a second table and turned to hex the same way.
  */
-export function phdrTableText(table: ProgramHeaderTable, roles: readonly ReportRole[] | undefined, whatTitle = 'What'): string {
+export function phdrTableText(table: ProgramHeaderTable, roles: TableRoles | undefined, whatTitle = 'What'): string {
   const n = table.phnum;
+  const { kinds, cpus } = labelKinds(roles ?? [], n);
   // A copy at offset 0 of its own memory, so that `words` below is aligned.
   const fields = Buffer.from(new Uint8Array(n * PHDR_SIZE).buffer);
   fields.set(table.bytes.subarray(table.at, table.at + n * PHDR_SIZE));
@@ -95,7 +153,7 @@ export function phdrTableText(table: ProgramHeaderTable, roles: readonly ReportR
     fileszDigits = Math.max(fileszDigits, digitsAt(view, p + 32));
     memszDigits = Math.max(memszDigits, digitsAt(view, p + 40));
     alignDigits = Math.max(alignDigits, digitsAt(view, p + 48));
-    if (roles?.[i]?.kind === 'ram') {
+    if (kinds[i]! >= RAM_LOAD) {
       const mhi = view.getUint32(p + 40);
       const mlo = view.getUint32(p + 44);
       if (mhi !== 0 || mlo !== 0) {
@@ -207,11 +265,11 @@ export function phdrTableText(table: ProgramHeaderTable, roles: readonly ReportR
   for (let i = 0; i < n; i++) {
     const p = i * PHDR_SIZE;
     const d = fieldDigits + i * HEX_ROW;
-    const role = roles?.[i];
+    const kind = kinds[i]!;
     const rowStart = at;
     const q = i * 14;
     if (
-      role !== undefined &&
+      kind !== NO_LABEL &&
       before >= 0 &&
       words[q] === words[q - 14] &&
       words[q + 1] === words[q - 13] &&
@@ -231,50 +289,49 @@ export function phdrTableText(table: ProgramHeaderTable, roles: readonly ReportR
       at += fixed;
       before = rowStart;
     } else {
-      at = fullRow(i, role !== undefined);
-      before = role === undefined ? -1 : rowStart;
+      at = fullRow(i, kind !== NO_LABEL);
+      before = kind === NO_LABEL ? -1 : rowStart;
     }
-    if (role !== undefined) {
-      switch (role.kind) {
-        case 'cpu-note':
-          out.set(CPU, at);
-          at += CPU.length;
-          if (Number.isSafeInteger(role.cpu) && role.cpu >= 0) at = writeDecimal(out, at, role.cpu);
-          else at += out.write(String(role.cpu), at, 'latin1');
-          out.set(NOTES, at);
-          at += NOTES.length;
-          break;
-        case 'vmcoreinfo':
-          out.set(VMCOREINFO, at);
-          at += VMCOREINFO.length;
-          break;
-        case 'kernel-map':
-          out.set(KERNEL_TEXT, at);
-          at += KERNEL_TEXT.length;
-          break;
-        case 'ram':
-          out.set(RAM, at);
-          at += RAM.length;
-          if (view.getUint32(p + 40) !== 0 || view.getUint32(p + 44) !== 0) {
-            out.set(RAM_FROM, at);
-            at += RAM_FROM.length;
-            at = copyHex(d + 48, digitsAt(view, p + 24), 1);
-            out.set(RAM_TO, at);
-            at += RAM_TO.length;
-            if (over[i] === 1) out[at++] = 0x31;
-            at = copyHex(endDigits + i * 16, over[i] === 1 ? 16 : digitsAt(endsView, i * 8), 1);
-            out[at++] = 0x5d;
-          }
-          if ('backup' in role && role.backup) {
-            out.set(BACKUP, at);
-            at += BACKUP.length;
-            at = copyHex(d + 16, digitsAt(view, p + 8), 1);
-            out[at++] = 0x29;
-          }
-          break;
-        default:
-          unknownRole(role);
+    switch (kind) {
+      case NO_LABEL:
+        break;
+      case CPU_NOTE: {
+        const cpu = cpus[i]!;
+        out.set(CPU, at);
+        at += CPU.length;
+        if (Number.isSafeInteger(cpu) && cpu >= 0) at = writeDecimal(out, at, cpu);
+        else at += out.write(String(cpu), at, 'latin1');
+        out.set(NOTES, at);
+        at += NOTES.length;
+        break;
       }
+      case VMCOREINFO_NOTE:
+        out.set(VMCOREINFO, at);
+        at += VMCOREINFO.length;
+        break;
+      case KERNEL_MAP:
+        out.set(KERNEL_TEXT, at);
+        at += KERNEL_TEXT.length;
+        break;
+      default:
+        out.set(RAM, at);
+        at += RAM.length;
+        if (view.getUint32(p + 40) !== 0 || view.getUint32(p + 44) !== 0) {
+          out.set(RAM_FROM, at);
+          at += RAM_FROM.length;
+          at = copyHex(d + 48, digitsAt(view, p + 24), 1);
+          out.set(RAM_TO, at);
+          at += RAM_TO.length;
+          if (over[i] === 1) out[at++] = 0x31;
+          at = copyHex(endDigits + i * 16, over[i] === 1 ? 16 : digitsAt(endsView, i * 8), 1);
+          out[at++] = 0x5d;
+        }
+        if (kind === RAM_LOAD_BACKUP) {
+          out.set(BACKUP, at);
+          at += BACKUP.length;
+          at = copyHex(d + 16, digitsAt(view, p + 8), 1);
+          out[at++] = 0x29;
+        }
     }
     out[at++] = 0x0a;
   }

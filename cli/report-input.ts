@@ -20,7 +20,8 @@ export interface ReportCommon {
   readonly sizedPhnum: number;
   /**
    * Where `header`'s program headers are in the bytes it was decoded from, when the caller has
-   * them: the text report then writes its table from the bytes (cli/phdr-table-bytes.ts).
+   * them: the text report then writes its table from the bytes (cli/phdr-table-bytes.ts), with
+   * the kernel builder's roles read from its layout (so `roles` must be rolesOfLayout(layout)).
    */
   readonly phdrTable?: ProgramHeaderTable | undefined;
 }

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { blanks, decimalDigitsOf, hexDigitsOf, writeDecimal } from '../cli/ascii-text.js';
 import { phdrTable } from '../cli/describe.js';
 import { phdrTableText, pushText } from '../cli/phdr-table-bytes.js';
-import { type ReportRole, whatFromRoles } from '../cli/phdr-roles.js';
+import { type ReportRole, rolesOfLayout, whatFromRoles } from '../cli/phdr-roles.js';
 import { ChunkedText } from '../cli/report-text.js';
 import {
   coreElfHeader,
@@ -16,6 +16,7 @@ import {
   decodeElfCoreHeaderLazily,
   ELFDATA2LSB,
   ELFDATA2MSB,
+  type ElfcorehdrLayout,
   encodeElfCoreHeader,
   type ProgramHeader,
   programHeaderTable,
@@ -84,6 +85,18 @@ describe('phdrTableText (the table from the bytes)', () => {
       expect(phdrTableText(table, roles as ReportRole[], 'Role')).toBe(
         `${phdrTableSimple(header, whatFromRoles(roles as ReportRole[], header), 'Role').join('\n')}\n`,
       );
+    },
+  );
+
+  itProp.prop([table, fc.boolean(), fc.array(fc.nat(9000), { maxLength: 12 }), fc.boolean(), fc.nat(30)], { numRuns: 300 })(
+    "reads the kernel builder's roles from its layout as rolesOfLayout lists them",
+    (phdrs, le, noteCpus, hasKernelMap, extra) => {
+      const bytes = headerBytes(phdrs, le, 0);
+      const { table: t } = programHeaderTable(bytes);
+      // phnum as the layout says, which need not be the table's (the writer stops at the shorter).
+      const phnum = Math.max(0, noteCpus.length + 1 + (hasKernelMap ? 1 : 0) + extra - 15);
+      const layout: ElfcorehdrLayout = { noteCpus, hasKernelMap, rangeCount: 0, phnum, sizedPhnum: phnum, size: 0 };
+      expect(phdrTableText(t, layout)).toBe(phdrTableText(t, rolesOfLayout(layout)));
     },
   );
 

@@ -3,7 +3,7 @@
 // everything the report says about it.
 
 import { buildSystemElfcorehdr } from '../../core/build/index.js';
-import { decodeElfCoreHeaderLazily } from '../../core/elf/index.js';
+import { decodeElfCoreHeaderLazily, type PhdrRole } from '../../core/elf/index.js';
 import { buildKexecToolsElfcorehdr } from '../../core/kexec/index.js';
 import type { ArchPlugin, PluginRegistry } from '../../core/port/index.js';
 import type { SystemDescription } from '../../core/system/index.js';
@@ -18,6 +18,8 @@ function kernelBuilt(system: SystemDescription, plugin: ArchPlugin): BuiltHeader
   // Decoded lazily: the text report reads its table from the bytes, and only --json, --html and
   // inspect --against need the program headers as objects.
   const { decoded, table } = decodeElfCoreHeaderLazily(built.bytes, "crashplug's header");
+  // The roles too are made on first use: the text report reads them from the layout.
+  let roles: PhdrRole[] | undefined;
   return {
     builder: 'kernel',
     system,
@@ -25,7 +27,10 @@ function kernelBuilt(system: SystemDescription, plugin: ArchPlugin): BuiltHeader
     bytes: built.bytes,
     header: decoded,
     phdrTable: table,
-    roles: rolesOfLayout(built.layout),
+    get roles(): readonly PhdrRole[] {
+      roles ??= rolesOfLayout(built.layout);
+      return roles;
+    },
     size: built.layout.size,
     sizedPhnum: built.layout.sizedPhnum,
     layout: built.layout,
