@@ -74,6 +74,25 @@ describe('Reader.u64 and Reader.range', () => {
     if (want === undefined) expect(() => r.u64(t, '$.x')).toThrow(/\$\.x: /);
     else expect(r.u64(t, '$.x')).toBe(want);
   });
+  itProp.prop([fc.oneof(fc.tuple(text, text), fc.constantFrom(null, 7, ['0x1'], ['0x1', '0x2', '0x3'])), fc.nat(9)])(
+    'rangeAt is range with the entry path, result and error alike',
+    (value, i) => {
+      const r = new Reader('test');
+      let want: unknown;
+      try {
+        want = r.range(value, `$.list[${i}]`);
+      } catch (err) {
+        want = (err as Error).message;
+      }
+      let got: unknown;
+      try {
+        got = r.rangeAt(value, '$.list', i);
+      } catch (err) {
+        got = (err as Error).message;
+      }
+      expect(got).toEqual(want);
+    },
+  );
   itProp.prop([text, text])('a range names the end that is wrong', (a, b) => {
     const r = new Reader('test');
     const [x, y] = [parseU64(a), parseU64(b)];

@@ -71,7 +71,12 @@ export function readMemory(r: Reader, value: unknown, baseDir: string, files: Sy
     if (!Array.isArray(json.ranges)) {
       r.bad('$.memory.ranges', `expected an array of ranges, got ${describe(json.ranges)}`, 'write [["0x…", "0x…"], …]');
     }
-    const systemRam: NamedRange[] = json.ranges.map((v, i) => ({ name: 'System RAM', ...r.range(v, at('$.memory.ranges', i)) }));
+    const list = json.ranges;
+    const systemRam: NamedRange[] = new Array(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const { start, end } = r.rangeAt(list[i], '$.memory.ranges', i);
+      systemRam[i] = { name: 'System RAM', start, end };
+    }
     // Overlapping RAM would become overlapping PT_LOADs: the capture kernel would dump those bytes twice.
     const clash = firstOverlap(systemRam);
     if (clash !== undefined) {
