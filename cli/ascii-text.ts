@@ -37,3 +37,18 @@ export function writeDecimal(out: Uint8Array, at: number, n: number): number {
 export function blanks(out: Uint8Array, from: number, to: number): void {
   for (let i = from; i < to; i++) out[i] = 0x20;
 }
+
+/** Bytes turned to hex per call: the digits pass through a string of twice this, kept small. */
+const HEX_CHUNK = 16 * 1024;
+
+/**
+ * The hex digits of `bytes` (two per byte, most significant nibble first) written into `out` at
+ * `at`, by Buffer#toString('hex') a chunk at a time: one string of megabytes would go straight to
+ * the old generation and bring on a full garbage collection.
+ */
+export function writeHexDigits(out: Buffer, at: number, bytes: Buffer): void {
+  for (let from = 0; from < bytes.length; from += HEX_CHUNK) {
+    const to = Math.min(bytes.length, from + HEX_CHUNK);
+    out.write(bytes.toString('hex', from, to), at + 2 * from, 'latin1');
+  }
+}

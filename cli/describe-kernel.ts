@@ -8,7 +8,7 @@ import type { CrashMemory, ElfcorehdrSegmentSpec } from '../core/port/index.js';
 import { type MemoryAccount, memoryAccount } from './memory-account.js';
 import { rangeText } from './phdr-roles.js';
 import { pushText } from './phdr-table-bytes.js';
-import { ramListText } from './ram-list-text.js';
+import { ramListBytes } from './ram-list-text.js';
 import { bytesText, formatColumns, type Json, type LineSink, namedJson, rangesJson, rangesText } from './report-text.js';
 import type { ReportCommon } from './report-input.js';
 
@@ -49,7 +49,7 @@ export function ramLines(ram: readonly Range[], lines: LineSink): void {
 
 function memoryLines(account: MemoryAccount, cm: CrashMemory, origin: string, lines: LineSink): void {
   lines.push(`System RAM found by the walk (${account.systemRam.length} ranges, from ${origin}):`);
-  const text = ramListText(account.systemRam);
+  const text = ramListBytes(account.systemRam);
   if (text === undefined) ramLines(account.systemRam, lines);
   else pushText(lines, text);
   if (account.exclusions.length === 0) {

@@ -8,7 +8,7 @@ import { type ElfCoreHeader, EHDR_SIZE, PF_R, PF_W, PF_X, PHDR_SIZE, phdrTypeNam
 import { kernelMemoryLinesInto, kernelReserveLines, kernelSectionsJson } from './describe-kernel.js';
 import { kexecToolsMemoryLines, kexecToolsReserveLines, kexecToolsSectionsJson, kexecToolsSizeLine } from './describe-kexec-tools.js';
 import { type PhdrWhat, whatFromRoles } from './phdr-roles.js';
-import { phdrTableText, pushText } from './phdr-table-bytes.js';
+import { phdrTableBytes, pushText } from './phdr-table-bytes.js';
 import type { BuiltReportInput } from './report-input.js';
 import { formatColumns, type Json, type LineSink } from './report-text.js';
 
@@ -252,7 +252,7 @@ export function builtReportInto(input: BuiltReportInput, lines: LineSink): void 
   lines.push('');
   lines.push('Program headers:');
   // The kernel builder's roles follow from its layout: the table reads them from there.
-  if (input.phdrTable !== undefined) pushText(lines, phdrTableText(input.phdrTable, input.builder === 'kernel' ? input.layout : input.roles, 'What'));
+  if (input.phdrTable !== undefined) pushText(lines, phdrTableBytes(input.phdrTable, input.builder === 'kernel' ? input.layout : input.roles, 'What'));
   else phdrTableInto(header, whatFromRoles(input.roles, header), 'What', lines);
   lines.push('');
   switch (input.builder) {

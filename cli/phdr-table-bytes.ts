@@ -5,9 +5,9 @@
 // (test/phdr-table-bytes.test.ts compares the two on random headers).
 
 import { type ElfcorehdrLayout, PF_R, PF_W, PF_X, PHDR_SIZE, type ProgramHeaderTable, phdrTypeName } from '../core/elf/index.js';
-import { blanks, hexDigitsOf, writeDecimal } from './ascii-text.js';
+import { blanks, hexDigitsOf, writeDecimal, writeHexDigits } from './ascii-text.js';
 import type { ReportRole } from './phdr-roles.js';
-import { ChunkedText, formatColumns, type LineSink } from './report-text.js';
+import { ChunkedText, formatColumns, type LineSink, pieceText } from './report-text.js';
 
 const TWO32 = 0x1_0000_0000;
 const DIGITS = '0123456789abcdef';
@@ -115,11 +115,16 @@ function digitsAt(view: DataView, p: number): number {
  *
  * The work per byte is native: the table is copied and, when little-endian, every 8 bytes are
  * reversed (Buffer#swap64), so each u64 reads most significant byte first and Buffer#toString('hex')
- * turns the whole table into its digits at once. The rows then copy their cells out of those digits
+ * turns the whole table into its digits (writeHexDigits). The rows then copy their cells out of those digits
  * (copyWithin within one buffer), skipping leading zeros where readelf does. The last bytes of RAM
  * ranges, for the labels, are computed into a second table and turned to hex the same way.
  */
 export function phdrTableText(table: ProgramHeaderTable, roles: TableRoles | undefined, whatTitle = 'What'): string {
+  return pieceText(phdrTableBytes(table, roles, whatTitle));
+}
+
+/** phdrTableText as ASCII bytes. */
+export function phdrTableBytes(table: ProgramHeaderTable, roles: TableRoles | undefined, whatTitle = 'What'): Uint8Array {
   const n = table.phnum;
   const { kinds, cpus } = labelKinds(roles ?? [], n);
   // A copy at offset 0 of its own memory, so that `words` below is aligned.
@@ -187,8 +192,8 @@ export function phdrTableText(table: ProgramHeaderTable, roles: TableRoles | und
   const fieldDigits = headLine.length + n * row;
   const endDigits = fieldDigits + n * HEX_ROW;
   const out = Buffer.allocUnsafe(endDigits + n * 16);
-  out.write(fields.toString('hex'), fieldDigits, 'latin1');
-  out.write(ends.toString('hex'), endDigits, 'latin1');
+  writeHexDigits(out, fieldDigits, fields);
+  writeHexDigits(out, endDigits, ends);
   let at = out.write(headLine, 0, 'latin1');
 
   /** Copies the u64 whose digits start at `d` with at least `min` digits (`digits` significant); returns the end. */
@@ -335,15 +340,15 @@ export function phdrTableText(table: ProgramHeaderTable, roles: TableRoles | und
     }
     out[at++] = 0x0a;
   }
-  return out.toString('latin1', 0, at);
+  return out.subarray(0, at);
 }
 
-/** Appends `text` (lines each ending in "\n") to `lines`: whole to a ChunkedText, line by line to any other sink. */
-export function pushText(lines: LineSink, text: string): void {
+/** Appends `text` (lines each ending in "\n"; bytes are UTF-8) to `lines`: whole to a ChunkedText, line by line to any other sink. */
+export function pushText(lines: LineSink, text: string | Uint8Array): void {
   if (lines instanceof ChunkedText) {
     lines.pushText(text);
     return;
   }
-  const parts = text.split('\n');
+  const parts = pieceText(text).split('\n');
   for (let i = 0; i < parts.length - 1; i++) lines.push(parts[i]!);
 }

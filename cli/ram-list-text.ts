@@ -6,11 +6,17 @@
 
 import { U64_MAX } from '../core/base/index.js';
 import type { Range } from '../core/memory/index.js';
-import { blanks, hexDigitsOf } from './ascii-text.js';
-import { bytesText } from './report-text.js';
+import { blanks, hexDigitsOf, writeHexDigits } from './ascii-text.js';
+import { bytesText, pieceText } from './report-text.js';
 
 /** Every line this writes, with its "\n", or undefined when a range ends below its start (then the sizes are not byte counts). */
 export function ramListText(ram: readonly Range[]): string | undefined {
+  const bytes = ramListBytes(ram);
+  return bytes === undefined ? undefined : pieceText(bytes);
+}
+
+/** ramListText as UTF-8 bytes. */
+export function ramListBytes(ram: readonly Range[]): Uint8Array | undefined {
   const n = ram.length;
   const bounds = new BigUint64Array(2 * n);
   for (let i = 0; i < n; i++) {
@@ -42,7 +48,7 @@ export function ramListText(ram: readonly Range[]): string | undefined {
   const out = Buffer.allocUnsafe(digitsAt + 32 * n);
   const swapped = Buffer.from(bounds.buffer, 0, bounds.byteLength);
   swapped.swap64();
-  out.write(swapped.toString('hex'), digitsAt, 'latin1');
+  writeHexDigits(out, digitsAt, swapped);
   let sizeHi = -1;
   let sizeLo = -1;
   let size: Uint8Array = new Uint8Array(0);
@@ -84,5 +90,5 @@ export function ramListText(ram: readonly Range[]): string | undefined {
     at += size.length;
     out[at++] = 0x0a;
   }
-  return out.toString('utf8', 0, at);
+  return out.subarray(0, at);
 }

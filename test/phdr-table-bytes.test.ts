@@ -5,7 +5,7 @@
 
 import { fc, it as itProp } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { blanks, decimalDigitsOf, hexDigitsOf, writeDecimal } from '../cli/ascii-text.js';
+import { blanks, decimalDigitsOf, hexDigitsOf, writeDecimal, writeHexDigits } from '../cli/ascii-text.js';
 import { phdrTable } from '../cli/describe.js';
 import { phdrTableText, pushText } from '../cli/phdr-table-bytes.js';
 import { type ReportRole, rolesOfLayout, whatFromRoles } from '../cli/phdr-roles.js';
@@ -174,6 +174,11 @@ describe('decodeElfCoreHeaderLazily', () => {
 describe('ascii-text', () => {
   itProp.prop([fc.bigInt(0n, MAX)])('hexDigitsOf two halves is the length of BigInt toString(16)', (v) => {
     expect(hexDigitsOf(Number(v >> 32n), Number(v & 0xffff_ffffn))).toBe(v.toString(16).length);
+  });
+  itProp.prop([fc.uint8Array({ maxLength: 40_000 }), fc.nat(5)], { numRuns: 30 })('writeHexDigits is toString("hex"), in place', (bytes, at) => {
+    const out = Buffer.alloc(at + 2 * bytes.length + 3, 0x2e);
+    writeHexDigits(out, at, Buffer.from(bytes));
+    expect(out.toString('latin1')).toBe(`${'.'.repeat(at)}${Buffer.from(bytes).toString('hex')}...`);
   });
   itProp.prop([fc.maxSafeNat(), fc.nat(4), fc.nat(4)])('writeDecimal is String(n), blanks are spaces', (n, before, after) => {
     const b = new Uint8Array(before + 16 + after).fill(0x78);
