@@ -9,6 +9,8 @@ import { blanks, decimalDigitsOf, hexDigitsOf, writeDecimal, writeHexDigits } fr
 import { phdrTable } from '../cli/describe.js';
 import { phdrTableText, pushText } from '../cli/phdr-table-bytes.js';
 import { type ReportRole, rolesOfLayout, whatFromRoles } from '../cli/phdr-roles.js';
+import type { CliContext } from '../cli/context.js';
+import { reportBytesStream } from '../cli/output.js';
 import { ChunkedText } from '../cli/report-text.js';
 import {
   coreElfHeader,
@@ -140,6 +142,36 @@ describe('phdrTableText (the table from the bytes)', () => {
       sink.push('after');
     }
     expect(chunked.pieces().join('')).toBe(`${list.join('\n')}\n`);
+  });
+});
+
+describe('reportBytesStream (where a report piece of bytes goes)', () => {
+  const text = 'Program headers ≈ 1.5 GiB\n';
+  const bytes = new TextEncoder().encode(text);
+  function ctxWith(outBytes: boolean) {
+    const seen: { out: string[]; err: string[]; outBytes: string[] } = { out: [], err: [], outBytes: [] };
+    const ctx = {
+      registry: () => {
+        throw new Error('not used');
+      },
+      out: (t: string) => void seen.out.push(t),
+      err: (t: string) => void seen.err.push(t),
+      outBytes: outBytes ? (b: Uint8Array) => void seen.outBytes.push(new TextDecoder().decode(b)) : undefined,
+    } as unknown as CliContext;
+    return { ctx, seen };
+  }
+  it('writes bytes to standard output as they are when the caller takes bytes there', () => {
+    const { ctx, seen } = ctxWith(true);
+    reportBytesStream(ctx, false)(bytes);
+    expect(seen).toEqual({ out: [], err: [], outBytes: [text] });
+  });
+  it('decodes them for a caller that takes text only, and for standard error under --out -', () => {
+    const textOnly = ctxWith(false);
+    reportBytesStream(textOnly.ctx, false)(bytes);
+    expect(textOnly.seen).toEqual({ out: [text], err: [], outBytes: [] });
+    const toErr = ctxWith(true);
+    reportBytesStream(toErr.ctx, true)(bytes);
+    expect(toErr.seen).toEqual({ out: [], err: [text], outBytes: [] });
   });
 });
 
