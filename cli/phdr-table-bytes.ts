@@ -1,8 +1,8 @@
 // The program-header table of the report (describe.ts phdrTableInto, with whatFromRoles labels)
-// written straight from the header's bytes: the whole table becomes hex digits in one native call, and
-// each row copies its cells from them into one ASCII buffer, so a big machine's 16 000 rows make no ProgramHeader, no BigInt
-// and no string per cell or line. The text is the same byte for byte
-// (test/phdr-table-bytes.test.ts compares the two on random headers).
+// written straight from the header's bytes: the whole table becomes hex digits in a few native
+// calls, and each row copies its cells from them into one ASCII buffer, so a big machine's 16 000
+// rows make no ProgramHeader, no BigInt and no string per cell or line. The text is the same byte
+// for byte (test/phdr-table-bytes.test.ts compares the two on random headers).
 
 import { type ElfcorehdrLayout, PF_R, PF_W, PF_X, PHDR_SIZE, type ProgramHeaderTable, phdrTypeName } from '../core/elf/index.js';
 import { blanks, hexDigitsOf, writeDecimal, writeHexDigits } from './ascii-text.js';
@@ -10,7 +10,6 @@ import type { ReportRole } from './phdr-roles.js';
 import { ChunkedText, formatColumns, type LineSink, pieceText } from './report-text.js';
 
 const TWO32 = 0x1_0000_0000;
-const DIGITS = '0123456789abcdef';
 /** Bytes of one row's fields as hex: 2 per byte. */
 const HEX_ROW = 2 * PHDR_SIZE;
 
