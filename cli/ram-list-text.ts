@@ -1,6 +1,6 @@
-// The report's System RAM list ("  [0x…-0x…]  16 MiB", one line per range) written as one ASCII
+// The report's System RAM list ("  [0x…-0x…]  16 MiB", one line per range) written as one UTF-8
 // buffer: the bounds go into a BigUint64Array, are read back as 32-bit halves (no BigInt made
-// per field) and turned to hex in one native call, as the program-header table is
+// per field) and turned to hex by native calls (writeHexDigits), as the program-header table is
 // (phdr-table-bytes.ts). describe-kernel.ts ramLines is the plain version, used for anything this
 // one does not take; test/ram-list-text.test.ts checks the two agree.
 
