@@ -146,17 +146,28 @@ export function phdrTableBytes(table: ProgramHeaderTable, roles: TableRoles | un
   const over = new Uint8Array(n);
   let typeWidth = 4;
   let lastType: number | undefined;
-  let [fileszDigits, memszDigits, alignDigits] = [1, 1, 1];
+  // A column of sizes is as wide as its largest value, and the largest value has the highest bit
+  // set of any: that of all the values OR-ed together. OR-ing the raw words keeps each byte in its
+  // place, so the result reads back in the fields' (big-endian) order.
+  let [f0, f1, m0, m1, a0, a1] = [0, 0, 0, 0, 0, 0];
+  let typeWord: number | undefined;
   for (let i = 0; i < n; i++) {
     const p = i * PHDR_SIZE;
-    const type = view.getUint32(p + typeAt);
-    if (type !== lastType) {
-      lastType = type;
-      typeWidth = Math.max(typeWidth, phdrTypeName(type).length);
+    const q = i * 14;
+    if (words[q + typeAt / 4] !== typeWord) {
+      typeWord = words[q + typeAt / 4];
+      const type = view.getUint32(p + typeAt);
+      if (type !== lastType) {
+        lastType = type;
+        typeWidth = Math.max(typeWidth, phdrTypeName(type).length);
+      }
     }
-    fileszDigits = Math.max(fileszDigits, digitsAt(view, p + 32));
-    memszDigits = Math.max(memszDigits, digitsAt(view, p + 40));
-    alignDigits = Math.max(alignDigits, digitsAt(view, p + 48));
+    f0 |= words[q + 8]!;
+    f1 |= words[q + 9]!;
+    m0 |= words[q + 10]!;
+    m1 |= words[q + 11]!;
+    a0 |= words[q + 12]!;
+    a1 |= words[q + 13]!;
     if (kinds[i]! >= RAM_LOAD) {
       const mhi = view.getUint32(p + 40);
       const mlo = view.getUint32(p + 44);
@@ -169,6 +180,10 @@ export function phdrTableBytes(table: ProgramHeaderTable, roles: TableRoles | un
       }
     }
   }
+  const widestView = new DataView(Int32Array.of(f0, f1, m0, m1, a0, a1).buffer);
+  const fileszDigits = digitsAt(widestView, 0);
+  const memszDigits = digitsAt(widestView, 8);
+  const alignDigits = digitsAt(widestView, 16);
   const head = ['#', 'Type', 'Offset', 'VirtAddr', 'PhysAddr', 'FileSiz', 'MemSiz', 'Flg', 'Align'];
   if (roles !== undefined) head.push(whatTitle);
   const w = head.map((h) => h.length);
