@@ -13,7 +13,10 @@ export interface CliContext {
    * report is written (unless the command was given --no-fail). `why` is kept for --json callers.
    */
   readonly answerIsBad: (why: string) => void;
-  /** Standard output for bytes (`--out -`); the report then goes to `err`. */
+  /**
+   * Standard output for bytes: `--out -` (the report then goes to `err`), and report pieces
+   * written as UTF-8 bytes (output.ts reportBytesStream), in order with `out`.
+   */
   readonly outBytes?: ((bytes: Uint8Array) => void) | undefined;
   /** Standard error. */
   readonly err?: ((text: string) => void) | undefined;

@@ -3,10 +3,12 @@
 
 import { alignUp, hex } from '../core/base/index.js';
 import type { ElfcorehdrLayout } from '../core/elf/index.js';
-import { mergedView, type NamedRange, totalSize } from '../core/memory/index.js';
+import { mergedView, type Range, totalSize } from '../core/memory/index.js';
 import type { CrashMemory, ElfcorehdrSegmentSpec } from '../core/port/index.js';
 import { type MemoryAccount, memoryAccount } from './memory-account.js';
 import { rangeText } from './phdr-roles.js';
+import { pushText } from './phdr-table-bytes.js';
+import { ramListBytes } from './ram-list-text.js';
 import { bytesText, formatColumns, type Json, type LineSink, namedJson, rangesJson, rangesText } from './report-text.js';
 import type { ReportCommon } from './report-input.js';
 
@@ -23,7 +25,7 @@ export interface KernelReportInput extends ReportCommon {
  * without making a row of cells per range; the size text is made once for a run of equal sizes
  * (a machine's DIMMs are mostly one size).
  */
-function ramLines(ram: readonly NamedRange[], lines: LineSink): void {
+export function ramLines(ram: readonly Range[], lines: LineSink): void {
   const texts: string[] = new Array(ram.length);
   let width = 0;
   for (let i = 0; i < ram.length; i++) {
@@ -47,7 +49,9 @@ function ramLines(ram: readonly NamedRange[], lines: LineSink): void {
 
 function memoryLines(account: MemoryAccount, cm: CrashMemory, origin: string, lines: LineSink): void {
   lines.push(`System RAM found by the walk (${account.systemRam.length} ranges, from ${origin}):`);
-  ramLines(account.systemRam, lines);
+  const text = ramListBytes(account.systemRam);
+  if (text === undefined) ramLines(account.systemRam, lines);
+  else pushText(lines, text);
   if (account.exclusions.length === 0) {
     lines.push('Exclusions: none');
   } else {

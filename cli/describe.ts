@@ -8,6 +8,7 @@ import { type ElfCoreHeader, EHDR_SIZE, PF_R, PF_W, PF_X, PHDR_SIZE, phdrTypeNam
 import { kernelMemoryLinesInto, kernelReserveLines, kernelSectionsJson } from './describe-kernel.js';
 import { kexecToolsMemoryLines, kexecToolsReserveLines, kexecToolsSectionsJson, kexecToolsSizeLine } from './describe-kexec-tools.js';
 import { type PhdrWhat, whatFromRoles } from './phdr-roles.js';
+import { phdrTableBytes, pushText } from './phdr-table-bytes.js';
 import type { BuiltReportInput } from './report-input.js';
 import { formatColumns, type Json, type LineSink } from './report-text.js';
 
@@ -250,7 +251,9 @@ export function builtReportInto(input: BuiltReportInput, lines: LineSink): void 
   lines.push(`elfcorehdr of ${system.origin}: ${system.arch}, kernel ${system.kernel.version} profile, ${input.builder} builder`);
   lines.push('');
   lines.push('Program headers:');
-  phdrTableInto(header, whatFromRoles(input.roles, header), 'What', lines);
+  // The kernel builder's roles follow from its layout: the table reads them from there.
+  if (input.phdrTable !== undefined) pushText(lines, phdrTableBytes(input.phdrTable, input.builder === 'kernel' ? input.layout : input.roles, 'What'));
+  else phdrTableInto(header, whatFromRoles(input.roles, header), 'What', lines);
   lines.push('');
   switch (input.builder) {
     case 'kernel':

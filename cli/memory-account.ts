@@ -59,14 +59,16 @@ export function memoryAccount(cm: CrashMemory): MemoryAccount {
   }
   // Both are merged now (mergedView), and so are the sweeps' results and `seen`.
   const dropped = sweepSubtract(ram, kept);
-  const keptRam = sweepIntersect(kept, ram);
   /** Every hole seen so far, merged (sorted, disjoint, not touching). */
   const seen: Range[] = [];
   const exclusions = cm.excluded.map((hole): ExclusionEffect => {
     const removed: Range[] = [];
     for (const part of unseenParts(seen, hole)) removed.push(...clipRanges(dropped, part.start, part.end));
     addHole(seen, hole);
-    return { ...hole, removed, leftIn: clipRanges(keptRam, hole.start, hole.end) };
+    // The kept RAM inside the hole, from both lists clipped to it: intersecting the whole lists
+    // would make a range per kept range (8192 on a big machine) for the few a hole holds.
+    const leftIn = sweepIntersect(clipRanges(kept, hole.start, hole.end), clipRanges(ram, hole.start, hole.end));
+    return { ...hole, removed, leftIn };
   });
   return {
     systemRam: cm.systemRam,

@@ -4,6 +4,7 @@
 import { CrashplugError } from '../core/base/index.js';
 import type { CliContext } from './context.js';
 import { OutputSet, writeFileAtomic } from './files.js';
+import { pieceText } from './report-text.js';
 
 /** The `--out` value that means standard output. */
 export const STDOUT_PATH = '-';
@@ -25,6 +26,17 @@ export function writeOutput(ctx: CliContext, path: string, bytes: Uint8Array): v
 /** Where the report goes: standard output, unless the bytes took it. */
 export function reportStream(ctx: CliContext, bytesToStdout: boolean): (text: string) => void {
   return bytesToStdout ? (ctx.err ?? (() => {})) : ctx.out;
+}
+
+/**
+ * Where a piece of the report that is UTF-8 bytes goes: written as it is to standard output when
+ * the caller can take bytes there, else decoded for reportStream's writer (standard error, or a
+ * caller that takes text only).
+ */
+export function reportBytesStream(ctx: CliContext, bytesToStdout: boolean): (bytes: Uint8Array) => void {
+  if (!bytesToStdout && ctx.outBytes !== undefined) return ctx.outBytes;
+  const text = reportStream(ctx, bytesToStdout);
+  return (bytes) => text(pieceText(bytes));
 }
 
 /** "FILE" or "standard output", for "Wrote N bytes to …". */

@@ -21,7 +21,7 @@ export interface LineSink {
  */
 export class ChunkedText implements LineSink {
   #batch: string[] = [];
-  readonly #pieces: string[] = [];
+  readonly #pieces: (string | Uint8Array)[] = [];
 
   push(line: string): void {
     this.#batch.push(line);
@@ -35,11 +35,25 @@ export class ChunkedText implements LineSink {
     this.#batch = [];
   }
 
-  /** The text, in pieces that concatenate to every line followed by "\n". */
-  pieces(): readonly string[] {
+  /**
+   * Lines already joined, each followed by "\n", kept as one piece: a string, or UTF-8 bytes (a
+   * table written as bytes goes out as it is, never made into a string of megabytes).
+   */
+  pushText(text: string | Uint8Array): void {
+    if (this.#batch.length > 0) this.#flush();
+    if (text.length > 0) this.#pieces.push(text);
+  }
+
+  /** The text, in pieces that concatenate to every line followed by "\n"; a Uint8Array piece is UTF-8. */
+  pieces(): readonly (string | Uint8Array)[] {
     if (this.#batch.length > 0) this.#flush();
     return this.#pieces;
   }
+}
+
+/** A piece of a ChunkedText as a string. */
+export function pieceText(piece: string | Uint8Array): string {
+  return typeof piece === 'string' ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength).toString('utf8');
 }
 
 /** Columns padded to their widest cell, one space apart, trailing blanks dropped. */

@@ -3,7 +3,7 @@
 // everything the report says about it.
 
 import { buildSystemElfcorehdr } from '../../core/build/index.js';
-import { decodeElfCoreHeader } from '../../core/elf/index.js';
+import { decodeElfCoreHeaderLazily, type PhdrRole } from '../../core/elf/index.js';
 import { buildKexecToolsElfcorehdr } from '../../core/kexec/index.js';
 import type { ArchPlugin, PluginRegistry } from '../../core/port/index.js';
 import type { SystemDescription } from '../../core/system/index.js';
@@ -15,13 +15,22 @@ export type BuiltHeader = BuiltReportInput & { readonly bytes: Uint8Array };
 
 function kernelBuilt(system: SystemDescription, plugin: ArchPlugin): BuiltHeader {
   const built = buildSystemElfcorehdr(system, plugin);
+  // Decoded lazily: the text report reads its table from the bytes, and only --json, --html and
+  // inspect --against need the program headers as objects.
+  const { decoded, table } = decodeElfCoreHeaderLazily(built.bytes, "crashplug's header");
+  // The roles too are made on first use: the text report reads them from the layout.
+  let roles: PhdrRole[] | undefined;
   return {
     builder: 'kernel',
     system,
     machineName: plugin.machineName,
     bytes: built.bytes,
-    header: decodeElfCoreHeader(built.bytes, "crashplug's header"),
-    roles: rolesOfLayout(built.layout),
+    header: decoded,
+    phdrTable: table,
+    get roles(): readonly PhdrRole[] {
+      roles ??= rolesOfLayout(built.layout);
+      return roles;
+    },
     size: built.layout.size,
     sizedPhnum: built.layout.sizedPhnum,
     layout: built.layout,

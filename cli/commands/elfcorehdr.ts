@@ -7,7 +7,8 @@ import { CrashplugError } from '../../core/base/index.js';
 import { HEADER_BUILDERS, type HeaderBuilder } from '../../core/system/index.js';
 import type { CliContext } from '../context.js';
 import { builtReportInto, builtReportJson, builtReportLines, ChunkedText } from '../describe.js';
-import { CommandOutputs, outputName, reportStream } from '../output.js';
+import { pieceText } from '../report-text.js';
+import { CommandOutputs, outputName, reportBytesStream, reportStream } from '../output.js';
 import { kernelOption } from '../options.js';
 import { readHostSystem, type HostDescription } from '../host.js';
 import type { MemoryMapPicture } from '../svg-memory-map.js';
@@ -70,8 +71,9 @@ async function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): Promise<
 
   // Render before writing: a report that cannot be made must not leave a file behind. The text
   // report is kept in flat pieces (ChunkedText) and written piece by piece: one string of 2 MB
-  // would be joined, then flattened and encoded again by the write.
-  let pieces: readonly string[];
+  // would be joined, then flattened and encoded again by the write. The tables written as bytes
+  // stay bytes down to standard output.
+  let pieces: readonly (string | Uint8Array)[];
   if (opts.json === true) {
     const json = {
       ...(host === undefined
@@ -115,7 +117,7 @@ async function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): Promise<
   }
   if (opts.html !== undefined && picture !== undefined) {
     const assumptions = host === undefined ? [] : hostAssumptions(host, system.builder);
-    const textReport = opts.json === true ? `${builtReportLines(built).join('\n')}\n` : pieces.join('');
+    const textReport = opts.json === true ? `${builtReportLines(built).join('\n')}\n` : pieces.map(pieceText).join('');
     const page = pictures!.htmlReport(pictures!.elfcorehdrPage(built, picture.svg, textReport, assumptions));
     outputs.add(opts.html, page, 'HTML report');
     wrote.push(
@@ -126,7 +128,11 @@ async function runElfcorehdr(opts: ElfcorehdrOptions, ctx: CliContext): Promise<
   // What was written: on stderr under --json, so that stdout stays one JSON object.
   if (opts.json === true) for (const w of wrote) process.stderr.write(`${w}\n`);
   const report = reportStream(ctx, outputs.toStdout);
-  for (const piece of pieces) report(piece);
+  const reportBytes = reportBytesStream(ctx, outputs.toStdout);
+  for (const piece of pieces) {
+    if (typeof piece === 'string') report(piece);
+    else reportBytes(piece);
+  }
   if (opts.json !== true && wrote.length > 0) report(wrote.map((w) => `${w}\n`).join(''));
 }
 

@@ -122,8 +122,16 @@ export function decodeProgramHeaders(bytes: Uint8Array, at: number, phnum: numbe
   return phdrs;
 }
 
-/** Decode `bytes` (named `source` in errors: a file name, or "buffer"). */
-export function decodeElfCoreHeader(bytes: Uint8Array, source = 'buffer'): DecodedElfCoreHeader {
+/** Where the program headers of a checked header lie: `phnum` entries of PHDR_SIZE bytes from `at`. */
+export interface ProgramHeaderTable {
+  readonly bytes: Uint8Array;
+  readonly at: number;
+  readonly phnum: number;
+  readonly byteOrder: ByteOrder;
+}
+
+/** The Ehdr of `bytes` checked, and where its program headers are (refused when they do not fit). */
+export function programHeaderTable(bytes: Uint8Array, source = 'buffer'): DecodedElfHeader & { readonly table: ProgramHeaderTable } {
   const { header, byteOrder, warnings } = decodeElfHeader(bytes, source);
   const phoff = Number(header.phoff);
   const end = phoff + header.phnum * PHDR_SIZE;
@@ -134,6 +142,36 @@ export function decodeElfCoreHeader(bytes: Uint8Array, source = 'buffer'): Decod
         'the header is truncated or e_phnum is wrong',
     );
   }
-  const phdrs = decodeProgramHeaders(bytes, phoff, header.phnum, byteOrder);
+  return { header, byteOrder, warnings, table: { bytes, at: phoff, phnum: header.phnum, byteOrder } };
+}
+
+/** Decode `bytes` (named `source` in errors: a file name, or "buffer"). */
+export function decodeElfCoreHeader(bytes: Uint8Array, source = 'buffer'): DecodedElfCoreHeader {
+  const { header, byteOrder, warnings, table } = programHeaderTable(bytes, source);
+  const phdrs = decodeProgramHeaders(bytes, table.at, header.phnum, byteOrder);
   return { header, phdrs, byteOrder, size: bytes.length, warnings };
+}
+
+/**
+ * decodeElfCoreHeader, checked the same way now, but with `phdrs` decoded on first use: a report
+ * written from the bytes (cli/phdr-table-bytes.ts, through `table`) then makes none of the 16 000
+ * objects and 40 000 BigInts of a big machine's table. `bytes` must not change afterwards.
+ */
+export function decodeElfCoreHeaderLazily(
+  bytes: Uint8Array,
+  source = 'buffer',
+): { readonly decoded: DecodedElfCoreHeader; readonly table: ProgramHeaderTable } {
+  const { header, byteOrder, warnings, table } = programHeaderTable(bytes, source);
+  let phdrs: ProgramHeader[] | undefined;
+  const decoded: DecodedElfCoreHeader = {
+    header,
+    get phdrs(): readonly ProgramHeader[] {
+      phdrs ??= decodeProgramHeaders(bytes, table.at, header.phnum, byteOrder);
+      return phdrs;
+    },
+    byteOrder,
+    size: bytes.length,
+    warnings,
+  };
+  return { decoded, table };
 }

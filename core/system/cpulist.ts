@@ -24,7 +24,11 @@ export function parseCpulist(text: string, where: string): number[] {
   }
   const body = text.trim();
   if (body === '') return [];
-  const cpus = new Set<number>();
+  // Tokens in ascending order that do not overlap (as sysfs prints them) give the CPUs in order,
+  // each once: they are listed as they come. The set and the sort are for any other order.
+  const listed: number[] = [];
+  let cpus: Set<number> | undefined;
+  let lastListed = -1;
   for (const raw of body.split(',')) {
     const token = raw.trim();
     if (token === '') bad(`empty entry in "${body}"`, 'remove the doubled or trailing comma');
@@ -39,11 +43,19 @@ export function parseCpulist(text: string, where: string): number[] {
     if (used < 1 || group < 1 || used > group) {
       bad(`"${token}" has a bad group`, 'in "a-b:used/group", 1 ≤ used ≤ group');
     }
+    if (cpus === undefined && first > lastListed) {
+      for (let cpu = first; cpu <= last; cpu++) {
+        if ((cpu - first) % group < used) listed.push(cpu);
+      }
+      lastListed = last;
+      continue;
+    }
+    cpus ??= new Set(listed);
     for (let cpu = first; cpu <= last; cpu++) {
       if ((cpu - first) % group < used) cpus.add(cpu);
     }
   }
-  return [...cpus].sort((a, b) => a - b);
+  return cpus === undefined ? listed : [...cpus].sort((a, b) => a - b);
 }
 
 function cpuNumber(digits: string, token: string, bad: (what: string, todo?: string) => never): number {

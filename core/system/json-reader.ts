@@ -83,6 +83,19 @@ export class Reader {
     return { start, end };
   }
 
+  /**
+   * range(value, at(listPath, index)), for an entry of a list: a plain entry (two "0x…" strings in
+   * order) is read without making its path, which only a message about a wrong entry needs.
+   */
+  rangeAt(value: unknown, listPath: string, index: number): Range {
+    if (Array.isArray(value) && value.length === 2) {
+      const start = plainHex(value[0]);
+      const end = plainHex(value[1]);
+      if (start !== undefined && end !== undefined && start <= end) return { start, end };
+    }
+    return this.range(value, at(listPath, index));
+  }
+
   /** A count or size that fits a JS number: a JSON number, or a string parseU64 reads ("64K"). */
   count(value: unknown, path: string, min: number): number {
     const v = typeof value === 'number' && Number.isInteger(value) ? value : Number(this.u64(value, path));

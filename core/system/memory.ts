@@ -34,16 +34,22 @@ export interface SystemFiles {
  * range need only be compared with the furthest-reaching one before it.
  */
 export function firstOverlap(ranges: readonly { readonly start: bigint; readonly end: bigint }[]): [number, number] | undefined {
-  const order = ranges
-    .map((_, i) => i)
-    .sort((a, b) => {
-      const x = ranges[a]!.start;
-      const y = ranges[b]!.start;
-      return x < y ? -1 : x > y ? 1 : a - b;
-    });
+  // Listed in order already, as descriptions and /proc/iomem almost always are: the sort would
+  // give the identity order, so one pass over the list as it is says the same.
+  let sorted = true;
+  for (let i = 1; i < ranges.length && sorted; i++) sorted = ranges[i - 1]!.start <= ranges[i]!.start;
+  const order = sorted
+    ? undefined
+    : ranges
+        .map((_, i) => i)
+        .sort((a, b) => {
+          const x = ranges[a]!.start;
+          const y = ranges[b]!.start;
+          return x < y ? -1 : x > y ? 1 : a - b;
+        });
   let reach = -1;
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k]!;
+  for (let k = 0; k < ranges.length; k++) {
+    const i = order === undefined ? k : order[k]!;
     if (reach >= 0 && ranges[i]!.start <= ranges[reach]!.end) return reach < i ? [reach, i] : [i, reach];
     if (reach < 0 || ranges[i]!.end > ranges[reach]!.end) reach = i;
   }
@@ -65,7 +71,12 @@ export function readMemory(r: Reader, value: unknown, baseDir: string, files: Sy
     if (!Array.isArray(json.ranges)) {
       r.bad('$.memory.ranges', `expected an array of ranges, got ${describe(json.ranges)}`, 'write [["0x…", "0x…"], …]');
     }
-    const systemRam: NamedRange[] = json.ranges.map((v, i) => ({ name: 'System RAM', ...r.range(v, at('$.memory.ranges', i)) }));
+    const list = json.ranges;
+    const systemRam: NamedRange[] = new Array(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const { start, end } = r.rangeAt(list[i], '$.memory.ranges', i);
+      systemRam[i] = { name: 'System RAM', start, end };
+    }
     // Overlapping RAM would become overlapping PT_LOADs: the capture kernel would dump those bytes twice.
     const clash = firstOverlap(systemRam);
     if (clash !== undefined) {
