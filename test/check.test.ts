@@ -38,7 +38,6 @@ function check(bytes: Uint8Array, against?: string, kernel?: string): readonly F
 }
 
 const codes = (fs: readonly Finding[]): string[] => fs.map((f) => `${f.code}@${f.phdr}`);
-const severe = (fs: readonly Finding[]): Finding[] => fs.filter((f) => f.severity !== 'info');
 
 function crashplug(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, CRASHPLUG_DEBUG: '' } });

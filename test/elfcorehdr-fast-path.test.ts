@@ -5,20 +5,11 @@
 
 import { fc, it as itProp } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { U64_MAX } from '../core/base/index.js';
 import { buildElfcorehdr, type ByteOrder, coreElfHeader, type ElfcorehdrInput, encodeElfCoreHeader, type ProgramHeader } from '../core/elf/index.js';
+import { anyU64Range, u64Field } from './support/arbitraries.js';
 
-const u64 = fc.oneof(
-  fc.bigInt({ min: 0n, max: U64_MAX }),
-  fc.bigInt({ min: 0n, max: (1n << 53n) - 1n }),
-  fc.bigInt({ min: (1n << 53n) - 4n, max: (1n << 53n) + 4n }),
-  fc.constantFrom(0n, 0xffff_ffffn, 0x1_0000_0000n, U64_MAX),
-);
-/** start ≤ end mostly; one in ten ends below its start (the 6.10 powerpc defect), which wraps in a u64 field. */
-const anyRange = fc.oneof(
-  { weight: 9, arbitrary: fc.tuple(u64, u64).map(([a, b]) => (a <= b ? { start: a, end: b } : { start: b, end: a })) },
-  { weight: 1, arbitrary: fc.tuple(u64, u64).map(([start, end]) => ({ start, end })) },
-);
+const u64 = u64Field;
+const anyRange = anyU64Range;
 
 const input = fc
   .record({

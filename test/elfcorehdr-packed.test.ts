@@ -13,17 +13,10 @@ import { buildElfcorehdr, type ByteOrder, type ElfcorehdrInput } from '../core/e
 import { type NamedRange, packRanges } from '../core/memory/index.js';
 import { type ArchPlugin, registryOf, resolvePlugin, vaOffsetOf } from '../core/port/index.js';
 import { crashNotesAddress, kernelProfile, type SystemDescription, vmcoreinfoNoteSize } from '../core/system/index.js';
+import { anyU64Range, u64Field } from './support/arbitraries.js';
 
-const u64 = fc.oneof(
-  fc.bigInt({ min: 0n, max: U64_MAX }),
-  fc.bigInt({ min: 0n, max: (1n << 53n) - 1n }),
-  fc.constantFrom(0n, 0xffff_ffffn, 0x1_0000_0000n, U64_MAX),
-);
-/** Mostly start ≤ end; some ends below their start (the 6.10 powerpc defect), which wrap in a u64 field. */
-const anyRange = fc.oneof(
-  { weight: 9, arbitrary: fc.tuple(u64, u64).map(([a, b]) => (a <= b ? { start: a, end: b } : { start: b, end: a })) },
-  { weight: 1, arbitrary: fc.tuple(u64, u64).map(([start, end]) => ({ start, end })) },
-);
+const u64 = u64Field;
+const anyRange = anyU64Range;
 
 /** A writer input twice: the straightforward one, and the same with every prepared input filled in. */
 const pair = fc

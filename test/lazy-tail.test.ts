@@ -31,6 +31,29 @@ const shape = fc.record({
   own: fc.integer({ min: 0, max: 255 }),
 });
 
+/**
+ * A crash region that adopts `lazy` shows its readers, views and hashes the bytes of `full`, keeps
+ * the whole length as its extent, and takes writes once a view has written the tail out.
+ */
+function adoptedByRegion({ lazy, full }: { lazy: Uint8Array; full: Uint8Array }, a: number, b: number): void {
+  fc.pre(full.length > 0);
+  const region = new CrashRegion({ start: 0x1000n, end: 0xffffn });
+  region.adopt(0x2000n, lazy);
+  const start = a % full.length;
+  const length = b % (full.length - start + 1);
+  const h = createHash('sha256');
+  region.hashInto(h, 0x2000n + BigInt(start), length);
+  expect(h.digest('hex')).toBe(sha(full.subarray(start, start + length)));
+  expect(Buffer.from(region.read(0x2000n + BigInt(start), length)).equals(Buffer.from(full.subarray(start, start + length)))).toBe(true);
+  expect(Buffer.from(region.view(0x2000n + BigInt(start), length)).equals(Buffer.from(full.subarray(start, start + length)))).toBe(true);
+  // The region's extent is the whole length, tail included: nothing may be placed over it.
+  expect(() => region.allocate(0x2000n + BigInt(full.length - 1), 1)).toThrow(/overlaps/);
+  // After a view into the tail the buffer is ordinary, and a write lands in it.
+  region.view(0x2000n, full.length);
+  region.write(0x2000n, Uint8Array.of(0xab));
+  expect(region.view(0x2000n, 1)[0]).toBe(0xab);
+}
+
 describe('a buffer with a deferred tail', () => {
   itProp.prop([shape, fc.nat(), fc.nat()])('feeds a hash the bytes of the written-out buffer, for any slice', (s, a, b) => {
     const { lazy, full } = both(s.block, s.blocks, s.extra, s.own);
@@ -46,21 +69,9 @@ describe('a buffer with a deferred tail', () => {
     expect(Buffer.from(materialize(lazy)).equals(Buffer.from(full))).toBe(true);
   });
 
-  itProp.prop([shape, fc.nat(), fc.nat()])('shows a crash-region reader the written-out bytes, and hashes what it shows', (s, a, b) => {
-    const { lazy, full } = both(s.block, s.blocks, s.extra, s.own);
-    fc.pre(full.length > 0);
-    const region = new CrashRegion({ start: 0x1000n, end: 0xffffn });
-    region.adopt(0x2000n, lazy);
-    const start = a % full.length;
-    const length = b % (full.length - start + 1);
-    const h = createHash('sha256');
-    region.hashInto(h, 0x2000n + BigInt(start), length);
-    expect(h.digest('hex')).toBe(sha(full.subarray(start, start + length)));
-    expect(Buffer.from(region.view(0x2000n + BigInt(start), length)).equals(Buffer.from(full.subarray(start, start + length)))).toBe(true);
-    // After a view into the tail the buffer is ordinary, and a write lands in it.
-    region.write(0x2000n, Uint8Array.of(0xab));
-    expect(region.view(0x2000n, 1)[0]).toBe(0xab);
-  });
+  itProp.prop([shape, fc.nat(), fc.nat()])('adopted by a crash region: reads, views and hashes are the written-out bytes', (s, a, b) =>
+    adoptedByRegion(both(s.block, s.blocks, s.extra, s.own), a, b),
+  );
 
   it('refuses a tail that does not start on a block boundary', () => {
     expect(() => deferTail(new Uint8Array(10), 3, new Uint8Array(2))).toThrow(/multiple/);
@@ -99,21 +110,9 @@ describe('a buffer whose tail is not allocated (deferredBuffer)', () => {
     expect(lengthOf(lazy)).toBe(full.length);
   });
 
-  itProp.prop([shape, fc.nat(), fc.nat()])('adopted by a crash region: reads, views and hashes are the written-out bytes', (s, a, b) => {
-    const { lazy, full } = deferred(s.block, s.blocks, s.extra, s.own);
-    fc.pre(full.length > 0);
-    const region = new CrashRegion({ start: 0x1000n, end: 0xffffn });
-    region.adopt(0x2000n, lazy);
-    const start = a % full.length;
-    const length = b % (full.length - start + 1);
-    const h = createHash('sha256');
-    region.hashInto(h, 0x2000n + BigInt(start), length);
-    expect(h.digest('hex')).toBe(sha(full.subarray(start, start + length)));
-    expect(Buffer.from(region.read(0x2000n + BigInt(start), length)).equals(Buffer.from(full.subarray(start, start + length)))).toBe(true);
-    expect(Buffer.from(region.view(0x2000n + BigInt(start), length)).equals(Buffer.from(full.subarray(start, start + length)))).toBe(true);
-    // The region's extent is the whole length, tail included: nothing may be placed over it.
-    expect(() => region.allocate(0x2000n + BigInt(full.length - 1), 1)).toThrow(/overlaps/);
-  });
+  itProp.prop([shape, fc.nat(), fc.nat()])('adopted by a crash region: reads, views and hashes are the written-out bytes', (s, a, b) =>
+    adoptedByRegion(deferred(s.block, s.blocks, s.extra, s.own), a, b),
+  );
 
   it('refuses a tail that does not start on a block boundary', () => {
     expect(() => deferredBuffer(10, 3, new Uint8Array(2))).toThrow(/multiple/);

@@ -24,15 +24,10 @@ import {
   programHeaderTable,
 } from '../core/elf/index.js';
 import { phdrTableSimple } from './support/oracles.js';
+import { u64Digits } from './support/arbitraries.js';
 
 const MAX = (1n << 64n) - 1n;
-/** Every hex width from 1 to 16 digits, with its smallest and largest value, and the edges. */
-const u64 = fc.oneof(
-  fc.integer({ min: 1, max: 16 }).chain((d) => fc.constantFrom(1n << BigInt(4 * (d - 1)), (1n << BigInt(4 * d)) - 1n)),
-  fc.bigInt(0n, 0xffffffn),
-  fc.bigInt(0n, MAX),
-  fc.constantFrom(0n, 1n, 0xffff_ffffn, 0x1_0000_0000n, MAX - 1n, MAX),
-);
+const u64 = u64Digits;
 const phdr = fc.record({
   type: fc.constantFrom(0, 1, 4, 0x6474e550, 0xffff_ffff),
   flags: fc.oneof(fc.integer({ min: 0, max: 7 }), fc.constant(0xffff_ffff)),

@@ -7,13 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { ramLines } from '../cli/describe-kernel.js';
 import { ramListText } from '../cli/ram-list-text.js';
 import type { Range } from '../core/memory/index.js';
+import { u64Digits } from './support/arbitraries.js';
 
 const MAX = (1n << 64n) - 1n;
-const u64 = fc.oneof(
-  fc.integer({ min: 1, max: 16 }).chain((d) => fc.constantFrom(1n << BigInt(4 * (d - 1)), (1n << BigInt(4 * d)) - 1n)),
-  fc.bigInt(0n, MAX),
-  fc.constantFrom(0n, 0xffff_ffffn, 0x1_0000_0000n, MAX),
-);
+const u64 = u64Digits;
 const span = fc.oneof(fc.constantFrom(0n, 0xfffn, 0x0fff_ffffn, 0xffff_ffffn, 0x1_7fff_ffffn), fc.bigInt(0n, MAX));
 /** A range from a start and a length, the end clamped to 2^64 - 1. */
 const range = fc.tuple(u64, span).map(([start, len]): Range => ({ start, end: start + len > MAX ? MAX : start + len }));

@@ -1,7 +1,7 @@
 // The system description reader: the real x86_64 machine's file, every default README.md names,
 // the caller's overrides, and for each field a bad value whose message names its JSON path.
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
