@@ -9,58 +9,32 @@ import { describe, expect, it } from 'vitest';
 import { ARCH_MODULES } from '../api/builtin-ports.js';
 import { U64_MAX } from '../core/base/index.js';
 import { buildSystemElfcorehdr, noteCpusOf, noteTableOf, systemElfcorehdrInput } from '../core/build/index.js';
-import { buildElfcorehdr, type ByteOrder, type ElfcorehdrInput } from '../core/elf/index.js';
+import { buildElfcorehdr, type ElfcorehdrInput } from '../core/elf/index.js';
 import { type NamedRange, packRanges } from '../core/memory/index.js';
 import { type ArchPlugin, registryOf, resolvePlugin, vaOffsetOf } from '../core/port/index.js';
 import { crashNotesAddress, kernelProfile, type SystemDescription, vmcoreinfoNoteSize } from '../core/system/index.js';
-import { anyU64Range, u64Field } from './support/arbitraries.js';
+import { u64Field, writerInput } from './support/arbitraries.js';
 
 const u64 = u64Field;
-const anyRange = anyU64Range;
 
 /** A writer input twice: the straightforward one, and the same with every prepared input filled in. */
-const pair = fc
-  .record({
-    cpus: fc.uniqueArray(fc.integer({ min: 0, max: 4095 }), { maxLength: 40 }),
-    extraPossible: fc.integer({ min: 0, max: 8 }),
-    notes: fc.array(u64, { minLength: 40, maxLength: 40 }),
-    noteSize: u64,
-    vmcoreinfo: fc.record({ address: u64, size: u64 }),
-    kernelMap: fc.option(fc.record({ vaddr: u64, paddr: u64, size: u64 }), { nil: undefined }),
-    ranges: fc.array(anyRange, { maxLength: 60 }),
-    offset: u64,
-    byteOrder: fc.constantFrom<ByteOrder>('le', 'be'),
-  })
-  .map((r): { plain: ElfcorehdrInput; prepared: ElfcorehdrInput } => {
-    const cpus = [...r.cpus].sort((a, b) => a - b);
-    const noteOf = new Map(cpus.map((c, i) => [c, r.notes[i]!]));
-    const plain: ElfcorehdrInput = {
-      machine: 62,
-      noteCpus: cpus,
-      possibleCpuCount: cpus.length + r.extraPossible,
-      crashNotes: (cpu) => noteOf.get(cpu)!,
-      noteSize: r.noteSize,
-      vmcoreinfo: r.vmcoreinfo,
-      kernelMap: r.kernelMap,
-      ranges: r.ranges,
-      va: (pa) => BigInt.asUintN(64, pa + r.offset),
-      byteOrder: r.byteOrder,
-    };
-    const prepared: ElfcorehdrInput = {
-      ...plain,
-      noteAddresses: { cpus, addresses: BigUint64Array.from(cpus.map((c) => noteOf.get(c)!)) },
-      packedRanges: packRanges(r.ranges),
-      vaOffset: r.offset,
-      // A prepared input must not need these.
-      crashNotes: () => {
-        throw new Error('crashNotes called although the note addresses were given');
-      },
-      va: () => {
-        throw new Error('va called although vaOffset was given');
-      },
-    };
-    return { plain, prepared };
-  });
+const pair = writerInput(60).map(({ input: plain, noteOf, pageOffset }): { plain: ElfcorehdrInput; prepared: ElfcorehdrInput } => {
+  const cpus = plain.noteCpus;
+  const prepared: ElfcorehdrInput = {
+    ...plain,
+    noteAddresses: { cpus, addresses: BigUint64Array.from(cpus.map((c) => noteOf.get(c)!)) },
+    packedRanges: packRanges(plain.ranges),
+    vaOffset: pageOffset,
+    // A prepared input must not need these.
+    crashNotes: () => {
+      throw new Error('crashNotes called although the note addresses were given');
+    },
+    va: () => {
+      throw new Error('va called although vaOffset was given');
+    },
+  };
+  return { plain, prepared };
+});
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a).equals(Buffer.from(b));

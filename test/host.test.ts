@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { x86Module } from '../arch-x86/index.js';
 import { CrashplugError } from '../core/base/index.js';
 import { buildSystemElfcorehdr } from '../core/build/index.js';
-import { decodeElfCoreHeader, } from '../core/elf/index.js';
+import { decodeElfCoreHeader } from '../core/elf/index.js';
 import { registryOf } from '../core/port/index.js';
 import { ARCH_MODULES } from '../api/builtin-ports.js';
 import { trailingBytes } from '../cli/describe.js';

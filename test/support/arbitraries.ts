@@ -3,6 +3,7 @@
 
 import { fc } from '@fast-check/vitest';
 import { U64_MAX } from '../../core/base/index.js';
+import type { ByteOrder, ElfcorehdrInput } from '../../core/elf/index.js';
 
 /** A u64 field: any value, values a double holds exactly, the 2^53 boundary, and the 32/64-bit edges. */
 export const u64Field = fc.oneof(
@@ -25,3 +26,41 @@ export const u64Digits = fc.oneof(
   fc.bigInt(0n, U64_MAX),
   fc.constantFrom(0n, 1n, 0xffff_ffffn, 0x1_0000_0000n, U64_MAX - 1n, U64_MAX),
 );
+
+/**
+ * A header writer input from plain values: up to 40 CPUs, each with its crash_notes address, and up
+ * to `maxRanges` ranges, with p_vaddr = p_paddr + `pageOffset` (mod 2^64). `noteOf` maps each CPU to
+ * its note address, for a test that prepares the same input another way.
+ */
+export function writerInput(maxRanges: number): fc.Arbitrary<{ input: ElfcorehdrInput; noteOf: ReadonlyMap<number, bigint>; pageOffset: bigint }> {
+  return fc
+    .record({
+      machine: fc.constantFrom(62, 183, 21, 243),
+      cpus: fc.uniqueArray(fc.integer({ min: 0, max: 4095 }), { maxLength: 40 }),
+      extraPossible: fc.integer({ min: 0, max: 8 }),
+      notes: fc.array(u64Field, { minLength: 40, maxLength: 40 }),
+      noteSize: u64Field,
+      vmcoreinfo: fc.record({ address: u64Field, size: u64Field }),
+      kernelMap: fc.option(fc.record({ vaddr: u64Field, paddr: u64Field, size: u64Field }), { nil: undefined }),
+      ranges: fc.array(anyU64Range, { maxLength: maxRanges }),
+      pageOffset: u64Field,
+      byteOrder: fc.constantFrom<ByteOrder>('le', 'be'),
+    })
+    .map((r) => {
+      const cpus = [...r.cpus].sort((a, b) => a - b);
+      const noteOf = new Map(cpus.map((c, i) => [c, r.notes[i]!]));
+      const input: ElfcorehdrInput = {
+        machine: r.machine,
+        noteCpus: cpus,
+        possibleCpuCount: cpus.length + r.extraPossible,
+        crashNotes: (cpu) => noteOf.get(cpu)!,
+        noteSize: r.noteSize,
+        vmcoreinfo: r.vmcoreinfo,
+        kernelMap: r.kernelMap,
+        ranges: r.ranges,
+        va: (pa) => BigInt.asUintN(64, pa + r.pageOffset),
+        byteOrder: r.byteOrder,
+      };
+      return { input, noteOf, pageOffset: r.pageOffset };
+    });
+}
