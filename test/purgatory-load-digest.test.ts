@@ -122,7 +122,7 @@ describe('the load-time digest at crash time', () => {
       ),
       fc.boolean(),
     ],
-    { numRuns: 60 },
+    { numRuns: 60, seed: 637529193 },
   )('equals the re-hash after any writes', (mode, includeHeader, edits, update) => {
     const l = load(x86System(), { mode, digestIncludesElfcorehdr: includeHeader });
     if (update) addDimm(l);
@@ -136,14 +136,19 @@ describe('the load-time digest at crash time', () => {
       else if (e.how === 'view-flip') l.kexec.memory.view(pa, 1)[0] = old ^ 0x01;
       else l.kexec.memory.read(pa, 1);
     }
-    const fast = verifyPurgatory(l.image, l.kexec.memory);
-    const slow = verifyPurgatory(l.image, l.kexec.memory, { rehash: true });
-    expect(slow.reusedLoadDigest).toBe(false);
-    expect({ ok: fast.ok, expected: fast.expected, actual: fast.actual, regions: fast.regions }).toEqual({
-      ok: slow.ok,
-      expected: slow.expected,
-      actual: slow.actual,
-      regions: slow.regions,
-    });
+    // A flipped byte in the purgatory's own region table can name memory no segment holds: then
+    // both checks must refuse the same way.
+    const outcome = (rehash: boolean): { answer: object; reused: boolean } => {
+      try {
+        const c = verifyPurgatory(l.image, l.kexec.memory, { rehash });
+        return { answer: { ok: c.ok, expected: c.expected, actual: c.actual, regions: c.regions }, reused: c.reusedLoadDigest };
+      } catch (err) {
+        return { answer: { error: (err as { code?: string }).code ?? String(err) }, reused: false };
+      }
+    };
+    const fast = outcome(false);
+    const slow = outcome(true);
+    expect(slow.reused).toBe(false);
+    expect(fast.answer).toEqual(slow.answer);
   });
 });
