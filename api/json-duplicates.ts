@@ -22,6 +22,23 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
   return { line, column: offset - lineStart + 1 };
 }
 
+/**
+ * An array that holds no array or object: scalars and strings (escapes included). Each alternative
+ * starts with a different character, so it matches or fails in one pass over the array.
+ */
+const FLAT_ARRAY = /\[(?:[^[\]{}"]|"(?:[^"\\]|\\.)*")*\]/y;
+
+/** Where the array opening at `at` closes, when it holds no array or object; else −1. */
+function flatArrayEnd(text: string, at: number): number {
+  FLAT_ARRAY.lastIndex = at;
+  try {
+    return FLAT_ARRAY.test(text) ? FLAT_ARRAY.lastIndex - 1 : -1;
+  } catch {
+    // A regular expression may run out of backtracking stack on a huge array: walk it instead.
+    return -1;
+  }
+}
+
 /** The first repeated key in any object of `text` (valid JSON), or undefined. */
 export function findDuplicateKey(text: string): DuplicateKey | undefined {
   /** One frame per open object or array: an object's keys with where each was, or null for an array. */
@@ -59,7 +76,10 @@ export function findDuplicateKey(text: string): DuplicateKey | undefined {
       frames.push(new Map());
       expectKey = true;
     } else if (c === 0x5b /* [ */) {
-      frames.push(null);
+      // An array of scalars (a range's two bounds, a list of CPUs) holds no key: skipped whole.
+      const end = flatArrayEnd(text, i);
+      if (end < 0) frames.push(null);
+      else i = end;
       expectKey = false;
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       frames.pop();

@@ -49,6 +49,27 @@ describe('findDuplicateKey', () => {
     expect(findDuplicateKey('{"s": "a, \\"b\\": {", "b": 1}')).toBeUndefined();
   });
 
+  it('skips arrays of scalars whole, brackets and escaped quotes inside their strings included', () => {
+    const cases = [
+      '{"r": [["0x1", "0x2"], ["a\\"]{", "}"], [1, true, null]], "k": 1, "k": 2}',
+      '{"r": ["k", "k"], "s": [["k"], {"k": 1, "k": 2}]}',
+      '{"r": ["\\\\", "]"], "t": [[], [[]], {"u": ["\\""]}], "r": 0}',
+      '{"s": [1, {"k": 1, "k": 2}]}',
+    ];
+    const keys = ['k', 'k', 'r', 'k'];
+    cases.forEach((text, i) => {
+      JSON.parse(text);
+      const key = keys[i]!;
+      expect(findDuplicateKey(text)).toMatchObject({ key, line: 1, column: text.lastIndexOf(`"${key}":`) + 1 });
+    });
+    expect(findDuplicateKey('{"r": [["k", "k"], ["[", "{", "\\"k\\": 1"]], "k": 1}')).toBeUndefined();
+  });
+
+  it('finds a key repeated after an array of two million strings', () => {
+    const text = `{"a": [${Array.from({ length: 2_000_000 }, (_, i) => `"x\\"${i}"`).join(',')}], "a": 1}`;
+    expect(findDuplicateKey(text)).toMatchObject({ key: 'a', line: 1, column: text.lastIndexOf('"a"') + 1 });
+  });
+
   it('scans 500 000 levels of nesting without recursion', () => {
     const depth = 500_000;
     const text = `{"a": ${'['.repeat(depth)}${']'.repeat(depth)}, "a": 1}`;
