@@ -26,21 +26,6 @@ const BACKUP = ascii(' (p_offset = backup copy at 0x');
 /** The longest label: "RAM [0x" 16 digits "-0x" 17 digits "] (p_offset = backup copy at 0x" 16 digits ")". */
 const MAX_LABEL = 128;
 
-/** p_paddr + p_memsz − 1 of a non-empty PT_LOAD: 65 bits when the sum passes 2⁶⁴ (BigInt does not wrap). */
-function lastByte(phi: number, plo: number, mhi: number, mlo: number): [top: number, hi: number, lo: number] {
-  // memsz ≥ 1, so memsz − 1 borrows from the high half only when the low half is 0.
-  const m1hi = mlo === 0 ? mhi - 1 : mhi;
-  const m1lo = mlo === 0 ? 0xffff_ffff : mlo - 1;
-  let lo = plo + m1lo;
-  let hi = phi + m1hi;
-  if (lo >= TWO32) {
-    lo -= TWO32;
-    hi += 1;
-  }
-  if (hi >= TWO32) return [1, hi - TWO32, lo];
-  return [0, hi, lo];
-}
-
 function unknownRole(role: never): never {
   throw new Error(`unknown phdr role ${String(role)}`);
 }
@@ -172,11 +157,21 @@ export function phdrTableBytes(table: ProgramHeaderTable, roles: TableRoles | un
       const mhi = view.getUint32(p + 40);
       const mlo = view.getUint32(p + 44);
       if (mhi !== 0 || mlo !== 0) {
-        // No destructuring here: unoptimised code pays for the iterator on every row.
-        const end = lastByte(view.getUint32(p + 24), view.getUint32(p + 28), mhi, mlo);
-        endsView.setUint32(i * 8, end[1]);
-        endsView.setUint32(i * 8 + 4, end[2]);
-        over[i] = end[0];
+        // p_paddr + p_memsz − 1 in 32-bit halves, inline (no array per row): 65 bits when the sum
+        // passes 2⁶⁴, as BigInt does not wrap. memsz ≥ 1, so memsz − 1 borrows from the high half
+        // only when the low half is 0.
+        let lo = view.getUint32(p + 28) + (mlo === 0 ? 0xffff_ffff : mlo - 1);
+        let hi = view.getUint32(p + 24) + (mlo === 0 ? mhi - 1 : mhi);
+        if (lo >= TWO32) {
+          lo -= TWO32;
+          hi += 1;
+        }
+        if (hi >= TWO32) {
+          hi -= TWO32;
+          over[i] = 1;
+        }
+        endsView.setUint32(i * 8, hi);
+        endsView.setUint32(i * 8 + 4, lo);
       }
     }
   }
