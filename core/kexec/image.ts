@@ -63,7 +63,12 @@ export type SegmentKind = 'elfcorehdr' | 'purgatory' | 'boot-params' | 'kernel' 
 /** `struct kexec_segment`: `bufsz` bytes of `buf` go to `mem`, zero-filled up to `memsz`. */
 export interface KexecSegment {
   readonly kind: SegmentKind;
-  /** The source buffer (kbuf for kexec_file_load, the user buffer for kexec_load). */
+  /**
+   * The source buffer (kbuf for kexec_file_load, the user buffer for kexec_load). A synthetic
+   * payload's may hold only its first 64 KiB until something views its tail (memory/lazy-tail.ts
+   * deferredBuffer): read its length with lengthOf(), its bytes through materialize() or the
+   * crash region.
+   */
   readonly buf: Uint8Array;
   readonly bufsz: number;
   /** Physical destination, page-aligned, inside the crash reservation. */
