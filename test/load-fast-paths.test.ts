@@ -1,10 +1,15 @@
 // The loader's shortcuts against the long ways they skip: Reader.u64's plain "0x…" reading against
 // parseU64, findDuplicateKey's indexOf string skipping on keys and values full of quotes and
 // backslashes, parseCpulist's in-order listing against a set and a sort, and firstOverlap's
-// sorted-input pass against the sort it skips.
+// sorted-input pass against the sort it skips, and a description's ranges read from its text against
+// JSON.parse of the whole.
 
 import { fc, it as itProp } from '@fast-check/vitest';
-import { describe, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { x86Module } from '../arch-x86/index.js';
+import { parseSystemText, parseWholeSystemText } from '../api/system-file.js';
+import { registryOf } from '../core/port/index.js';
+import { cutRangesList, type SystemDescription } from '../core/system/index.js';
 import { findDuplicateKey } from '../api/json-duplicates.js';
 import { parseU64 } from '../core/base/index.js';
 import { parseCpulist } from '../core/system/cpulist.js';
@@ -124,5 +129,110 @@ describe('findDuplicateKey on strings full of quotes and backslashes', () => {
     const got = findDuplicateKey(text);
     if (want === undefined) expect(got).toBeUndefined();
     else expect(got).toEqual({ key: want.key, line: 1, column: want.at + 1, firstLine: 1 });
+  });
+});
+
+describe('parseSystemText against parseWholeSystemText', () => {
+  const registry = registryOf([x86Module]);
+  const opts = { origin: 'sys.json', baseDir: '/nonexistent', registry };
+  /**
+   * The description, or the error's code and message: what a caller sees either way. The kernel
+   * profile, which each parse makes afresh with functions of its own, by its version.
+   */
+  function outcome(parse: () => SystemDescription): unknown {
+    try {
+      const system = parse();
+      return { ok: { ...system, kernel: system.kernel.version } };
+    } catch (err) {
+      const e = err as { code?: unknown; message: string };
+      return { code: e.code, message: e.message };
+    }
+  }
+  const u64Hex = (upper: boolean) => fc.bigInt(0n, (1n << 64n) - 1n).map((v) => `0x${upper ? v.toString(16).toUpperCase() : v.toString(16)}`);
+  /** Entries: mostly plain pairs (some reversed, some overlapping), and now and then one that is not plain. */
+  const entry = fc.oneof(
+    { weight: 30, arbitrary: fc.tuple(fc.bigInt(0n, 0xfffffn), fc.bigInt(0n, 0xfffn)).map(([s, n]) => [`0x${s.toString(16)}`, `0x${(s + n).toString(16)}`]) },
+    { weight: 2, arbitrary: fc.tuple(fc.oneof(u64Hex(false), u64Hex(true)), fc.oneof(u64Hex(false), u64Hex(true))) },
+    { weight: 1, arbitrary: fc.tuple(fc.bigInt(0n, 0xfffffn), fc.bigInt(1n, 0xfn)).map(([s, n]) => [`0x${(s + n).toString(16)}`, `0x${s.toString(16)}`]) },
+    {
+      weight: 1,
+      arbitrary: fc.oneof(
+        fc.constant(['0x', '0x1']),
+        fc.constant(['0x00000000000000001', '0x2']),
+        fc.constant(['0X10', '0x20']),
+        fc.constant([' 0x10', '0x20']),
+        fc.constant(['64K', '0x20000']),
+        fc.constant([16, 32]),
+        fc.constant(['0x10']),
+        fc.constant(['0x10', '0x20', '0x30']),
+        fc.constant(null),
+        fc.constant({ start: '0x10' }),
+      ),
+    },
+  );
+  /** Whitespace between tokens: JSON's own four, none, and now and then one JSON refuses. */
+  const ws = fc.oneof({ weight: 300, arbitrary: fc.constantFrom('', '', ' ', '\n  ', '\t', '\r\n') }, { weight: 1, arbitrary: fc.constant('\u00a0') });
+  /** The list written token by token with whitespace drawn between them. */
+  const listText = fc.tuple(fc.array(entry, { maxLength: 8 }), fc.array(ws, { minLength: 64, maxLength: 64 })).map(([entries, gaps]) => {
+    let k = 0;
+    const g = (): string => gaps[k++ % gaps.length]!;
+    const item = (e: unknown): string => (Array.isArray(e) ? `[${g()}${e.map((x) => JSON.stringify(x)).join(`${g()},${g()}`)}${g()}]` : JSON.stringify(e));
+    return `[${g()}${entries.map(item).join(`${g()},${g()}`)}${g()}]`;
+  });
+  /** What else the text holds around the list: nothing, or something that must send it the long way. */
+  const around = fc.oneof(
+    { weight: 8, arbitrary: fc.constant('') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '"kernel": "6.12", ',
+        '"builder": "kernel\\u0000", ',
+        '"kernel": "6.1\\"ranges\\": [[\\"0x1\\", \\"0x2\\"]]", ',
+        '"memory": {"iomem": "x"}, ',
+        '"ranges": [["0x1", "0x2"]], ',
+        '"crashNotes": {"base": "0x1000000", "stride": "0x1000", "ranges": [["0x1", "0x2"]]}, ',
+        '"pageSize": 4096, "pageSize": 4096, ',
+      ),
+    },
+  );
+  const memoryText = fc.oneof(
+    { weight: 6, arbitrary: listText.map((l) => `{"ranges": ${l}}`) },
+    { weight: 6, arbitrary: listText.map((l) => `{ "ranges" :\n${l} }`) },
+    listText.map((l) => `{"iomem": "x", "ranges": ${l}}`),
+    listText.map((l) => `{"ranges": ${l}, "ranges": [["0x1", "0x2"]]}`),
+    listText.map((l) => `{"ranges": [["0x1", "0x2"]], "ranges": ${l}}`),
+    listText.map((l) => `{"ranges": ${l}, "ranges": ${l}}`),
+  );
+  const text = fc.tuple(around, memoryText, fc.nat(4), fc.nat(400)).map(([before, memory, cut, at]) => {
+    const t = `{${before}"arch": "x86_64", "memory": ${memory}, "cpus": {"possible": "0-3"},\n"crashNotes": {"base": "0x1000000", "stride": "0x1000"}, "vmcoreinfo": {"address": "0x2000000"}, "kernelImage": {"text": "0xffffffff81000000", "textPhys": "0x1000000", "size": "0xe00000"}}`;
+    // Now and then the text ends early: a syntax error, somewhere.
+    return cut === 0 ? t.slice(0, at) : t;
+  });
+  /** The one list under a "ranges" key that is not memory's: the marker would land outside memory.ranges. */
+  const elsewhere = listText.map(
+    (l) =>
+      `{"arch": "x86_64", "memory": {"iomem": "x"}, "cpus": {"possible": "0-3"}, "crashNotes": {"base": "0x1000000", "stride": "0x1000", "ranges": ${l}}, "vmcoreinfo": {"address": "0x2000000"}}`,
+  );
+  itProp.prop([fc.oneof({ weight: 9, arbitrary: text }, { weight: 1, arbitrary: elsewhere })], { numRuns: 400 })(
+    'gives the same description, or the same error, as JSON.parse of the whole text',
+    (t) => {
+      expect(outcome(() => parseSystemText(t, opts))).toEqual(outcome(() => parseWholeSystemText(t, opts)));
+    },
+  );
+  it('reads a long list of plain ranges from the text', () => {
+    const ranges = Array.from({ length: 300 }, (_, i) => [`0x${(i * 0x2000).toString(16)}`, `0x${(i * 0x2000 + 0xfff).toString(16)}`]);
+    const t = JSON.stringify(
+      {
+        arch: 'x86_64',
+        memory: { ranges },
+        cpus: { possible: '0-3' },
+        crashNotes: { base: '0x1000000', stride: '0x1000' },
+        vmcoreinfo: { address: '0x2000000' },
+      },
+      null,
+      2,
+    );
+    expect(cutRangesList(t)?.systemRam).toHaveLength(300);
+    expect(outcome(() => parseSystemText(t, opts))).toEqual(outcome(() => parseWholeSystemText(t, opts)));
   });
 });

@@ -6,4 +6,5 @@ export * from './kernel-profile.js';
 export * from './load.js';
 export * from './memory.js';
 export * from './ram-walk.js';
+export * from './ranges-text.js';
 export * from './system.js';

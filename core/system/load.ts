@@ -18,6 +18,7 @@ import {
   type HeaderBuilder,
   type KernelConfig,
   type KernelImage,
+  type RamRange,
   vmcoreinfoNoteSize,
   type SystemDescription,
 } from './system.js';
@@ -37,6 +38,11 @@ export interface ParseSystemOptions {
   /** How files the description names (memory.iomem, memory.dtb) are read: core itself reads none. */
   readonly files: SystemFiles;
   readonly overrides?: SystemOverrides | undefined;
+  /**
+   * `memory.ranges` read already (cutRangesList), for a description whose list JSON.parse saw as
+   * RANGES_MARKER.
+   */
+  readonly readRanges?: RamRange[] | undefined;
 }
 
 /** The Kconfig defaults of an x86_64 distribution kernel without MAXSMP. */
@@ -319,7 +325,7 @@ export function parseSystemDescription(json: unknown, opts: ParseSystemOptions):
   const plugin = opts.registry.get(arch, `${opts.origin}: $.arch`);
   const extensions = readSections(r, top, plugin, opts.registry);
   const pageSize = readPageSize(r, top.pageSize, plugin.defaults.pageSize);
-  const memory = readMemory(r, need('memory', MEMORY_TODO), opts.baseDir, opts.files);
+  const memory = readMemory(r, need('memory', MEMORY_TODO), opts.baseDir, opts.files, opts.readRanges);
   const cpus = readCpus(r, need('cpus', 'give cpus.possible as a cpulist such as "0-3"'));
   const crashNotes = readCrashNotes(r, need('crashNotes', 'give crashNotes.base and .stride, or crashNotes.addresses'), cpus.possible);
   const vmcoreinfo = readVmcoreinfo(r, need('vmcoreinfo', 'give vmcoreinfo.address (the first field of /sys/kernel/vmcoreinfo)'), pageSize);

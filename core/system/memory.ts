@@ -7,9 +7,9 @@ import { CrashplugError } from '../base/errors.js';
 import { readFdtMemory } from '../fdt/memory.js';
 import { parseFdt } from '../fdt/read.js';
 import { iomemSystemRam, parseIomem } from './iomem.js';
-import type { NamedRange } from '../memory/range.js';
 import { at, describe, type Reader } from './json-reader.js';
-import type { MemoryDescription } from './system.js';
+import { RANGES_MARKER } from './ranges-text.js';
+import type { MemoryDescription, RamRange } from './system.js';
 
 /** The hint of every message about a missing or doubled memory source. */
 export const MEMORY_TODO =
@@ -56,27 +56,35 @@ export function firstOverlap(ranges: readonly { readonly start: bigint; readonly
   return undefined;
 }
 
+/** The ranges of a `memory.ranges` list, each entry checked. */
+function rangesOf(r: Reader, list: unknown[]): RamRange[] {
+  const systemRam: RamRange[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const { start, end } = r.rangeAt(list[i], '$.memory.ranges', i);
+    systemRam[i] = { name: 'System RAM', start, end };
+  }
+  return systemRam;
+}
+
 function hexOf(v: bigint): string {
   return `0x${v.toString(16)}`;
 }
 
 /** `$.memory` → System RAM as the arch's walk sees it; relative paths resolve against `baseDir`. */
-export function readMemory(r: Reader, value: unknown, baseDir: string, files: SystemFiles): MemoryDescription {
+export function readMemory(r: Reader, value: unknown, baseDir: string, files: SystemFiles, readRanges?: RamRange[]): MemoryDescription {
   const json = r.object(value, '$.memory', ['iomem', 'dtb', 'ranges']);
   const given = ['iomem', 'dtb', 'ranges'].filter((k) => json[k] !== undefined);
   if (given.length !== 1) {
     r.bad('$.memory', given.length === 0 ? 'no memory source' : `has both "${given[0]}" and "${given[1]}"`, MEMORY_TODO);
   }
   if (json.ranges !== undefined) {
-    if (!Array.isArray(json.ranges)) {
-      r.bad('$.memory.ranges', `expected an array of ranges, got ${describe(json.ranges)}`, 'write [["0x…", "0x…"], …]');
+    // The loader read the list from the text already (core/system/ranges-text.ts) where JSON.parse saw the marker.
+    const list: unknown = json.ranges;
+    const read = readRanges !== undefined && list === RANGES_MARKER;
+    if (!read && !Array.isArray(list)) {
+      r.bad('$.memory.ranges', `expected an array of ranges, got ${describe(list)}`, 'write [["0x…", "0x…"], …]');
     }
-    const list = json.ranges;
-    const systemRam: NamedRange[] = new Array(list.length);
-    for (let i = 0; i < list.length; i++) {
-      const { start, end } = r.rangeAt(list[i], '$.memory.ranges', i);
-      systemRam[i] = { name: 'System RAM', start, end };
-    }
+    const systemRam = read ? readRanges : rangesOf(r, list as unknown[]);
     // Overlapping RAM would become overlapping PT_LOADs: the capture kernel would dump those bytes twice.
     const clash = firstOverlap(systemRam);
     if (clash !== undefined) {
