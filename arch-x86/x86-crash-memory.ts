@@ -38,7 +38,14 @@ export function x86CrashMemory(system: SystemDescription): CrashMemory {
     );
   }
   const profile = x86Profile(system.kernel);
-  let mem: CrashMem = { maxNrRanges: systemRam.length + x86ExtraSlots(system), ranges: systemRam.map(({ start, end }) => ({ start, end })) };
+  // The kernel's array is its own copy of System RAM; plain { start, end } entries, copied by index
+  // (no callback and destructuring per range: this runs cold once per build).
+  const copy: { start: bigint; end: bigint }[] = new Array(systemRam.length);
+  for (let i = 0; i < systemRam.length; i++) {
+    const r = systemRam[i]!;
+    copy[i] = { start: r.start, end: r.end };
+  }
+  let mem: CrashMem = { maxNrRanges: systemRam.length + x86ExtraSlots(system), ranges: copy };
   const reservations: NamedRange[] = [];
   if (system.crashkernel !== undefined) reservations.push({ name: 'crashkernel', ...system.crashkernel });
   if (system.crashkernelLow !== undefined && system.crashkernelLow.end !== 0n) {

@@ -193,6 +193,20 @@ describe('the note table', () => {
     }
   });
 
+  // CPUs one after the other step the address by the stride; any gap starts it again from base.
+  const cpuList = fc.uniqueArray(fc.integer({ min: 0, max: 300 }), { maxLength: 60 }).map((cs) => [...cs].sort((a, b) => a - b));
+  const runs = fc.tuple(fc.nat(40), fc.integer({ min: 1, max: 80 })).map(([first, n]) => Array.from({ length: n }, (_, i) => first + i));
+  itProp.prop([fc.oneof(cpuList, runs), u64, u64], { numRuns: 200 })('for base + n·stride, is crashNotesAddress of each CPU, in 64 bits', (cpus, b, stride) => {
+    const base = [...fc.sample(machine, 1)][0]!;
+    const system: SystemDescription = {
+      ...base,
+      cpus: { possible: cpus, present: cpus, online: cpus },
+      kernel: kernelProfile('6.18'),
+      crashNotes: { kind: 'stride', base: b, stride },
+    };
+    expect([...noteTableOf(system).addresses]).toEqual(cpus.map((c) => BigInt.asUintN(64, crashNotesAddress(system.crashNotes, c))));
+  });
+
   it('reads a table of addresses, and a CPU missing from it fails as crashNotesAddress does', () => {
     const base = [...fc.sample(machine, 1)][0]!;
     const addresses = new Map(base.cpus.possible.map((c) => [c, 0x1000n * BigInt(c + 1)]));

@@ -26,10 +26,11 @@ export function parseCpulist(text: string, where: string): number[] {
   if (body === '') return [];
   // Tokens in ascending order that do not overlap (as sysfs prints them) give the CPUs in order,
   // each once: they are listed as they come. The set and the sort are for any other order.
-  const listed: number[] = [];
+  let listed: number[] = [];
   let cpus: Set<number> | undefined;
   let lastListed = -1;
-  for (const raw of body.split(',')) {
+  const tokens = body.split(',');
+  for (const raw of tokens) {
     const token = raw.trim();
     if (token === '') bad(`empty entry in "${body}"`, 'remove the doubled or trailing comma');
     if (token.startsWith('-')) bad(`"${token}" is negative`, 'CPU numbers start at 0');
@@ -44,8 +45,16 @@ export function parseCpulist(text: string, where: string): number[] {
       bad(`"${token}" has a bad group`, 'in "a-b:used/group", 1 ≤ used ≤ group');
     }
     if (cpus === undefined && first > lastListed) {
-      for (let cpu = first; cpu <= last; cpu++) {
-        if ((cpu - first) % group < used) listed.push(cpu);
+      // A plain range ("0-8191") takes every CPU: no group arithmetic per CPU, and when it is the
+      // whole list, an array of its size filled in place of 8192 pushes growing one.
+      if (group === 1 && tokens.length === 1) {
+        listed = new Array(last - first + 1);
+        for (let i = 0; i < listed.length; i++) listed[i] = first + i;
+      } else if (group === 1) for (let cpu = first; cpu <= last; cpu++) listed.push(cpu);
+      else {
+        for (let cpu = first; cpu <= last; cpu++) {
+          if ((cpu - first) % group < used) listed.push(cpu);
+        }
       }
       lastListed = last;
       continue;

@@ -340,8 +340,13 @@ export function parseSystemDescription(json: unknown, opts: ParseSystemOptions):
           ['crashkernel', crashkernel],
           ['crashkernelLow', crashkernelLow],
         ]);
+  // Indexed, not for…of: run cold over 8192 ranges, the iterator made a result object per range.
   let lowestRam: bigint | undefined;
-  for (const m of memory.systemRam) if (lowestRam === undefined || m.start < lowestRam) lowestRam = m.start;
+  const ram = memory.systemRam;
+  for (let i = 0; i < ram.length; i++) {
+    const start = ram[i]!.start;
+    if (lowestRam === undefined || start < lowestRam) lowestRam = start;
+  }
 
   const o = opts.overrides ?? {};
   const kernel =
