@@ -98,7 +98,7 @@ export function parseSystemText(text: string, opts: ParseJsonOptions): SystemDes
     }
     // The marker anywhere but memory.ranges, and the list was not memory's: the whole text is read.
     if (hasRangesMarker(json) && findDuplicateKey(cut.text) === undefined) {
-      return parseSystemDescription(json, { ...opts, files: opts.files ?? diskFiles, readRanges: cut.systemRam });
+      return parseSystemDescription(json, { ...opts, files: opts.files ?? diskFiles, readRanges: cut });
     }
   }
   return parseWholeSystemText(text, opts);

@@ -195,7 +195,19 @@ describe('parseSystemText against parseWholeSystemText', () => {
       ),
     },
   );
+  /** Ranges one after the other, each starting at, just past or well past the end of the one before (ends are inclusive). */
+  const chained = fc.array(fc.tuple(fc.constantFrom(0n, 1n, 2n, 0x1000n), fc.bigInt(0n, 0x10n)), { minLength: 1, maxLength: 8 }).map((steps) => {
+    let end = 0x1000n;
+    return `[${steps
+      .map(([gap, size]) => {
+        const start = end + gap;
+        end = start + size;
+        return `["0x${start.toString(16)}", "0x${end.toString(16)}"]`;
+      })
+      .join(', ')}]`;
+  });
   const memoryText = fc.oneof(
+    { weight: 4, arbitrary: chained.map((l) => `{"ranges": ${l}}`) },
     { weight: 6, arbitrary: listText.map((l) => `{"ranges": ${l}}`) },
     { weight: 6, arbitrary: listText.map((l) => `{ "ranges" :\n${l} }`) },
     listText.map((l) => `{"iomem": "x", "ranges": ${l}}`),

@@ -12,13 +12,13 @@ import type { PluginRegistry } from '../port/registry.js';
 import { at, describe, type Json, Reader } from './json-reader.js';
 import type { Range } from '../memory/range.js';
 import { MEMORY_TODO, readMemory, type SystemFiles } from './memory.js';
+import type { RangesCut } from './ranges-text.js';
 import {
   type CpuSets,
   type CrashNotes,
   type HeaderBuilder,
   type KernelConfig,
   type KernelImage,
-  type RamRange,
   vmcoreinfoNoteSize,
   type SystemDescription,
 } from './system.js';
@@ -42,7 +42,7 @@ export interface ParseSystemOptions {
    * `memory.ranges` read already (cutRangesList), for a description whose list JSON.parse saw as
    * RANGES_MARKER.
    */
-  readonly readRanges?: RamRange[] | undefined;
+  readonly readRanges?: Pick<RangesCut, 'systemRam' | 'ascending'> | undefined;
 }
 
 /** The Kconfig defaults of an x86_64 distribution kernel without MAXSMP. */
@@ -341,11 +341,15 @@ export function parseSystemDescription(json: unknown, opts: ParseSystemOptions):
           ['crashkernelLow', crashkernelLow],
         ]);
   // Indexed, not for…of: run cold over 8192 ranges, the iterator made a result object per range.
+  // A list read from the text in ascending order starts with its lowest.
   let lowestRam: bigint | undefined;
   const ram = memory.systemRam;
-  for (let i = 0; i < ram.length; i++) {
-    const start = ram[i]!.start;
-    if (lowestRam === undefined || start < lowestRam) lowestRam = start;
+  if (opts.readRanges?.ascending === true && ram === opts.readRanges.systemRam) lowestRam = ram[0]?.start;
+  else {
+    for (let i = 0; i < ram.length; i++) {
+      const start = ram[i]!.start;
+      if (lowestRam === undefined || start < lowestRam) lowestRam = start;
+    }
   }
 
   const o = opts.overrides ?? {};

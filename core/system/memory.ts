@@ -8,7 +8,7 @@ import { readFdtMemory } from '../fdt/memory.js';
 import { parseFdt } from '../fdt/read.js';
 import { iomemSystemRam, parseIomem } from './iomem.js';
 import { at, describe, type Reader } from './json-reader.js';
-import { RANGES_MARKER } from './ranges-text.js';
+import { RANGES_MARKER, type RangesCut } from './ranges-text.js';
 import type { MemoryDescription, RamRange } from './system.js';
 
 /** The hint of every message about a missing or doubled memory source. */
@@ -71,7 +71,13 @@ function hexOf(v: bigint): string {
 }
 
 /** `$.memory` → System RAM as the arch's walk sees it; relative paths resolve against `baseDir`. */
-export function readMemory(r: Reader, value: unknown, baseDir: string, files: SystemFiles, readRanges?: RamRange[]): MemoryDescription {
+export function readMemory(
+  r: Reader,
+  value: unknown,
+  baseDir: string,
+  files: SystemFiles,
+  readRanges?: Pick<RangesCut, 'systemRam' | 'ascending'>,
+): MemoryDescription {
   const json = r.object(value, '$.memory', ['iomem', 'dtb', 'ranges']);
   const given = ['iomem', 'dtb', 'ranges'].filter((k) => json[k] !== undefined);
   if (given.length !== 1) {
@@ -84,9 +90,10 @@ export function readMemory(r: Reader, value: unknown, baseDir: string, files: Sy
     if (!read && !Array.isArray(list)) {
       r.bad('$.memory.ranges', `expected an array of ranges, got ${describe(list)}`, 'write [["0x…", "0x…"], …]');
     }
-    const systemRam = read ? readRanges : rangesOf(r, list as unknown[]);
+    const systemRam = read ? readRanges.systemRam : rangesOf(r, list as unknown[]);
     // Overlapping RAM would become overlapping PT_LOADs: the capture kernel would dump those bytes twice.
-    const clash = firstOverlap(systemRam);
+    // A list read from the text in ascending order was seen not to overlap as it was read.
+    const clash = read && readRanges.ascending ? undefined : firstOverlap(systemRam);
     if (clash !== undefined) {
       const [a, b] = clash.map((i) => systemRam[i]!);
       r.bad(

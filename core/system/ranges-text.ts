@@ -31,6 +31,11 @@ export interface RangesCut {
   readonly text: string;
   /** The list's System RAM, one range per entry, as readMemory reads a plain list. */
   readonly systemRam: RamRange[];
+  /**
+   * Each range starts above the end of the one before: no two overlap, which readMemory then
+   * need not check again (firstOverlap would walk the list twice to say so).
+   */
+  readonly ascending: boolean;
 }
 
 /**
@@ -45,6 +50,8 @@ export function cutRangesList(text: string): RangesCut | undefined {
   const open = RANGES_KEY.lastIndex;
   if (RANGES_KEY.test(text)) return undefined;
   const systemRam: RamRange[] = [];
+  let ascending = true;
+  let prevEnd = -1n;
   let at = open;
   for (;;) {
     PAIR.lastIndex = at;
@@ -58,9 +65,11 @@ export function cutRangesList(text: string): RangesCut | undefined {
     const end = BigInt(text.slice(c + 1, d));
     // readMemory names such an entry: the whole text goes its way.
     if (start > end) return undefined;
+    if (start <= prevEnd) ascending = false;
+    prevEnd = end;
     systemRam.push({ name: 'System RAM', start, end });
     at = PAIR.lastIndex;
     if (text.charCodeAt(at - 1) === 0x5d /* ] */) break;
   }
-  return { text: `${text.slice(0, open - 1)}${MARKER_JSON}${text.slice(at)}`, systemRam };
+  return { text: `${text.slice(0, open - 1)}${MARKER_JSON}${text.slice(at)}`, systemRam, ascending };
 }
