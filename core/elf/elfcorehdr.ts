@@ -160,7 +160,16 @@ function writePhdrsNative<C>(bytes: Uint8Array, input: ElfcorehdrInput<C>): void
   // Two loops rather than one choosing the address source per CPU: the one loop made the whole
   // write about 8 % slower (bench/header-build.ts, interleaved).
   if (known !== undefined && known.cpus === cpus && known.addresses.length === cpus.length) {
-    q = writeNotesFromTable(bytes, u64, q, known.addresses, noteSize);
+    const addresses = known.addresses;
+    for (let i = 0; i < addresses.length; i++) {
+      const addr = addresses[i]!;
+      u64[q] = NOTE_WORD;
+      u64[q + 1] = addr;
+      u64[q + 3] = addr;
+      u64[q + 4] = noteSize;
+      u64[q + 5] = noteSize;
+      q += PHDR_WORDS;
+    }
   } else {
     const crashNotes = input.crashNotes;
     for (let i = 0; i < cpus.length; i++) {
@@ -195,39 +204,6 @@ function writePhdrsNative<C>(bytes: Uint8Array, input: ElfcorehdrInput<C>): void
   const offset = input.vaOffset;
   if (isPackingOf(packed, ranges) && offset !== undefined) writeLoadsPacked(u64, q, packed.bounds, offset);
   else writeLoads(u64, q, ranges, input.va, context, offset);
-}
-
-/**
- * One PT_NOTE per address of a note table, from phdr word `q` on; returns the word after them.
- * The notes differ only in their address: the first is written whole and repeated over the rest by
- * doubling native copies, then each address goes into p_offset and p_paddr as two 32-bit halves.
- * An Int32Array element is a small integer in and out, so the loop, which runs once per CPU and
- * cold, makes no BigInt (reading a BigUint64Array element makes one each time) and stores a third
- * of the words a phdr has.
- */
-function writeNotesFromTable(bytes: Uint8Array, u64: BigUint64Array, q: number, addresses: BigUint64Array, noteSize: bigint): number {
-  const n = addresses.length;
-  if (n === 0) return q;
-  u64[q] = NOTE_WORD;
-  u64[q + 4] = noteSize;
-  u64[q + 5] = noteSize;
-  const from = q * 8;
-  const total = n * PHDR_SIZE;
-  for (let have = PHDR_SIZE; have < total; have *= 2) bytes.copyWithin(from + have, from, from + Math.min(have, total - have));
-  // Both arrays hold their words in the host's byte order, which this path writes in.
-  const out = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2);
-  const halves = new Int32Array(addresses.buffer, addresses.byteOffset, n * 2);
-  let p = q * 2;
-  for (let j = 0; j < halves.length; j += 2) {
-    const lo = halves[j]!;
-    const hi = halves[j + 1]!;
-    out[p + 2] = lo;
-    out[p + 3] = hi;
-    out[p + 6] = lo;
-    out[p + 7] = hi;
-    p += PHDR_WORDS * 2;
-  }
-  return q + n * PHDR_WORDS;
 }
 
 /**
