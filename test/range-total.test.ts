@@ -1,11 +1,11 @@
-// The crash memory total summed in 32-bit halves (cli/range-total.ts) against totalSize of
-// mergedView: merged lists (the fast path), lists that touch, overlap, are out of order or end
-// below their start (the plain way), and the edges 0 and 2^64 - 1.
+// The merged check and the crash memory total made from 16-bit quarters (cli/range-total.ts)
+// against isMerged and totalSize of mergedView: merged lists (the fast path), lists that touch,
+// overlap, are out of order or end below their start (the plain way), and the edges 0 and 2^64 - 1.
 
 import { fc, it as itProp } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { mergedTotal } from '../cli/range-total.js';
-import { mergeRanges, mergedView, type Range, totalSize } from '../core/memory/index.js';
+import { isMergedList, mergedTotal } from '../cli/range-total.js';
+import { isMerged, mergeRanges, mergedView, type Range, totalSize } from '../core/memory/index.js';
 import { u64Digits } from './support/arbitraries.js';
 
 const MAX = (1n << 64n) - 1n;
@@ -26,8 +26,12 @@ const lists = fc.oneof(
   }),
 );
 
-describe('mergedTotal', () => {
-  itProp.prop([lists], { numRuns: 400 })('is totalSize(mergedView(ranges))', (ranges) => {
+describe('mergedTotal and isMergedList', () => {
+  itProp.prop([lists], { numRuns: 400 })('is totalSize(mergedView(ranges)), and isMergedList is isMerged', (ranges) => {
+    expect(mergedTotal(ranges)).toBe(totalSize(mergedView(ranges)));
+    expect(isMergedList(ranges)).toBe(isMerged(ranges));
+    // Asked again, of a fresh copy first: the answers do not depend on which list was seen before.
+    expect(isMergedList([...ranges])).toBe(isMerged(ranges));
     expect(mergedTotal(ranges)).toBe(totalSize(mergedView(ranges)));
   });
 
