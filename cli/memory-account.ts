@@ -50,8 +50,8 @@ export interface MemoryAccount {
 export function memoryAccount(cm: CrashMemory): MemoryAccount {
   // A walk's System RAM and the crash_mem array are usually merged already: then they are swept as
   // they are, not merged again by every subtraction (same values either way).
-  // A list taken as it is was merged, hence well formed, already. isMergedList packs each list
-  // once: the report asks again about the crash memory for its total.
+  // A list taken as it is was merged, hence well formed, already. isMergedList keeps its answer
+  // per list: the report asks again about the crash memory for its total.
   const ram = isMergedList(cm.systemRam) ? cm.systemRam : mergeRanges(cm.systemRam);
   const kept = isMergedList(cm.mem.ranges) ? cm.mem.ranges : mergeRanges(cm.mem.ranges);
   const wellFormedKept = kept === cm.mem.ranges || wellFormed(cm.mem.ranges);
