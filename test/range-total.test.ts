@@ -1,5 +1,5 @@
-// The merged check and the crash memory total made from 16-bit quarters (cli/range-total.ts)
-// against isMerged and totalSize of mergedView: merged lists (the fast path), lists that touch,
+// The merged check kept per list and the crash memory total summed in 16-bit quarters
+// (cli/range-total.ts) against isMerged and totalSize of mergedView: merged lists (the fast path), lists that touch,
 // overlap, are out of order or end below their start (the plain way), and the edges 0 and 2^64 - 1.
 
 import { fc, it as itProp } from '@fast-check/vitest';
