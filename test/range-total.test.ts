@@ -1,6 +1,7 @@
 // The merged check kept per list and the crash memory total summed in 16-bit quarters
-// (cli/range-total.ts) against isMerged and totalSize of mergedView: merged lists (the fast path), lists that touch,
-// overlap, are out of order or end below their start (the plain way), and the edges 0 and 2^64 - 1.
+// (cli/range-total.ts) against isMerged and totalSize of mergedView: merged lists (the fast
+// path), lists that touch, overlap, are out of order or end below their start (the plain way),
+// and the edges 0 and 2^64 - 1.
 
 import { fc, it as itProp } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
