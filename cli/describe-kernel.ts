@@ -3,10 +3,11 @@
 
 import { alignUp, hex } from '../core/base/index.js';
 import type { ElfcorehdrLayout } from '../core/elf/index.js';
-import { mergedView, type Range, totalSize } from '../core/memory/index.js';
+import type { Range } from '../core/memory/index.js';
 import type { CrashMemory, ElfcorehdrSegmentSpec } from '../core/port/index.js';
 import { type MemoryAccount, memoryAccount } from './memory-account.js';
 import { rangeText } from './phdr-roles.js';
+import { mergedTotal } from './range-total.js';
 import { pushText } from './phdr-table-bytes.js';
 import { ramListBytes } from './ram-list-text.js';
 import { bytesText, formatColumns, type Json, type LineSink, namedJson, rangesJson, rangesText } from './report-text.js';
@@ -70,7 +71,7 @@ function memoryLines(account: MemoryAccount, cm: CrashMemory, origin: string, li
   if (account.unexplained.length > 0) lines.push(`  also dropped, by no listed exclusion: ${rangesText(account.unexplained)}`);
   if (account.beyondRam.length > 0) lines.push(`  in the header but not System RAM: ${rangesText(account.beyondRam)}`);
   const ranges = cm.mem.ranges;
-  lines.push(`Crash memory: ${ranges.length} ranges, ${bytesText(totalSize(mergedView(ranges)))} ` + `(the crash_mem array holds up to ${cm.mem.maxNrRanges})`);
+  lines.push(`Crash memory: ${ranges.length} ranges, ${bytesText(mergedTotal(ranges))} ` + `(the crash_mem array holds up to ${cm.mem.maxNrRanges})`);
 }
 
 function reserveLines(input: KernelReportInput): string[] {

@@ -5,7 +5,6 @@ import {
   clipRanges,
   firstEndingAtOrAfter,
   mergeRanges,
-  mergedView,
   type NamedRange,
   type Range,
   sweepIntersect,
@@ -14,6 +13,7 @@ import {
   wellFormed,
 } from '../core/memory/index.js';
 import type { CrashMemory } from '../core/port/index.js';
+import { isMergedList } from './range-total.js';
 
 /** The bytes in both `a` and `b`, sorted and merged. */
 function intersect(a: readonly Range[], b: readonly Range[]): Range[] {
@@ -50,9 +50,10 @@ export interface MemoryAccount {
 export function memoryAccount(cm: CrashMemory): MemoryAccount {
   // A walk's System RAM and the crash_mem array are usually merged already: then they are swept as
   // they are, not merged again by every subtraction (same values either way).
-  // A list mergedView hands back as it is was merged, hence well formed, already.
-  const ram = mergedView(cm.systemRam);
-  const kept = mergedView(cm.mem.ranges);
+  // A list taken as it is was merged, hence well formed, already. isMergedList keeps its answer
+  // per list: the report asks again about the crash memory for its total.
+  const ram = isMergedList(cm.systemRam) ? cm.systemRam : mergeRanges(cm.systemRam);
+  const kept = isMergedList(cm.mem.ranges) ? cm.mem.ranges : mergeRanges(cm.mem.ranges);
   const wellFormedKept = kept === cm.mem.ranges || wellFormed(cm.mem.ranges);
   if (!(ram === cm.systemRam || wellFormed(ram)) || !wellFormedKept || !wellFormed(cm.excluded) || !wellFormed(cm.added)) {
     return memoryAccountHoleByHole(cm);

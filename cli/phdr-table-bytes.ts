@@ -1,17 +1,15 @@
 // The program-header table of the report (describe.ts phdrTableInto, with whatFromRoles labels)
-// written straight from the header's bytes: the whole table becomes hex digits in a few native
-// calls, and each row copies its cells from them into one ASCII buffer, so a big machine's 16 000
-// rows make no ProgramHeader, no BigInt and no string per cell or line. The text is the same byte
-// for byte (test/phdr-table-bytes.test.ts compares the two on random headers).
+// written straight from the header's bytes: the fields are read as 32-bit words and their hex
+// digits written into one ASCII buffer, so a big machine's 16 000 rows make no ProgramHeader, no
+// BigInt and no string per cell or line. The text is the same byte for byte
+// (test/phdr-table-bytes.test.ts compares the two on random headers).
 
 import { type ElfcorehdrLayout, PF_R, PF_W, PF_X, PHDR_SIZE, type ProgramHeaderTable, phdrTypeName } from '../core/elf/index.js';
-import { blanks, hexDigitsOf, writeDecimal, writeHexDigits } from './ascii-text.js';
+import { blanks, hex16, hexDigitsOf, hexMin, put, writeDecimal } from './ascii-text.js';
 import type { ReportRole } from './phdr-roles.js';
 import { ChunkedText, formatColumns, type LineSink, pieceText } from './report-text.js';
 
 const TWO32 = 0x1_0000_0000;
-/** Bytes of one row's fields as hex: 2 per byte. */
-const HEX_ROW = 2 * PHDR_SIZE;
 
 /** The ASCII bytes of a constant piece of text, copied into the output with one `set`. */
 const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -87,9 +85,19 @@ function labelKinds(roles: TableRoles, n: number): { kinds: Uint8Array; cpus: re
   return { kinds, cpus };
 }
 
-/** Hex digits of the big-endian u64 at `p` of `view` (at least 1). */
-function digitsAt(view: DataView, p: number): number {
-  return hexDigitsOf(view.getUint32(p), view.getUint32(p + 4));
+/** Whether this machine stores a u32 least significant byte first (every machine Node runs on, nearly). */
+const HOST_LE = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * The table as 32-bit words in the host's order, 14 per row: read where it lies when it is
+ * aligned and in the host's byte order (the builder's buffer is), else from a copy put in order.
+ */
+function wordsOf(table: ProgramHeaderTable, n: number): Int32Array {
+  const src = table.bytes.subarray(table.at, table.at + n * PHDR_SIZE);
+  if (src.byteOffset % 4 === 0 && (table.byteOrder === 'le') === HOST_LE) return new Int32Array(src.buffer, src.byteOffset, n * (PHDR_SIZE / 4));
+  const copy = Buffer.from(src);
+  if ((table.byteOrder === 'le') !== HOST_LE) copy.swap32();
+  return new Int32Array(copy.buffer, copy.byteOffset, n * (PHDR_SIZE / 4));
 }
 
 /**
@@ -97,11 +105,11 @@ function digitsAt(view: DataView, p: number): number {
  * "\n", as one string; without `roles`, the table without its What column (phdrTableInto with no
  * `what`).
  *
- * The work per byte is native: the table is copied and, when little-endian, every 8 bytes are
- * reversed (Buffer#swap64), so each u64 reads most significant byte first and Buffer#toString('hex')
- * turns the whole table into its digits (writeHexDigits). The rows then copy their cells out of those digits
- * (copyWithin within one buffer), skipping leading zeros where readelf does. The last bytes of RAM
- * ranges, for the labels, are computed into a second table and turned to hex the same way.
+ * The fields are read as 32-bit words of the table's bytes, and their hex digits written straight
+ * into the row by small functions. A big table's rows run once, mostly before the optimizing
+ * compiler has finished with the loop that writes them, so the per-row work is in functions small
+ * enough to be optimized early; no string of digits is made (megabytes of them, for a big
+ * machine, cost more in fresh memory than turning them to hex did).
  */
 export function phdrTableText(table: ProgramHeaderTable, roles: TableRoles | undefined, whatTitle = 'What'): string {
   return pieceText(phdrTableBytes(table, roles, whatTitle));
@@ -111,41 +119,24 @@ export function phdrTableText(table: ProgramHeaderTable, roles: TableRoles | und
 export function phdrTableBytes(table: ProgramHeaderTable, roles: TableRoles | undefined, whatTitle = 'What'): Uint8Array {
   const n = table.phnum;
   const { kinds, cpus } = labelKinds(roles ?? [], n);
-  // A copy at offset 0 of its own memory, so that `words` below is aligned.
-  const fields = Buffer.from(new Uint8Array(n * PHDR_SIZE).buffer);
-  fields.set(table.bytes.subarray(table.at, table.at + n * PHDR_SIZE));
-  /** The table as 32-bit words, 14 per row, only compared for equality (byte order does not matter). */
-  const words = new Int32Array(fields.buffer, 0, n * (PHDR_SIZE / 4));
-  // After the swap, p_type and p_flags (two u32 in the first 8 bytes) have traded places.
-  const swapped = table.byteOrder === 'le';
-  if (swapped) fields.swap64();
-  const typeAt = swapped ? 4 : 0;
-  const flagsAt = swapped ? 0 : 4;
-  const view = new DataView(fields.buffer, fields.byteOffset, fields.byteLength);
+  const words = wordsOf(table, n);
+  // Where the high and the low word of a u64 field are, from its first word.
+  const hiWord = table.byteOrder === 'le' ? 1 : 0;
+  const loWord = 1 - hiWord;
 
   // Measure: each column is as wide as its title or its widest value; hex digits grow with the
   // value. Offset, VirtAddr and PhysAddr always take 16 digits, readelf's minimum and a u64's maximum.
-  // The last byte of each RAM label's range goes into `ends` (big-endian), its 65th bit into `over`.
-  const ends = Buffer.alloc(n * 8);
-  const endsView = new DataView(ends.buffer, ends.byteOffset, ends.byteLength);
-  const over = new Uint8Array(n);
   let typeWidth = 4;
   let lastType: number | undefined;
   // A column of sizes is as wide as its largest value, and the largest value has the highest bit
-  // set of any: that of all the values OR-ed together. OR-ing the raw words keeps each byte in its
-  // place, so the result reads back in the fields' (big-endian) order.
+  // set of any: that of all the values OR-ed together.
   let [f0, f1, m0, m1, a0, a1] = [0, 0, 0, 0, 0, 0];
-  let typeWord: number | undefined;
   for (let i = 0; i < n; i++) {
-    const p = i * PHDR_SIZE;
     const q = i * 14;
-    if (words[q + typeAt / 4] !== typeWord) {
-      typeWord = words[q + typeAt / 4];
-      const type = view.getUint32(p + typeAt);
-      if (type !== lastType) {
-        lastType = type;
-        typeWidth = Math.max(typeWidth, phdrTypeName(type).length);
-      }
+    const type = words[q]! >>> 0;
+    if (type !== lastType) {
+      lastType = type;
+      typeWidth = Math.max(typeWidth, phdrTypeName(type).length);
     }
     f0 |= words[q + 8]!;
     f1 |= words[q + 9]!;
@@ -153,32 +144,10 @@ export function phdrTableBytes(table: ProgramHeaderTable, roles: TableRoles | un
     m1 |= words[q + 11]!;
     a0 |= words[q + 12]!;
     a1 |= words[q + 13]!;
-    if (kinds[i]! >= RAM_LOAD) {
-      const mhi = view.getUint32(p + 40);
-      const mlo = view.getUint32(p + 44);
-      if (mhi !== 0 || mlo !== 0) {
-        // p_paddr + p_memsz − 1 in 32-bit halves, inline (no array per row): 65 bits when the sum
-        // passes 2⁶⁴, as BigInt does not wrap. memsz ≥ 1, so memsz − 1 borrows from the high half
-        // only when the low half is 0.
-        let lo = view.getUint32(p + 28) + (mlo === 0 ? 0xffff_ffff : mlo - 1);
-        let hi = view.getUint32(p + 24) + (mlo === 0 ? mhi - 1 : mhi);
-        if (lo >= TWO32) {
-          lo -= TWO32;
-          hi += 1;
-        }
-        if (hi >= TWO32) {
-          hi -= TWO32;
-          over[i] = 1;
-        }
-        endsView.setUint32(i * 8, hi);
-        endsView.setUint32(i * 8 + 4, lo);
-      }
-    }
   }
-  const widestView = new DataView(Int32Array.of(f0, f1, m0, m1, a0, a1).buffer);
-  const fileszDigits = digitsAt(widestView, 0);
-  const memszDigits = digitsAt(widestView, 8);
-  const alignDigits = digitsAt(widestView, 16);
+  const [fHi, fLo] = hiWord === 1 ? [f1, f0] : [f0, f1];
+  const [mHi, mLo] = hiWord === 1 ? [m1, m0] : [m0, m1];
+  const [aHi, aLo] = hiWord === 1 ? [a1, a0] : [a0, a1];
   const head = ['#', 'Type', 'Offset', 'VirtAddr', 'PhysAddr', 'FileSiz', 'MemSiz', 'Flg', 'Align'];
   if (roles !== undefined) head.push(whatTitle);
   const w = head.map((h) => h.length);
@@ -186,89 +155,21 @@ export function phdrTableBytes(table: ProgramHeaderTable, roles: TableRoles | un
   w[1] = Math.max(w[1]!, typeWidth);
   if (n > 0) {
     for (const c of [2, 3, 4]) w[c] = Math.max(w[c]!, 18);
-    w[5] = Math.max(w[5]!, 2 + Math.max(6, fileszDigits));
-    w[6] = Math.max(w[6]!, 2 + Math.max(6, memszDigits));
-    w[8] = Math.max(w[8]!, 2 + alignDigits);
+    w[5] = Math.max(w[5]!, 2 + Math.max(6, hexDigitsOf(fHi >>> 0, fLo >>> 0)));
+    w[6] = Math.max(w[6]!, 2 + Math.max(6, hexDigitsOf(mHi >>> 0, mLo >>> 0)));
+    w[8] = Math.max(w[8]!, 2 + hexDigitsOf(aHi >>> 0, aLo >>> 0));
   }
   // The What column is last: its title is not padded, so its width does not matter.
   const last = head.length - 1;
   const headLine = `${formatColumns([head.map((h, i) => (i === last ? h : h.padEnd(w[i]!)))])[0]!}\n`;
   const [w0, w1, w2, w3, w4, w5, w6, w7, w8] = w as [number, number, number, number, number, number, number, number, number];
 
-  // One buffer: the rows from 0 (every row fits in `row` bytes, so nothing checks for room), then
-  // the digits of the fields and of the ends, which the rows copy from.
+  // One buffer for the rows (every row fits in `row` bytes, so nothing checks for room); the
+  // pages past the last row's end are never touched.
   const row = 2 + w0 + 1 + w1 + 1 + w2 + 1 + w3 + 1 + w4 + 1 + w5 + 1 + w6 + 1 + w7 + 1 + w8 + 1 + MAX_LABEL + 1;
-  const fieldDigits = headLine.length + n * row;
-  const endDigits = fieldDigits + n * HEX_ROW;
-  const out = Buffer.allocUnsafe(endDigits + n * 16);
-  writeHexDigits(out, fieldDigits, fields);
-  writeHexDigits(out, endDigits, ends);
+  const out = Buffer.allocUnsafe(headLine.length + n * row);
   let at = out.write(headLine, 0, 'latin1');
-
-  /** Copies the u64 whose digits start at `d` with at least `min` digits (`digits` significant); returns the end. */
-  const copyHex = (d: number, digits: number, min: number): number => {
-    for (let z = digits; z < min; z++) out[at++] = 0x30;
-    out.copyWithin(at, d + 16 - digits, d + 16);
-    return at + digits;
-  };
-  /** "0x" and the 16 digits starting at `d`, then blanks to `width` and the one between columns; returns the end. */
-  const copyFull = (d: number, width: number): number => {
-    out[at] = 0x30;
-    out[at + 1] = 0x78;
-    out.copyWithin(at + 2, d, d + 16);
-    blanks(out, at + 18, at + width + 1);
-    return at + width + 1;
-  };
-  let typeText = '';
-  lastType = undefined;
-  /** Row `i` up to its label (when `labelled`) or to its end, written cell by cell; returns the end. */
-  const fullRow = (i: number, labelled: boolean): number => {
-    const p = i * PHDR_SIZE;
-    const d = fieldDigits + i * HEX_ROW;
-    const type = view.getUint32(p + typeAt);
-    if (type !== lastType) {
-      lastType = type;
-      typeText = phdrTypeName(type).padEnd(w1);
-    }
-    out[at++] = 0x20;
-    out[at++] = 0x20;
-    const start = at;
-    at = writeDecimal(out, at, i);
-    blanks(out, at, start + w0 + 1);
-    at = start + w0 + 1;
-    for (let k = 0; k < typeText.length; k++) out[at++] = typeText.charCodeAt(k);
-    out[at++] = 0x20;
-    // Offset, VirtAddr, PhysAddr: "0x" and all 16 digits, then the blanks to the next column.
-    at = copyFull(d + 16, w2);
-    at = copyFull(d + 32, w3);
-    at = copyFull(d + 48, w4);
-    let from = at;
-    out[at++] = 0x30;
-    out[at++] = 0x78;
-    at = copyHex(d + 64, digitsAt(view, p + 32), 6);
-    blanks(out, at, from + w5 + 1);
-    at = from + w5 + 1;
-    from = at;
-    out[at++] = 0x30;
-    out[at++] = 0x78;
-    at = copyHex(d + 80, digitsAt(view, p + 40), 6);
-    blanks(out, at, from + w6 + 1);
-    at = from + w6 + 1;
-    const flags = view.getUint32(p + flagsAt);
-    out[at++] = flags & PF_R ? 0x52 : 0x20;
-    out[at++] = flags & PF_W ? 0x57 : 0x20;
-    out[at++] = flags & PF_X ? 0x45 : 0x20;
-    blanks(out, at, at + w7 - 3 + 1);
-    at += w7 - 3 + 1;
-    from = at;
-    out[at++] = 0x30;
-    out[at++] = 0x78;
-    at = copyHex(d + 96, digitsAt(view, p + 48), 1);
-    // No label: the Align cell ends the line unpadded (phdrTableInto's `line + sizesText + alignText`).
-    if (!labelled) return at;
-    blanks(out, at, from + w8 + 1);
-    return from + w8 + 1;
-  };
+  const cells: Cells = { w0, w1, w2, w3, w4, w5, w6, w7, w8, hiWord, loWord, typeText: '', type: -1 };
   // A labelled row's cells up to its label sit at fixed columns: where p_type, p_flags and the
   // sizes and alignment are those of the row before (a run of CPU notes, of RAM ranges), the row
   // starts as a copy of that row and only its index and addresses are written again.
@@ -277,79 +178,179 @@ export function phdrTableBytes(table: ProgramHeaderTable, roles: TableRoles | un
   /** Where the row before starts, when it had a label; else −1. */
   let before = -1;
   for (let i = 0; i < n; i++) {
-    const p = i * PHDR_SIZE;
-    const d = fieldDigits + i * HEX_ROW;
     const kind = kinds[i]!;
     const rowStart = at;
     const q = i * 14;
-    if (
-      kind !== NO_LABEL &&
-      before >= 0 &&
-      words[q] === words[q - 14] &&
-      words[q + 1] === words[q - 13] &&
-      words[q + 8] === words[q - 6] &&
-      words[q + 9] === words[q - 5] &&
-      words[q + 10] === words[q - 4] &&
-      words[q + 11] === words[q - 3] &&
-      words[q + 12] === words[q - 2] &&
-      words[q + 13] === words[q - 1]
-    ) {
+    if (kind !== NO_LABEL && before >= 0 && sameButAddresses(words, q)) {
       out.copyWithin(at, before, before + fixed);
       const end = writeDecimal(out, at + 2, i);
       blanks(out, end, at + 2 + w0 + 1);
-      out.copyWithin(at + addressCell + 2, d + 16, d + 32);
-      out.copyWithin(at + addressCell + w2 + 1 + 2, d + 32, d + 48);
-      out.copyWithin(at + addressCell + w2 + 1 + w3 + 1 + 2, d + 48, d + 64);
+      addresses(out, at + addressCell + 2, words, q + hiWord, q + loWord, w2 + 1, w3 + 1);
       at += fixed;
-      before = rowStart;
     } else {
-      at = fullRow(i, kind !== NO_LABEL);
-      before = kind === NO_LABEL ? -1 : rowStart;
+      at = fullRow(out, at, words, q, i, kind !== NO_LABEL, cells);
     }
+    before = kind === NO_LABEL ? -1 : rowStart;
     switch (kind) {
       case NO_LABEL:
         break;
-      case CPU_NOTE: {
-        const cpu = cpus[i]!;
-        out.set(CPU, at);
-        at += CPU.length;
-        if (Number.isSafeInteger(cpu) && cpu >= 0) at = writeDecimal(out, at, cpu);
-        else at += out.write(String(cpu), at, 'latin1');
-        out.set(NOTES, at);
-        at += NOTES.length;
+      case CPU_NOTE:
+        at = cpuLabel(out, at, cpus[i]!);
         break;
-      }
       case VMCOREINFO_NOTE:
-        out.set(VMCOREINFO, at);
-        at += VMCOREINFO.length;
+        at = put(out, at, VMCOREINFO);
         break;
       case KERNEL_MAP:
-        out.set(KERNEL_TEXT, at);
-        at += KERNEL_TEXT.length;
+        at = put(out, at, KERNEL_TEXT);
         break;
       default:
-        out.set(RAM, at);
-        at += RAM.length;
-        if (view.getUint32(p + 40) !== 0 || view.getUint32(p + 44) !== 0) {
-          out.set(RAM_FROM, at);
-          at += RAM_FROM.length;
-          at = copyHex(d + 48, digitsAt(view, p + 24), 1);
-          out.set(RAM_TO, at);
-          at += RAM_TO.length;
-          if (over[i] === 1) out[at++] = 0x31;
-          at = copyHex(endDigits + i * 16, over[i] === 1 ? 16 : digitsAt(endsView, i * 8), 1);
-          out[at++] = 0x5d;
-        }
-        if (kind === RAM_LOAD_BACKUP) {
-          out.set(BACKUP, at);
-          at += BACKUP.length;
-          at = copyHex(d + 16, digitsAt(view, p + 8), 1);
-          out[at++] = 0x29;
-        }
+        at = ramLabel(out, at, words, q + hiWord, q + loWord, kind === RAM_LOAD_BACKUP);
     }
     out[at++] = 0x0a;
   }
   return out.subarray(0, at);
+}
+
+/** Whether the row whose words start at `q` has the type, flags, sizes and alignment of the row before. */
+function sameButAddresses(words: Int32Array, q: number): boolean {
+  return (
+    words[q] === words[q - 14] &&
+    words[q + 1] === words[q - 13] &&
+    words[q + 8] === words[q - 6] &&
+    words[q + 9] === words[q - 5] &&
+    words[q + 10] === words[q - 4] &&
+    words[q + 11] === words[q - 3] &&
+    words[q + 12] === words[q - 2] &&
+    words[q + 13] === words[q - 1]
+  );
+}
+
+/** p_offset, p_vaddr and p_paddr's 16 digits each, the first at `at`, then `gap1` and `gap2` further on. */
+function addresses(out: Uint8Array, at: number, words: Int32Array, hi: number, lo: number, gap1: number, gap2: number): void {
+  hex16(out, at, words[hi + 2]!, words[lo + 2]!);
+  hex16(out, at + gap1, words[hi + 4]!, words[lo + 4]!);
+  hex16(out, at + gap1 + gap2, words[hi + 6]!, words[lo + 6]!);
+}
+
+/** The column widths, where the high and low word of a u64 are, and the text of the last p_type written. */
+interface Cells {
+  readonly w0: number;
+  readonly w1: number;
+  readonly w2: number;
+  readonly w3: number;
+  readonly w4: number;
+  readonly w5: number;
+  readonly w6: number;
+  readonly w7: number;
+  readonly w8: number;
+  readonly hiWord: number;
+  readonly loWord: number;
+  typeText: string;
+  type: number;
+}
+
+/** Row `i` up to its label (when `labelled`) or to its end, written cell by cell; returns the end. */
+function fullRow(out: Uint8Array, at: number, words: Int32Array, q: number, i: number, labelled: boolean, c: Cells): number {
+  const hi = q + c.hiWord;
+  const lo = q + c.loWord;
+  const type = words[q]! >>> 0;
+  if (type !== c.type) {
+    c.type = type;
+    c.typeText = phdrTypeName(type).padEnd(c.w1);
+  }
+  out[at++] = 0x20;
+  out[at++] = 0x20;
+  const start = at;
+  at = writeDecimal(out, at, i);
+  blanks(out, at, start + c.w0 + 1);
+  at = start + c.w0 + 1;
+  const typeText = c.typeText;
+  for (let k = 0; k < typeText.length; k++) out[at++] = typeText.charCodeAt(k);
+  out[at++] = 0x20;
+  // Offset, VirtAddr, PhysAddr: "0x" and all 16 digits, then the blanks to the next column.
+  for (const [field, width] of [
+    [2, c.w2],
+    [4, c.w3],
+    [6, c.w4],
+  ] as const) {
+    out[at] = 0x30;
+    out[at + 1] = 0x78;
+    hex16(out, at + 2, words[hi + field]!, words[lo + field]!);
+    blanks(out, at + 18, at + width + 1);
+    at += width + 1;
+  }
+  // FileSiz and MemSiz: at least six digits.
+  for (const [field, width] of [
+    [8, c.w5],
+    [10, c.w6],
+  ] as const) {
+    out[at] = 0x30;
+    out[at + 1] = 0x78;
+    const end = hexMin(out, at + 2, words[hi + field]!, words[lo + field]!, 6);
+    blanks(out, end, at + width + 1);
+    at += width + 1;
+  }
+  const flags = words[q + 1]!;
+  out[at++] = flags & PF_R ? 0x52 : 0x20;
+  out[at++] = flags & PF_W ? 0x57 : 0x20;
+  out[at++] = flags & PF_X ? 0x45 : 0x20;
+  blanks(out, at, at + c.w7 - 3 + 1);
+  at += c.w7 - 3 + 1;
+  const from = at;
+  out[at++] = 0x30;
+  out[at++] = 0x78;
+  at = hexMin(out, at, words[hi + 12]!, words[lo + 12]!, 1);
+  // No label: the Align cell ends the line unpadded (phdrTableInto's `line + sizesText + alignText`).
+  if (!labelled) return at;
+  blanks(out, at, from + c.w8 + 1);
+  return from + c.w8 + 1;
+}
+
+/** "cpu N notes"; returns the end. */
+function cpuLabel(out: Buffer, at: number, cpu: number): number {
+  at = put(out, at, CPU);
+  if (Number.isSafeInteger(cpu) && cpu >= 0) at = writeDecimal(out, at, cpu);
+  else at += out.write(String(cpu), at, 'latin1');
+  return put(out, at, NOTES);
+}
+
+/**
+ * "RAM", with "[first-last]" of the range when p_memsz is not 0 and what p_offset is when it is
+ * a backup copy; returns the end. `hi` and `lo`: the row's first word plus where a u64's high and
+ * low words are.
+ */
+function ramLabel(out: Uint8Array, at: number, words: Int32Array, hi: number, lo: number, backup: boolean): number {
+  at = put(out, at, RAM);
+  const mhi = words[hi + 10]! >>> 0;
+  const mlo = words[lo + 10]! >>> 0;
+  if (mhi !== 0 || mlo !== 0) {
+    const phi = words[hi + 6]! >>> 0;
+    const plo = words[lo + 6]! >>> 0;
+    at = put(out, at, RAM_FROM);
+    at = hexMin(out, at, phi, plo, 1);
+    at = put(out, at, RAM_TO);
+    // p_paddr + p_memsz − 1 in 32-bit halves: 65 bits when the sum passes 2⁶⁴, as BigInt does
+    // not wrap. memsz ≥ 1, so memsz − 1 borrows from the high half only when the low half is 0.
+    let elo = plo + (mlo === 0 ? 0xffff_ffff : mlo - 1);
+    let ehi = phi + (mlo === 0 ? mhi - 1 : mhi);
+    if (elo >= TWO32) {
+      elo -= TWO32;
+      ehi += 1;
+    }
+    if (ehi >= TWO32) {
+      out[at++] = 0x31;
+      at = hexMin(out, at, ehi - TWO32, elo, 16);
+    } else {
+      at = hexMin(out, at, ehi, elo, 1);
+    }
+    out[at++] = 0x5d;
+  }
+  if (backup) {
+    at = put(out, at, BACKUP);
+    at = hexMin(out, at, words[hi + 2]!, words[lo + 2]!, 1);
+    out[at++] = 0x29;
+  }
+  return at;
 }
 
 /** Appends `text` (lines each ending in "\n"; bytes are UTF-8) to `lines`: whole to a ChunkedText, line by line to any other sink. */

@@ -5,7 +5,7 @@
 
 import { fc, it as itProp } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { blanks, decimalDigitsOf, hexDigitsOf, writeDecimal, writeHexDigits } from '../cli/ascii-text.js';
+import { blanks, decimalDigitsOf, hex16, hexDigitsOf, hexMin, put, writeDecimal } from '../cli/ascii-text.js';
 import { phdrTable } from '../cli/describe.js';
 import { phdrTableText, pushText } from '../cli/phdr-table-bytes.js';
 import { type ReportRole, rolesOfLayout, whatFromRoles } from '../cli/phdr-roles.js';
@@ -202,10 +202,25 @@ describe('ascii-text', () => {
   itProp.prop([fc.bigInt(0n, MAX)])('hexDigitsOf two halves is the length of BigInt toString(16)', (v) => {
     expect(hexDigitsOf(Number(v >> 32n), Number(v & 0xffff_ffffn))).toBe(v.toString(16).length);
   });
-  itProp.prop([fc.uint8Array({ maxLength: 40_000 }), fc.nat(5)], { numRuns: 30 })('writeHexDigits is toString("hex"), in place', (bytes, at) => {
-    const out = Buffer.alloc(at + 2 * bytes.length + 3, 0x2e);
-    writeHexDigits(out, at, Buffer.from(bytes));
-    expect(out.toString('latin1')).toBe(`${'.'.repeat(at)}${Buffer.from(bytes).toString('hex')}...`);
+  itProp.prop([fc.bigInt(0n, MAX), fc.nat(5), fc.integer({ min: 1, max: 17 }), fc.boolean()])(
+    'hex16 and hexMin are BigInt toString(16), padded with zeros, from halves of either sign',
+    (v, at, min, signed) => {
+      const half = (x: bigint): number => (signed ? Number(BigInt.asIntN(32, x)) : Number(x));
+      const [hi, lo] = [half(v >> 32n), half(v & 0xffff_ffffn)];
+      const out = new Uint8Array(at + 20).fill(0x2e);
+      hex16(out, at, hi, lo);
+      expect(Buffer.from(out).toString('latin1')).toBe(`${'.'.repeat(at)}${v.toString(16).padStart(16, '0')}....`);
+      out.fill(0x2e);
+      const end = hexMin(out, at, hi, lo, min);
+      const want = v.toString(16).padStart(min, '0');
+      expect(end).toBe(at + want.length);
+      expect(Buffer.from(out.subarray(0, end)).toString('latin1')).toBe(`${'.'.repeat(at)}${want}`);
+    },
+  );
+  itProp.prop([fc.uint8Array({ maxLength: 30 }), fc.nat(5)])('put copies its bytes and returns their end', (text, at) => {
+    const out = new Uint8Array(at + text.length + 2);
+    expect(put(out, at, text)).toBe(at + text.length);
+    expect([...out.subarray(at, at + text.length)]).toEqual([...text]);
   });
   itProp.prop([fc.maxSafeNat(), fc.nat(4), fc.nat(4)])('writeDecimal is String(n), blanks are spaces', (n, before, after) => {
     const b = new Uint8Array(before + 16 + after).fill(0x78);
