@@ -4,6 +4,7 @@
 import {
   clipRanges,
   firstEndingAtOrAfter,
+  isMerged,
   mergeRanges,
   type NamedRange,
   type Range,
@@ -13,7 +14,6 @@ import {
   wellFormed,
 } from '../core/memory/index.js';
 import type { CrashMemory } from '../core/port/index.js';
-import { isMergedList } from './range-total.js';
 
 /** The bytes in both `a` and `b`, sorted and merged. */
 function intersect(a: readonly Range[], b: readonly Range[]): Range[] {
@@ -50,10 +50,9 @@ export interface MemoryAccount {
 export function memoryAccount(cm: CrashMemory): MemoryAccount {
   // A walk's System RAM and the crash_mem array are usually merged already: then they are swept as
   // they are, not merged again by every subtraction (same values either way).
-  // A list taken as it is was merged, hence well formed, already. isMergedList keeps its answer
-  // per list: the report asks again about the crash memory for its total.
-  const ram = isMergedList(cm.systemRam) ? cm.systemRam : mergeRanges(cm.systemRam);
-  const kept = isMergedList(cm.mem.ranges) ? cm.mem.ranges : mergeRanges(cm.mem.ranges);
+  // A list taken as it is was merged, hence well formed, already.
+  const ram = isMerged(cm.systemRam) ? cm.systemRam : mergeRanges(cm.systemRam);
+  const kept = isMerged(cm.mem.ranges) ? cm.mem.ranges : mergeRanges(cm.mem.ranges);
   const wellFormedKept = kept === cm.mem.ranges || wellFormed(cm.mem.ranges);
   if (!(ram === cm.systemRam || wellFormed(ram)) || !wellFormedKept || !wellFormed(cm.excluded) || !wellFormed(cm.added)) {
     return memoryAccountHoleByHole(cm);

@@ -1,10 +1,10 @@
-// What the report asks of the same long range lists more than once: whether a list is merged
-// (isMerged, for the memory account, and again for the total), and the bytes it covers counted
-// once (totalSize(mergedView(ranges)), for "Crash memory: N ranges, X"). On the 8192-range
-// machine the total was a pass making three BigInts a range, garbage a cold run pays for in young
-// memory touched and scavenges. Here a merged list's sizes are summed column by column in 16-bit
-// quarters, in sums that stay small integers (the pass runs unoptimized, and there a number past
-// ±2³⁰ is an object on the heap), and the merged check is made once per list.
+// The bytes a range list covers, counted once (totalSize(mergedView(ranges)), for "Crash memory:
+// N ranges, X"). On the 8192-range machine that was a pass making three BigInts a range, garbage a
+// cold run pays for in young memory touched and scavenges. Here a merged list's sizes are summed
+// column by column in 16-bit quarters, in sums that stay small integers (the pass runs
+// unoptimized, and there a number past ±2³⁰ is an object on the heap). Whether the list is merged
+// is asked afresh each time: ranges lists are grown in place (the hot-plug machine state), so an
+// answer remembered per list could go stale.
 
 import { U64_MAX } from '../core/base/index.js';
 import { isMerged, mergedView, type Range, totalSize } from '../core/memory/index.js';
@@ -15,29 +15,12 @@ import { isMerged, mergedView, type Range, totalSize } from '../core/memory/inde
  */
 const MAX_FAST = 16_383;
 
-/**
- * isMerged's answer for lists already asked about, by identity: the account and the total ask
- * about the same crash memory array within one report. The lists are built once and never
- * changed after.
- */
-const merged = new WeakMap<readonly Range[], boolean>();
-
-/** isMerged(ranges), computed once per list. */
-export function isMergedList(ranges: readonly Range[]): boolean {
-  let m = merged.get(ranges);
-  if (m === undefined) {
-    m = isMerged(ranges);
-    merged.set(ranges, m);
-  }
-  return m;
-}
-
 /** totalSize(mergedView(ranges)): the same value, without a BigInt per range when the list is merged. */
 export function mergedTotal(ranges: readonly Range[]): bigint {
   const n = ranges.length;
   if (n === 0) return 0n;
   // A merged list rises strictly: its first start and last end bound every value in it.
-  if (n > MAX_FAST || !isMergedList(ranges) || ranges[0]!.start < 0n || ranges[n - 1]!.end > U64_MAX) return totalSize(mergedView(ranges));
+  if (n > MAX_FAST || !isMerged(ranges) || ranges[0]!.start < 0n || ranges[n - 1]!.end > U64_MAX) return totalSize(mergedView(ranges));
   const bounds = new BigUint64Array(2 * n);
   for (let i = 0; i < n; i++) {
     const r = ranges[i]!;
