@@ -125,7 +125,9 @@ function memoryWith(mem: MemoryDescription, log: RamLog, iomem: MemoryDescriptio
     configurable: true,
   };
   const keys = Object.keys(mem);
-  for (const k of keys) {
+  // Indexed, not for…of: run once per DIMM mostly in the interpreter, for…of makes a result object per key.
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
     if (k === 'systemRam') Object.defineProperty(out, k, systemRam);
     else out[k] = k === 'iomem' ? iomem : (mem as unknown as Record<string, unknown>)[k];
   }
@@ -284,10 +286,15 @@ export class MachineState {
     return this.#withSystem({ ...this.system, cpus: { ...cpus, present: cpus.present.filter((c) => c !== e.cpu) } });
   }
 
-  #blocks(start: bigint, size: bigint, what: string): bigint[] {
+  /** Throws unless [start, +size) is made of whole memory blocks. */
+  #wholeBlocks(start: bigint, size: bigint, what: string): void {
     if (size <= 0n || start % this.blockSize !== 0n || size % this.blockSize !== 0n) {
       throw bad(`${what} [${hex(start)}, +${hex(size)}] is not made of whole ${hex(this.blockSize)}-byte memory blocks`);
     }
+  }
+
+  #blocks(start: bigint, size: bigint, what: string): bigint[] {
+    this.#wholeBlocks(start, size, what);
     const out: bigint[] = [];
     for (let b = start / this.blockSize; b < (start + size) / this.blockSize; b++) out.push(b);
     return out;
@@ -322,8 +329,13 @@ export class MachineState {
     let next: bigint[];
     if (e.action === 'online') {
       if (i < 0) throw bad(`memory block at ${hex(at)} is already online`);
-      next = this.offline.slice(0, i);
-      for (let k = i + 1; k < this.offline.length; k++) next.push(this.offline[k]!);
+      // Blocks usually come online in the order they went offline (i = 0): one slice of the exact
+      // size, not an empty slice grown by a push per block still offline.
+      if (i === 0) next = this.offline.slice(1);
+      else {
+        next = this.offline.slice(0, i);
+        for (let k = i + 1; k < this.offline.length; k++) next.push(this.offline[k]!);
+      }
     } else {
       if (i >= 0) throw bad(`memory block at ${hex(at)} is not online`);
       next = this.offline.slice();
@@ -333,7 +345,8 @@ export class MachineState {
   }
 
   #dimm(e: DimmAddEvent): MachineState {
-    this.#blocks(e.start, e.size, 'DIMM');
+    // Only the check: the block numbers are pushed onto the offline list below, not listed twice.
+    this.#wholeBlocks(e.start, e.size, 'DIMM');
     const end = e.start + e.size - 1n;
     const mem = this.system.memory;
     const { items, length } = this.ram;
@@ -525,6 +538,9 @@ class ResizeIterator implements Iterator<TimedEvent> {
   #k = 0;
   #j = 0;
   #left: number;
+  /** The current DIMM's start, and the start of its next block (see #event). */
+  #dimmStart = 0n;
+  #blockStart = 0n;
 
   constructor(
     readonly timeline: ResizeTimeline,
@@ -536,12 +552,39 @@ class ResizeIterator implements Iterator<TimedEvent> {
   next(): IteratorResult<TimedEvent> {
     if (this.#left === 0) return { done: true, value: undefined };
     this.#left--;
-    const value = this.timeline.event(this.#k, this.#j);
+    const value = this.#event(this.#k, this.#j);
     if (++this.#j === this.perDimm) {
       this.#j = 0;
       this.#k++;
     }
     return { done: false, value };
+  }
+
+  /**
+   * timeline.event(k, j) for the events in order, with the addresses carried from one event to the
+   * next: the DIMM's start once per DIMM and each block's start one sum from the last, instead of
+   * the products and sums (each a fresh BigInt) event() makes from k and j every time.
+   */
+  #event(k: number, j: number): TimedEvent {
+    const { grow, blockSize, dimmSize, blocksPerDimm, timing } = this.timeline;
+    if (j === 0) {
+      this.#dimmStart = grow ? this.timeline.base + BigInt(k) * dimmSize : this.timeline.base - BigInt(k + 1) * dimmSize;
+      this.#blockStart = this.#dimmStart;
+    }
+    const start = this.#dimmStart;
+    const t = k * timing.dimmGapMs;
+    if (grow) {
+      if (j === 0) return { event: { kind: 'dimm-add', start, size: dimmSize }, atMs: t, batch: k };
+      const at = this.#blockStart;
+      this.#blockStart = at + blockSize;
+      return { event: { kind: 'memory', action: 'online', start: at, size: blockSize }, atMs: t + j * timing.blockGapMs, batch: k };
+    }
+    if (j < blocksPerDimm) {
+      const at = this.#blockStart;
+      this.#blockStart = at + blockSize;
+      return { event: { kind: 'memory', action: 'offline', start: at, size: blockSize }, atMs: t + j * timing.blockGapMs, batch: k };
+    }
+    return { event: { kind: 'dimm-remove', start, size: dimmSize }, atMs: t + blocksPerDimm * timing.blockGapMs, batch: k };
   }
 
   [Symbol.iterator](): Iterator<TimedEvent> {
