@@ -10,7 +10,7 @@
 // both against the full build over random sequences of changes.
 
 import { EHDR_SIZE, ELFDATA2LSB, coreElfHeader, PHDR_SIZE } from '../elf/elf.js';
-import { buildElfcorehdr, type ElfcorehdrInput, type ElfcorehdrLayout, type KernelMap, layoutOf } from '../elf/elfcorehdr.js';
+import { buildElfcorehdr, type ElfcorehdrInput, type ElfcorehdrLayout, type KernelMap, layoutFor, layoutOf } from '../elf/elfcorehdr.js';
 import { writeElfHeader } from '../elf/encode.js';
 import type { Range } from '../memory/range.js';
 import { type ArchPlugin, type CrashMemory, coreDefaults, vaOffsetOf } from '../port/plugin.js';
@@ -80,9 +80,16 @@ function samePrelude(prev: Previous, system: SystemDescription, base: ArchPlugin
   const a = prev.system as unknown as Record<string, unknown>;
   const b = system as unknown as Record<string, unknown>;
   if (a !== b) {
-    const keys = Object.keys(b);
-    if (keys.length !== Object.keys(a).length) return false;
-    for (const k of keys) if (k !== 'memory' && k !== 'cpus' && a[k] !== b[k]) return false;
+    // Own keys counted and compared with for…in rather than two Object.keys arrays per update:
+    // descriptions are plain objects, whose prototype adds no enumerable key.
+    let count = 0;
+    for (const k in b) {
+      if (!Object.hasOwn(b, k)) continue;
+      count++;
+      if (k !== 'memory' && k !== 'cpus' && a[k] !== b[k]) return false;
+    }
+    for (const k in a) if (Object.hasOwn(a, k)) count--;
+    if (count !== 0) return false;
   }
   const p = prev.input;
   return (
@@ -221,8 +228,7 @@ export class ElfcorehdrRebuilder {
     if (!samePrelude(prev, system, base, input)) return undefined;
     const kept = crash.count - change.popped.length;
     const count = kept + change.appended.length;
-    // layoutOf reads only how many ranges there are.
-    const layout = layoutOf({ ...input, ranges: { length: count } as readonly Range[] });
+    const layout = layoutFor(input, count);
     if (layout.phnum > 0xffff) return undefined;
     this.#reserve(layout.size);
     this.#dirty = Math.max(this.#dirty, layout.size);

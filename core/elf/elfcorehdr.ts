@@ -90,15 +90,23 @@ export function elfcorehdrSize(possibleCpuCount: number, rangeCount: number): nu
 }
 
 export function layoutOf<C>(input: ElfcorehdrInput<C>): ElfcorehdrLayout {
+  return layoutFor(input, input.ranges.length);
+}
+
+/**
+ * layoutOf for `rangeCount` RAM ranges: the layout reads only how many there are, so a caller that
+ * knows the count need not make an input (a copy of every field) just to say it.
+ */
+export function layoutFor<C>(input: Pick<ElfcorehdrInput<C>, 'noteCpus' | 'possibleCpuCount' | 'kernelMap'>, rangeCount: number): ElfcorehdrLayout {
   const hasKernelMap = input.kernelMap !== undefined;
-  const sizedPhnum = input.possibleCpuCount + 1 + input.ranges.length + 1;
+  const sizedPhnum = input.possibleCpuCount + 1 + rangeCount + 1;
   return {
     noteCpus: input.noteCpus,
     hasKernelMap,
-    rangeCount: input.ranges.length,
-    phnum: input.noteCpus.length + 1 + (hasKernelMap ? 1 : 0) + input.ranges.length,
+    rangeCount,
+    phnum: input.noteCpus.length + 1 + (hasKernelMap ? 1 : 0) + rangeCount,
     sizedPhnum,
-    size: elfcorehdrSize(input.possibleCpuCount, input.ranges.length),
+    size: elfcorehdrSize(input.possibleCpuCount, rangeCount),
   };
 }
 
@@ -282,7 +290,11 @@ function writePhdrsView<C>(view: DataView, le: boolean, input: ElfcorehdrInput<C
   }
   const va = input.va;
   const offset = input.vaOffset;
-  for (const r of input.ranges) {
+  // Indexed, not for…of: a hot-plug run writes a few ranges per update, mostly interpreted, where
+  // for…of makes a result object per range.
+  const ranges = input.ranges;
+  for (let i = 0; i < ranges.length; i++) {
+    const r = ranges[i]!;
     const vaddr = offset === undefined ? va(r.start, context) : BigInt.asUintN(64, r.start + offset);
     writeLoad(view, at, le, r.start, vaddr, r.end - r.start + 1n);
     at += PHDR_SIZE;

@@ -106,6 +106,8 @@ export class CoalesceStrategy implements HotplugStrategy {
       this.engine.metrics.coalesced += call.folded - 1;
       consumed += call.folded;
     }
-    this.#queue = this.#queue.slice(consumed);
+    // A burst handled whole (the usual case) empties the queue in place rather than copying nothing.
+    if (consumed === this.#queue.length) this.#queue.length = 0;
+    else this.#queue = this.#queue.slice(consumed);
   }
 }

@@ -58,20 +58,20 @@ export class ElfcorehdrInstaller {
    * large), returning why instead, with the kernel's message printed.
    */
   update(system: SystemDescription, options: ElfcorehdrUpdateOptions = {}, faults: InstallFaults = {}): ElfcorehdrUpdate {
-    const messages = { ...DEFAULT_UPDATE_MESSAGES, ...this.plugin.updateMessages, ...options.messages };
     let built: { bytes: Uint8Array; elfsz: number };
     try {
       if (faults.buildThrows === true) throw new CrashplugError('E_RANGES_FULL', 'injected: prepare_elf_headers failed with -ENOMEM');
       built = this.build(system, options);
     } catch (err) {
       if (!CrashplugError.is(err)) throw err;
+      const messages = this.#messages(options);
       this.kexec.log.printk('err', `crash hp: ${messages.buildFailed}`);
       return { ok: false, reason: 'build-failed', message: `${messages.buildFailed}: ${err.message}` };
     }
     const seg = this.image.segments[this.index]!;
     const memsz = faults.memszLimit ?? seg.memsz;
     if (built.elfsz > memsz) {
-      const message = messages.tooLarge(built.elfsz, memsz);
+      const message = this.#messages(options).tooLarge(built.elfsz, memsz);
       this.kexec.log.printk('err', `crash hp: ${message}`);
       return { ok: false, reason: 'too-large', message };
     }
@@ -80,7 +80,13 @@ export class ElfcorehdrInstaller {
   }
 
   /** The copy: the crash image pointer is NULL for exactly this long. */
+  /** The wording of a failed update: merged only when one fails, not on every install. */
+  #messages(options: ElfcorehdrUpdateOptions): ElfcorehdrUpdateMessages {
+    return { ...DEFAULT_UPDATE_MESSAGES, ...this.plugin.updateMessages, ...options.messages };
+  }
+
   copy(bytes: Uint8Array, elfsz: number): bigint {
-    return installSegmentBytes(this.kexec, this.image.segments[this.index]!, bytes.subarray(0, elfsz));
+    // The rebuilder's view is already elfsz long: no second view of it per install.
+    return installSegmentBytes(this.kexec, this.image.segments[this.index]!, bytes.length === elfsz ? bytes : bytes.subarray(0, elfsz));
   }
 }

@@ -81,7 +81,11 @@ export class CrashRegion {
 
   /** The chunk holding [pa, pa + length) and the offset of pa in it. */
   #find(pa: bigint, length: number): { chunk: Chunk; bytes: Uint8Array; off: number } {
-    for (const c of this.#chunks) {
+    // Indexed, not for…of: every header install comes here, mostly interpreted, where for…of makes
+    // a result object per chunk.
+    const chunks = this.#chunks;
+    for (let i = 0; i < chunks.length; i++) {
+      const c = chunks[i]!;
       if (pa < c.mem) break;
       const off = pa - c.mem;
       if (off + BigInt(length) <= BigInt(c.length)) return { chunk: c, bytes: c.bytes, off: Number(off) };
@@ -127,8 +131,13 @@ export class CrashRegion {
   }
 
   write(pa: bigint, bytes: Uint8Array): void {
-    this.view(pa, bytes.length).set(bytes);
-    for (const o of this.#observers) o(pa, bytes.length);
+    // What view(pa, bytes.length).set(bytes) does, without making the view: a hot-plug run writes
+    // the header once per update.
+    const { chunk, bytes: into, off } = this.#find(pa, bytes.length);
+    chunk.writes++;
+    written(into, off + bytes.length).set(bytes, off);
+    const observers = this.#observers;
+    for (let i = 0; i < observers.length; i++) observers[i]!(pa, bytes.length);
   }
 
   observeWrites(observer: WriteObserver): () => void {
