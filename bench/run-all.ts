@@ -25,12 +25,12 @@ try {
   say('start-up');
   // --version answers from package.json; --help loads the whole CLI (bundle, ports, commands), as
   // every other command does before its own work.
-  const startup = interleaved({ bareNode: [NODE, '-e', '0'], version: [NODE, CLI, '--version'], help: [NODE, CLI, '--help'] }, 7);
+  const startup = interleaved({ bareNode: [NODE, '-e', '0'], version: [NODE, CLI, '--version'], help: [NODE, CLI, '--help'] }, 15);
 
   say('elfcorehdr end to end');
   const big = writeBigMachine(work, 8192, 8192);
   const small = join(ROOT, 'test', 'fixtures', 'real-x86_64-6.1', 'system.json');
-  const e2e = interleaved({ big: [NODE, CLI, 'elfcorehdr', '--system', big], small: [NODE, CLI, 'elfcorehdr', '--system', small] }, 7);
+  const e2e = interleaved({ big: [NODE, CLI, 'elfcorehdr', '--system', big], small: [NODE, CLI, 'elfcorehdr', '--system', small] }, 15);
 
   say('header build');
   const hb = headerBuild(work);
@@ -107,7 +107,7 @@ try {
   const figures = {
     benchmark: 'crashplug run-all',
     node: process.version,
-    rounds: 'medians of 5–7 runs (start-up, elfcorehdr and dtc interleaved); the 16 TiB simulate too',
+    rounds: 'medians of 15 interleaved runs for start-up and elfcorehdr (the figures nearest their targets on a noisy host), 5–7 for the rest; the 16 TiB simulate 5',
     anchors: {
       bareNodeStartMs: round(startup.bareNode!),
       smallRealMachineElfcorehdrMs: round(e2e.small!),
