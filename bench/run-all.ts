@@ -107,7 +107,8 @@ try {
   const figures = {
     benchmark: 'crashplug run-all',
     node: process.version,
-    rounds: 'medians of 15 interleaved runs for start-up and elfcorehdr (the figures nearest their targets on a noisy host), 5–7 for the rest; the 16 TiB simulate 5',
+    rounds:
+      'medians of 15 interleaved runs for start-up and elfcorehdr (the figures nearest their targets on a noisy host), 5–7 for the rest; the 16 TiB simulate 5',
     anchors: {
       bareNodeStartMs: round(startup.bareNode!),
       smallRealMachineElfcorehdrMs: round(e2e.small!),
